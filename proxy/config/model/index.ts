@@ -1,0 +1,249 @@
+// Meshlet's own config model: what a sidecar runs. It is produced by the Istio
+// translation (proxy/config/translate), carried over the wire by the control plane
+// (as JSON inside the proto envelope) and compiled into a runtime snapshot
+// (proxy/snapshot). It imports nothing, so both the proxy and the control plane
+// can depend on it. Every type is readonly data: a snapshot is never mutated.
+
+/** Durations are plain milliseconds everywhere in the model. */
+export type Millis = number;
+
+export interface MeshConfig {
+  /** Opaque version string (content hash or control-plane generation). */
+  readonly version: string;
+  readonly services: readonly ServiceModel[];
+  readonly clusters: readonly ClusterModel[];
+  readonly virtualHosts: readonly VirtualHostModel[];
+}
+
+// ---------------------------------------------------------------- services
+
+export interface ServicePort {
+  readonly number: number;
+  readonly name: string;
+  /** HTTP, HTTP2, GRPC, TCP, ... upper-cased as Istio writes them. */
+  readonly protocol: string;
+  readonly targetPort?: number;
+}
+
+export interface ServiceModel {
+  /** Fully-qualified host (`reviews.default.svc.cluster.local`, or an external name as written). */
+  readonly host: string;
+  readonly namespace: string;
+  readonly ports: readonly ServicePort[];
+  /** Where this came from, for error messages and config_dump (`ServiceEntry/default/reviews`). */
+  readonly source: string;
+}
+
+// ---------------------------------------------------------------- clusters
+
+/**
+ * One upstream destination: a service host + port + optional subset, with its
+ * endpoints and its destination policy (what Envoy calls a cluster). Named like
+ * Istio's clusters: `outbound|9080|v1|reviews.default.svc.cluster.local`.
+ */
+export interface ClusterModel {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly subset?: string;
+  /** `static`: endpoints are addresses. `dns`: each endpoint address is a name resolved at runtime (dns.lookup all). */
+  readonly discovery: 'static' | 'dns';
+  readonly endpoints: readonly EndpointModel[];
+  readonly policy: ClusterPolicy;
+}
+
+export interface EndpointModel {
+  /** IP address (static) or a host name to resolve (dns). */
+  readonly address: string;
+  readonly port: number;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Relative weight for load balancing, >= 1. */
+  readonly weight: number;
+}
+
+export interface ClusterPolicy {
+  readonly lb: LoadBalancerPolicy;
+  readonly connectionPool?: ConnectionPoolPolicy;
+  readonly outlierDetection?: OutlierDetectionPolicy;
+}
+
+export type LoadBalancerPolicy =
+  | { readonly kind: 'round_robin' }
+  | { readonly kind: 'least_request' }
+  | { readonly kind: 'random' }
+  | {
+      readonly kind: 'ring_hash' | 'maglev';
+      readonly hashKey: HashKey;
+      /** ring_hash: minimum ring size (default 1024). maglev: table size, a prime (default 65537). */
+      readonly tableSize: number;
+    };
+
+export type HashKey =
+  | { readonly kind: 'header'; readonly name: string }
+  | { readonly kind: 'cookie'; readonly name: string; readonly path?: string; readonly ttlMs?: Millis }
+  | { readonly kind: 'source_ip' }
+  | { readonly kind: 'query'; readonly name: string };
+
+export interface ConnectionPoolPolicy {
+  readonly maxConnections?: number;
+  readonly connectTimeoutMs?: Millis;
+  readonly maxPendingRequests?: number;
+  readonly maxRequests?: number;
+  readonly maxRequestsPerConnection?: number;
+  readonly maxRetries?: number;
+  readonly idleTimeoutMs?: Millis;
+}
+
+export interface OutlierDetectionPolicy {
+  readonly consecutive5xxErrors: number; // 0 disables
+  readonly consecutiveGatewayErrors: number; // 0 disables
+  readonly intervalMs: Millis;
+  readonly baseEjectionTimeMs: Millis;
+  readonly maxEjectionPercent: number;
+  readonly minHealthPercent: number;
+}
+
+// ---------------------------------------------------------------- routing
+
+export interface VirtualHostModel {
+  readonly name: string;
+  /** Fully-qualified hosts this virtual host answers for (no port). `*` matches any. */
+  readonly domains: readonly string[];
+  readonly routes: readonly RouteModel[];
+  readonly source: string;
+}
+
+export type StringMatch =
+  | { readonly kind: 'exact'; readonly value: string }
+  | { readonly kind: 'prefix'; readonly value: string }
+  | { readonly kind: 'regex'; readonly value: string };
+
+export interface RouteMatch {
+  readonly uri?: StringMatch;
+  readonly authority?: StringMatch;
+  readonly method?: StringMatch;
+  /** Header name lower-cased. */
+  readonly headers?: Readonly<Record<string, StringMatch>>;
+  /** Header must be absent (or not match, when a matcher is given). */
+  readonly withoutHeaders?: Readonly<Record<string, StringMatch | { readonly kind: 'present' }>>;
+  readonly queryParams?: Readonly<Record<string, StringMatch>>;
+  readonly ignoreUriCase?: boolean;
+  readonly port?: number;
+}
+
+export interface HeaderOps {
+  readonly set?: Readonly<Record<string, string>>;
+  readonly add?: Readonly<Record<string, string>>;
+  readonly remove?: readonly string[];
+}
+
+export interface WeightedDestination {
+  /** Cluster name, or, when port is unknown, a cluster-name template resolved per request port. */
+  readonly host: string;
+  readonly subset?: string;
+  readonly port?: number;
+  readonly weight: number;
+  readonly headers?: { readonly request?: HeaderOps; readonly response?: HeaderOps };
+}
+
+export type RouteAction =
+  | { readonly kind: 'forward'; readonly destinations: readonly WeightedDestination[] }
+  | { readonly kind: 'redirect'; readonly uri?: string; readonly authority?: string; readonly scheme?: string; readonly port?: number; readonly status: number }
+  | { readonly kind: 'direct'; readonly status: number; readonly body?: string };
+
+export interface RouteModel {
+  /** Stable, bounded name used in metrics and logs: the Istio route name or `vs-name.index`. */
+  readonly name: string;
+  /** Empty = match everything. OR across entries, AND within one. */
+  readonly match: readonly RouteMatch[];
+  readonly action: RouteAction;
+  readonly headers?: { readonly request?: HeaderOps; readonly response?: HeaderOps };
+  readonly rewrite?: { readonly uri?: string; readonly authority?: string };
+  readonly timeoutMs?: Millis;
+  readonly retries?: RetryPolicy;
+  readonly fault?: FaultPolicy;
+  readonly mirrors?: readonly MirrorPolicy[];
+}
+
+// ---------------------------------------------------------------- resilience (later issues)
+
+export type RetryOn =
+  | '5xx'
+  | 'gateway-error'
+  | 'connect-failure'
+  | 'refused-stream'
+  | 'reset'
+  | 'retriable-4xx'
+  | 'retriable-status-codes'
+  | 'cancelled'
+  | 'deadline-exceeded'
+  | 'internal'
+  | 'resource-exhausted'
+  | 'unavailable';
+
+export interface RetryPolicy {
+  /** Retries after the first try (Istio `attempts`). 0 disables. */
+  readonly attempts: number;
+  readonly perTryTimeoutMs?: Millis;
+  readonly retryOn: readonly RetryOn[];
+  readonly retriableStatusCodes: readonly number[];
+  /** Only retry non-idempotent methods when the request provably never reached the app. */
+  readonly idempotentOnly5xx: boolean;
+  /** True when the route said nothing and Meshlet's safe default applies. */
+  readonly isDefault: boolean;
+}
+
+export interface Percent {
+  /** 0..100 */
+  readonly value: number;
+}
+
+export interface FaultPolicy {
+  readonly delay?: { readonly fixedDelayMs: Millis; readonly percent: number };
+  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percent: number };
+  /** Honour x-envoy-fault-* request headers on this route. */
+  readonly headerControlled?: boolean;
+  readonly maxActiveFaults?: number;
+  /** Absolute expiry (ms since epoch) after which the fault is dropped (experiment TTL). */
+  readonly expiresAt?: number;
+}
+
+export interface MirrorPolicy {
+  readonly host: string;
+  readonly subset?: string;
+  readonly port?: number;
+  readonly percent: number;
+  /** Append `-shadow` to the mirrored request's Host (Envoy/Istio default). */
+  readonly shadowSuffix: boolean;
+  readonly expiresAt?: number;
+}
+
+// ---------------------------------------------------------------- helpers that are pure data
+
+/** Istio-style cluster name. */
+export function clusterName(host: string, port: number, subset?: string): string {
+  return `outbound|${port}|${subset ?? ''}|${host}`;
+}
+
+export const DEFAULT_LB: LoadBalancerPolicy = { kind: 'least_request' };
+export const CLUSTER_DOMAIN = 'svc.cluster.local';
+
+// ---------------------------------------------------------------- validation issues
+
+/**
+ * One problem found in configuration. Every layer that validates (YAML load,
+ * schema, translation, wire decode) reports all problems at once in this shape.
+ */
+export interface ConfigIssue {
+  /** File the resource came from, when it came from a file. */
+  readonly file?: string;
+  /** `Kind/namespace/name`, e.g. `VirtualService/default/reviews`. */
+  readonly resource: string;
+  /** Dotted field path, e.g. `spec.http[0].route[1].weight`. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
+}

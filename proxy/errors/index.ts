@@ -1,0 +1,60 @@
+// Typed failures. Layers never write error responses: they throw or return a
+// MeshletError, and rescue.ts turns it into the one local reply.
+import { Flag } from './flags.js';
+
+export { Flag, flagsToString, type FlagName } from './flags.js';
+
+export type MeshletErrorCode =
+  | 'MESH_ERR_NO_ROUTE'
+  | 'MESH_ERR_NO_HEALTHY_UPSTREAM'
+  | 'MESH_ERR_UPSTREAM_CONNECT'
+  | 'MESH_ERR_UPSTREAM_RESET'
+  | 'MESH_ERR_UPSTREAM_PROTOCOL'
+  | 'MESH_ERR_UPSTREAM_TIMEOUT'
+  | 'MESH_ERR_OVERFLOW'
+  | 'MESH_ERR_RETRY_LIMIT'
+  | 'MESH_ERR_FAULT_ABORT'
+  | 'MESH_ERR_BAD_REQUEST'
+  | 'MESH_ERR_HEADERS_TOO_LARGE'
+  | 'MESH_ERR_DOWNSTREAM_CLOSED';
+
+export class MeshletError extends Error {
+  readonly code: MeshletErrorCode;
+  /** Envoy-style flag bit (see flags.ts). */
+  readonly flag: number;
+  /** Status of the local reply this error produces. */
+  readonly status: number;
+  /** Extra response headers for the local reply (e.g. x-envoy-overloaded). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(code: MeshletErrorCode, flag: number, status: number, message: string, headers?: Record<string, string>) {
+    super(message);
+    this.name = 'MeshletError';
+    this.code = code;
+    this.flag = flag;
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+const OVERLOADED = Object.freeze({ 'x-envoy-overloaded': 'true' });
+
+export const errors = {
+  noRoute: (host: string) => new MeshletError('MESH_ERR_NO_ROUTE', Flag.NR, 404, `no route for host "${host}"`),
+  noHealthyUpstream: (cluster: string) =>
+    new MeshletError('MESH_ERR_NO_HEALTHY_UPSTREAM', Flag.UH, 503, `no healthy upstream for ${cluster}`),
+  connectFailure: (detail: string) => new MeshletError('MESH_ERR_UPSTREAM_CONNECT', Flag.UF, 503, `upstream connect error: ${detail}`),
+  upstreamReset: (detail: string) => new MeshletError('MESH_ERR_UPSTREAM_RESET', Flag.UC, 502, `upstream reset: ${detail}`),
+  upstreamProtocol: (detail: string) => new MeshletError('MESH_ERR_UPSTREAM_PROTOCOL', Flag.UPE, 502, `upstream protocol error: ${detail}`),
+  upstreamTimeout: () => new MeshletError('MESH_ERR_UPSTREAM_TIMEOUT', Flag.UT, 504, 'upstream request timeout'),
+  overflow: (limit: string) =>
+    new MeshletError('MESH_ERR_OVERFLOW', Flag.UO, 503, `upstream overflow: ${limit} limit reached`, OVERLOADED),
+  retryLimit: (last: MeshletError) => new MeshletError(last.code, last.flag | Flag.URX, last.status, last.message, last.headers),
+  faultAbort: (status: number) => new MeshletError('MESH_ERR_FAULT_ABORT', Flag.FI, status, 'fault filter abort'),
+  badRequest: (detail: string) => new MeshletError('MESH_ERR_BAD_REQUEST', Flag.DPE, 400, `bad request: ${detail}`),
+  headersTooLarge: () => new MeshletError('MESH_ERR_HEADERS_TOO_LARGE', Flag.RHL, 431, 'request header fields too large'),
+} as const;
+
+export function isMeshletError(e: unknown): e is MeshletError {
+  return e instanceof MeshletError;
+}
