@@ -1,0 +1,135 @@
+// Control-plane composition root: files → store (+ DNS overlay) → per-node
+// snapshots → gRPC streams, with metrics beside it. Nothing else wires modules.
+import { readFile } from 'node:fs/promises';
+import type { Server as HttpServer } from 'node:http';
+import type { ConfigIssue } from '../proxy/config/model/index.js';
+import { formatIssue } from '../proxy/config/model/index.js';
+import { SnapshotBuilder } from './build/index.js';
+import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
+import { DiscoveryServer, type TlsFiles } from './server/index.js';
+import { DnsResolver, FileSource, loadIstioDir, type ConfigLoader } from './sources/index.js';
+import { ConfigStore } from './store/index.js';
+
+export interface ControlPlaneOptions {
+  readonly configDir: string;
+  readonly grpcPort: number;
+  readonly grpcHost: string;
+  /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
+  readonly metricsPort: number;
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  /** Push debounce: quiet time (default 100 ms) and cap (default 10 s). */
+  readonly debounceMs?: number;
+  readonly debounceMaxMs?: number;
+  /** File watch debounce (default 100 ms) and fallback rescan period (default 2 s). */
+  readonly watchDebounceMs?: number;
+  readonly rescanMs?: number;
+  /** DNS refresh period for `discovery: 'dns'` clusters (default 5 s). */
+  readonly dnsRefreshMs?: number;
+  /** TTL on virtual hosts with faults/mirrors (default none: they persist like all config). */
+  readonly faultTtlMs?: number;
+  /** Server keepalive (default 30 s / 10 s). */
+  readonly keepaliveTimeMs?: number;
+  readonly keepaliveTimeoutMs?: number;
+  /** Replaces the Istio loader (tests, other sources). */
+  readonly load?: ConfigLoader;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+}
+
+export interface RunningControlPlane {
+  readonly port: number;
+  readonly metricsPort: number | undefined;
+  readonly server: DiscoveryServer;
+  readonly store: ConfigStore;
+  close(): Promise<void>;
+}
+
+const stderrLog = (level: string, msg: string): void => void process.stderr.write(`${new Date().toISOString()} ${level} control-plane: ${msg}\n`);
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const log = opts.log ?? stderrLog;
+  const metrics = new ControlPlaneMetrics();
+  const builder = new SnapshotBuilder({ faultTtlMs: opts.faultTtlMs });
+  let server: DiscoveryServer | undefined;
+  const store = new ConfigStore(() => server?.onStoreChange());
+  const dns = new DnsResolver({
+    intervalMs: opts.dnsRefreshMs,
+    onChange: (cluster, endpoints) => {
+      log('info', `dns: ${cluster} → ${endpoints.map((e) => e.address).join(', ') || '(none)'}`);
+      store.setResolvedEndpoints(cluster, endpoints);
+    },
+    onError: (cluster, name, err) => log('warn', `dns: ${cluster}: lookup ${name} failed (keeping previous addresses): ${err.message}`),
+  });
+  const onIssues = (issues: readonly ConfigIssue[]): void => {
+    metrics.configErrors.inc();
+    store.setIssues(issues);
+    log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
+  };
+  const files = new FileSource({
+    dir: opts.configDir,
+    load: opts.load ?? loadIstioDir,
+    debounceMs: opts.watchDebounceMs,
+    rescanMs: opts.rescanMs,
+    onIssues,
+    onConfig: (config) => {
+      store.setConfig(config);
+      log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
+      void dns.update(config.clusters);
+    },
+  });
+
+  let tls: TlsFiles | undefined;
+  if (opts.tls) {
+    tls = {
+      cert: await readFile(opts.tls.certFile),
+      key: await readFile(opts.tls.keyFile),
+      clientCa: opts.tls.clientCaFile ? await readFile(opts.tls.clientCaFile) : undefined,
+    };
+  }
+  server = new DiscoveryServer({
+    store,
+    builder,
+    metrics,
+    debounceMs: opts.debounceMs,
+    debounceMaxMs: opts.debounceMaxMs,
+    heartbeatMs: opts.faultTtlMs ? Math.max(50, Math.floor(opts.faultTtlMs / 2)) : undefined,
+    keepaliveTimeMs: opts.keepaliveTimeMs,
+    keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+  });
+  // Load (and resolve DNS) before listening, so the first subscribers get a full snapshot.
+  await files.start();
+  const dnsClusters = store.current()?.clusters.filter((c) => c.discovery === 'dns') ?? [];
+  if (dnsClusters.length > 0) await dns.refresh();
+  let metricsServer: HttpServer | undefined;
+  let port: number;
+  try {
+    port = await server.listen(opts.grpcHost, opts.grpcPort, tls);
+    if (opts.metricsPort >= 0) metricsServer = await serveMetrics(metrics, opts.metricsPort, opts.grpcHost);
+  } catch (err) {
+    files.close();
+    dns.close();
+    await server.close(0);
+    throw err;
+  }
+  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ''}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}`);
+
+  let closing: Promise<void> | undefined;
+  const running: RunningControlPlane = {
+    port,
+    metricsPort: metricsServer ? boundPort(metricsServer) : undefined,
+    server,
+    store,
+    close() {
+      closing ??= (async () => {
+        files.close();
+        dns.close();
+        await server.close();
+        if (metricsServer) {
+          metricsServer.closeAllConnections();
+          await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+        }
+      })();
+      return closing;
+    },
+  };
+  return running;
+}

@@ -1,0 +1,1 @@
+export { ControlPlaneMetrics, serveMetrics, boundPort } from './cp-metrics.js';

@@ -1,0 +1,34 @@
+// Client for the admin RPCs (GetStatus / GetNodeConfig), used by the CLI.
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { loadDiscoveryProto } from '../../proto/load.js';
+import type { NodeConfigResponse__Output } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
+import type { StatusResponse__Output } from '../../proto/gen/meshlet/v1/StatusResponse.js';
+
+export type StatusReply = StatusResponse__Output;
+export type NodeConfigReply = NodeConfigResponse__Output;
+
+export interface AdminCallOptions {
+  readonly creds?: ChannelCredentials;
+  readonly timeoutMs?: number;
+}
+
+function unary<Res>(target: string, opts: AdminCallOptions, call: (c: InstanceType<ReturnType<typeof loadDiscoveryProto>['meshlet']['v1']['MeshDiscovery']>, deadline: Date, cb: (err: Error | null, res?: Res) => void) => void): Promise<Res> {
+  const Client = loadDiscoveryProto().meshlet.v1.MeshDiscovery;
+  const client = new Client(target, opts.creds ?? credentials.createInsecure());
+  const deadline = new Date(Date.now() + (opts.timeoutMs ?? 5000));
+  return new Promise<Res>((resolve, reject) => {
+    call(client, deadline, (err, res) => {
+      client.close();
+      if (err || res === undefined) reject(err ?? new Error('empty reply'));
+      else resolve(res);
+    });
+  });
+}
+
+export function fetchStatus(target: string, opts: AdminCallOptions = {}): Promise<StatusReply> {
+  return unary<StatusReply>(target, opts, (c, deadline, cb) => c.GetStatus({}, { deadline }, (err, res) => cb(err, res)));
+}
+
+export function fetchNodeConfig(target: string, nodeId: string, opts: AdminCallOptions = {}): Promise<NodeConfigReply> {
+  return unary<NodeConfigReply>(target, opts, (c, deadline, cb) => c.GetNodeConfig({ nodeId }, { deadline }, (err, res) => cb(err, res)));
+}

@@ -1,0 +1,230 @@
+// The gRPC side of the control plane: one bidi stream per sidecar, pushes
+// debounced after store changes, ACK/NACK bookkeeping, health, and the admin
+// RPCs behind `meshlet status` / `meshlet config`.
+import { randomBytes } from 'node:crypto';
+import { Metadata, Server, ServerCredentials, status as GrpcStatus, type ServerOptions } from '@grpc/grpc-js';
+import { loadDiscoveryProto, loadHealthProto } from '../../proto/load.js';
+import type { MeshConfig } from '../../proxy/config/model/index.js';
+import type { HealthHandlers } from '../../proto/gen/grpc/health/v1/Health.js';
+import type { MeshDiscoveryHandlers } from '../../proto/gen/meshlet/v1/MeshDiscovery.js';
+import type { ConfigError } from '../../proto/gen/meshlet/v1/ConfigError.js';
+import type { NodeConfigResponse } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
+import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
+import type { ControlPlaneMetrics } from '../metrics/index.js';
+import type { ConfigStore } from '../store/index.js';
+import type { NodeStatusView } from '../status/index.js';
+import { NodeStream, type StreamCall } from './node-stream.js';
+import { PushDebouncer } from './push-debouncer.js';
+
+export interface DiscoveryServerOptions {
+  readonly store: ConfigStore;
+  readonly builder: SnapshotBuilder;
+  readonly metrics: ControlPlaneMetrics;
+  readonly debounceMs?: number;
+  readonly debounceMaxMs?: number;
+  /** Re-send interval for snapshots that carry a TTL (half the TTL). */
+  readonly heartbeatMs?: number;
+  /** Server keepalive pings (default 30 s / 10 s). */
+  readonly keepaliveTimeMs?: number;
+  readonly keepaliveTimeoutMs?: number;
+}
+
+export interface TlsFiles {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** When given, clients must present a certificate signed by it. */
+  readonly clientCa?: Buffer;
+}
+
+export class DiscoveryServer {
+  readonly controlPlaneId = `meshlet-cp-${randomBytes(4).toString('hex')}`;
+  readonly #opts: DiscoveryServerOptions;
+  readonly #grpc: Server;
+  readonly #streams = new Set<NodeStream>();
+  readonly #debouncer: PushDebouncer;
+  #nonce = 0;
+  #serving = true;
+  /** Streams that still owe an ACK/NACK for the current push round. */
+  #round: { start: bigint; pending: Set<NodeStream> } | undefined;
+
+  constructor(opts: DiscoveryServerOptions) {
+    this.#opts = opts;
+    this.#debouncer = new PushDebouncer(() => this.pushAll(), opts.debounceMs ?? 100, opts.debounceMaxMs ?? 10_000);
+    const serverOptions: ServerOptions = {
+      // Sidecars ping every 5 s even with no calls in flight; allow it, or a
+      // strict HTTP/2 peer would answer GOAWAY too_many_pings.
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 4000,
+      'grpc.http2.max_ping_strikes': 0,
+      // Our own pings find sidecars that vanished without closing TCP.
+      'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 30_000,
+      'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 10_000,
+    };
+    this.#grpc = new Server(serverOptions);
+    const proto = loadDiscoveryProto();
+    const discovery: MeshDiscoveryHandlers = {
+      StreamConfig: (call) => this.#onStream(call),
+      GetStatus: (_call, cb) =>
+        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) }),
+      GetNodeConfig: (call, cb) => cb(null, this.nodeConfig(call.request.nodeId)),
+    };
+    this.#grpc.addService(proto.meshlet.v1.MeshDiscovery.service, discovery);
+    const health: HealthHandlers = {
+      Check: (_call, cb) => cb(null, { status: this.#serving ? 'SERVING' : 'NOT_SERVING' }),
+      // One answer, then the stream stays open until shutdown ends it.
+      Watch: (call) => void call.write({ status: this.#serving ? 'SERVING' : 'NOT_SERVING' }),
+    };
+    this.#grpc.addService(loadHealthProto().grpc.health.v1.Health.service, health);
+  }
+
+  listen(host: string, port: number, tls?: TlsFiles): Promise<number> {
+    const creds = tls
+      ? ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined)
+      : ServerCredentials.createInsecure();
+    const addr = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+    return new Promise((resolve, reject) => this.#grpc.bindAsync(addr, creds, (err, bound) => (err ? reject(err) : resolve(bound))));
+  }
+
+  /** The store changed: push after the debounce. */
+  onStoreChange(): void {
+    this.#debouncer.trigger();
+  }
+
+  /** Sends the current snapshot to every subscribed stream that does not have it. */
+  pushAll(): void {
+    const config = this.#opts.store.current();
+    if (!config) return;
+    const pending = new Set<NodeStream>();
+    for (const s of this.#streams) if (s.node && this.#pushTo(s, config)) pending.add(s);
+    if (pending.size > 0) this.#round = { start: process.hrtime.bigint(), pending };
+  }
+
+  status(): NodeStatusView[] {
+    const config = this.#opts.store.current();
+    const rows: NodeStatusView[] = [];
+    for (const s of this.#streams) {
+      if (!s.node) continue;
+      rows.push({
+        nodeId: s.node.id,
+        workload: s.node.workload,
+        namespace: s.node.namespace,
+        versionSent: s.versionSent,
+        versionAcked: s.versionAcked,
+        versionCurrent: config ? this.#opts.builder.build(config, s.node).version : '',
+        lastNackVersion: s.lastNack?.rejected ?? '',
+        lastNackReason: s.lastNack?.reason ?? '',
+        connectedSince: s.connectedSince.toISOString(),
+        lastPushAt: s.lastPushAt?.toISOString() ?? '',
+      });
+    }
+    return rows;
+  }
+
+  /** The MeshConfig `nodeId` gets (an anonymous node with that id when not connected). */
+  nodeConfig(nodeId: string): NodeConfigResponse {
+    const config = this.#opts.store.current();
+    let node = undefined;
+    for (const s of this.#streams) if (s.node?.id === nodeId) node = s.node;
+    if (!config) return { version: '', connected: node !== undefined, configJson: '' };
+    const snap = this.#opts.builder.build(config, node ?? { id: nodeId, workload: '', namespace: '', labels: {} });
+    return { version: snap.version, connected: node !== undefined, configJson: JSON.stringify(assemble(snap), null, 2) };
+  }
+
+  /** Ends every stream (sidecars reconnect elsewhere or later), then stops. */
+  async close(graceMs = 2000): Promise<void> {
+    this.#serving = false;
+    this.#debouncer.cancel();
+    for (const s of this.#streams) this.#drop(s);
+    for (const s of [...this.#streams]) s.call.end();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.#grpc.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.#grpc.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  #onStream(call: StreamCall): void {
+    if (!this.#serving) {
+      call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'shutting down' });
+      return;
+    }
+    const stream = new NodeStream(call, this.controlPlaneId, () => `${this.controlPlaneId}-${++this.#nonce}`);
+    this.#streams.add(stream);
+    this.#opts.metrics.connectedSidecars.inc();
+    // Headers now, so the sidecar knows it is connected even when nothing is sent.
+    call.sendMetadata(new Metadata());
+    call.on('data', (req) => {
+      const outcome = stream.handle(req);
+      if (outcome === 'invalid') {
+        call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: 'first message must be a Subscribe with a node id' });
+        return;
+      }
+      if (outcome === 'subscribed') {
+        const config = this.#opts.store.current();
+        if (config) this.#pushTo(stream, config);
+      } else if (outcome === 'nack') this.#opts.metrics.nacks.inc();
+      if (outcome === 'ack' || outcome === 'nack') this.#settle(stream);
+    });
+    const gone = (): void => {
+      if (!this.#streams.delete(stream)) return;
+      this.#drop(stream);
+      this.#opts.metrics.connectedSidecars.dec();
+    };
+    call.on('end', () => {
+      gone();
+      call.end();
+    });
+    call.on('error', gone);
+    call.on('cancelled', gone);
+    call.on('close', gone);
+  }
+
+  #pushTo(s: NodeStream, config: MeshConfig): boolean {
+    const snap: NodeSnapshot = this.#opts.builder.build(config, s.node);
+    if (!s.push(snap)) return false;
+    this.#opts.metrics.pushes.inc();
+    this.#armHeartbeat(s, snap);
+    return true;
+  }
+
+  /** TTL'd resources expire on the sidecar unless refreshed: re-send them periodically. */
+  #armHeartbeat(s: NodeStream, snap: NodeSnapshot): void {
+    if (s.heartbeat) clearInterval(s.heartbeat);
+    s.heartbeat = undefined;
+    const every = this.#opts.heartbeatMs ?? 0;
+    if (!snap.hasTtl || every <= 0) return;
+    s.heartbeat = setInterval(() => {
+      const config = this.#opts.store.current();
+      if (config && s.push(this.#opts.builder.build(config, s.node), true)) this.#opts.metrics.pushes.inc();
+    }, every);
+    s.heartbeat.unref();
+  }
+
+  #settle(s: NodeStream): void {
+    const round = this.#round;
+    if (!round || !round.pending.delete(s) || round.pending.size > 0) return;
+    this.#opts.metrics.pushDuration.observe(Number(process.hrtime.bigint() - round.start) / 1e9);
+    this.#round = undefined;
+  }
+
+  #drop(s: NodeStream): void {
+    if (s.heartbeat) clearInterval(s.heartbeat);
+    s.heartbeat = undefined;
+    this.#settle(s);
+  }
+}
+
+function toConfigError(i: { file?: string; resource: string; path: string; reason: string }): ConfigError {
+  return { resource: i.resource, path: i.path, reason: i.reason, file: i.file ?? '' };
+}
+
+/** The snapshot as one MeshConfig document, for `meshlet config`. */
+function assemble(snap: NodeSnapshot): MeshConfig {
+  const pick = (kind: string): unknown[] => snap.resources.filter((r) => r.kind === kind).map((r) => JSON.parse(r.body) as unknown);
+  return { version: snap.version, services: pick('service'), clusters: pick('cluster'), virtualHosts: pick('virtual_host') } as unknown as MeshConfig;
+}

@@ -1,0 +1,92 @@
+// One sidecar's config stream: who it is, what we sent, what it ACKed or
+// NACKed. The xDS rules applied here: a nonce per response; ACK/NACK with a
+// stale nonce is ignored; NACK is recognised by its error detail, never by a
+// version mismatch; a rejected version is not re-sent until the config changes.
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { DiscoveryRequest__Output } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
+import type { DiscoveryResponse } from '../../proto/gen/meshlet/v1/DiscoveryResponse.js';
+import type { NodeIdentity, NodeSnapshot } from '../build/index.js';
+
+export type StreamCall = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>;
+
+export interface NackRecord {
+  /** The version that was rejected. */
+  readonly rejected: string;
+  readonly reason: string;
+  readonly at: Date;
+}
+
+/** Outcome of one request, for the server's bookkeeping (metrics, push rounds). */
+export type RequestOutcome = 'subscribed' | 'ack' | 'nack' | 'stale' | 'invalid';
+
+export class NodeStream {
+  readonly call: StreamCall;
+  readonly connectedSince = new Date();
+  node: NodeIdentity | undefined;
+  /** Version the sidecar said it runs when it subscribed. */
+  subscribedVersion = '';
+  versionSent = '';
+  versionAcked = '';
+  nonceSent = '';
+  lastPushAt: Date | undefined;
+  lastNack: NackRecord | undefined;
+  heartbeat: NodeJS.Timeout | undefined;
+  readonly #controlPlaneId: string;
+  readonly #nextNonce: () => string;
+
+  constructor(call: StreamCall, controlPlaneId: string, nextNonce: () => string) {
+    this.call = call;
+    this.#controlPlaneId = controlPlaneId;
+    this.#nextNonce = nextNonce;
+  }
+
+  /** Applies one request to this stream's state. */
+  handle(req: DiscoveryRequest__Output): RequestOutcome {
+    if (req.kind === 'subscribe' && req.subscribe) {
+      const n = req.subscribe.node;
+      if (!n || n.id === '') return 'invalid';
+      this.node = { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels } };
+      this.subscribedVersion = req.subscribe.currentVersion;
+      // A fresh stream: the sidecar runs currentVersion, whatever we sent before.
+      this.versionAcked = req.subscribe.currentVersion;
+      this.versionSent = '';
+      this.nonceSent = '';
+      return 'subscribed';
+    }
+    if (!this.node) return 'invalid';
+    if (req.kind === 'ack' && req.ack) {
+      if (req.ack.nonce !== this.nonceSent) return 'stale';
+      this.versionAcked = req.ack.version;
+      return 'ack';
+    }
+    if (req.kind === 'nack' && req.nack) {
+      if (req.nack.nonce !== this.nonceSent) return 'stale';
+      this.versionAcked = req.nack.version;
+      const reason = req.nack.errorDetail.map((e) => `${e.file ? e.file + ': ' : ''}${e.resource}: ${e.path}: ${e.reason}`).join('; ');
+      this.lastNack = { rejected: this.versionSent, reason: reason || 'rejected without detail', at: new Date() };
+      return 'nack';
+    }
+    return 'invalid';
+  }
+
+  /**
+   * Sends the snapshot unless the sidecar already has it. `force` re-sends the
+   * same version (TTL heartbeat). Returns whether a response was written.
+   */
+  push(snapshot: NodeSnapshot, force = false): boolean {
+    if (!force) {
+      if (snapshot.version === this.versionSent) return false;
+      // Resubscribed with exactly what we would send: record it as in sync.
+      if (this.versionSent === '' && snapshot.version === this.subscribedVersion) {
+        this.versionSent = snapshot.version;
+        return false;
+      }
+    }
+    const nonce = this.#nextNonce();
+    this.versionSent = snapshot.version;
+    this.nonceSent = nonce;
+    this.lastPushAt = new Date();
+    this.call.write({ version: snapshot.version, nonce, resources: snapshot.resources as DiscoveryResponse['resources'], controlPlaneId: this.#controlPlaneId });
+    return true;
+  }
+}

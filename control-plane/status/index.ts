@@ -1,0 +1,1 @@
+export { formatStatusTable, syncState, type NodeStatusView, type SyncState } from './proxy-status.js';

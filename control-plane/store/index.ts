@@ -1,0 +1,1 @@
+export { ConfigStore, type StoreChange } from './config-store.js';

@@ -1,0 +1,17 @@
+// Original file: proto/meshlet/v1/discovery.proto
+
+import type { Resource as _meshlet_v1_Resource, Resource__Output as _meshlet_v1_Resource__Output } from '../../meshlet/v1/Resource.js';
+
+export interface DiscoveryResponse {
+  'version'?: (string);
+  'nonce'?: (string);
+  'resources'?: (_meshlet_v1_Resource)[];
+  'controlPlaneId'?: (string);
+}
+
+export interface DiscoveryResponse__Output {
+  'version': (string);
+  'nonce': (string);
+  'resources': (_meshlet_v1_Resource__Output)[];
+  'controlPlaneId': (string);
+}

@@ -1,0 +1,51 @@
+// Original file: proto/meshlet/v1/discovery.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { DiscoveryRequest as _meshlet_v1_DiscoveryRequest, DiscoveryRequest__Output as _meshlet_v1_DiscoveryRequest__Output } from '../../meshlet/v1/DiscoveryRequest.js';
+import type { DiscoveryResponse as _meshlet_v1_DiscoveryResponse, DiscoveryResponse__Output as _meshlet_v1_DiscoveryResponse__Output } from '../../meshlet/v1/DiscoveryResponse.js';
+import type { NodeConfigRequest as _meshlet_v1_NodeConfigRequest, NodeConfigRequest__Output as _meshlet_v1_NodeConfigRequest__Output } from '../../meshlet/v1/NodeConfigRequest.js';
+import type { NodeConfigResponse as _meshlet_v1_NodeConfigResponse, NodeConfigResponse__Output as _meshlet_v1_NodeConfigResponse__Output } from '../../meshlet/v1/NodeConfigResponse.js';
+import type { StatusRequest as _meshlet_v1_StatusRequest, StatusRequest__Output as _meshlet_v1_StatusRequest__Output } from '../../meshlet/v1/StatusRequest.js';
+import type { StatusResponse as _meshlet_v1_StatusResponse, StatusResponse__Output as _meshlet_v1_StatusResponse__Output } from '../../meshlet/v1/StatusResponse.js';
+
+export interface MeshDiscoveryClient extends grpc.Client {
+  GetNodeConfig(argument: _meshlet_v1_NodeConfigRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  GetNodeConfig(argument: _meshlet_v1_NodeConfigRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  GetNodeConfig(argument: _meshlet_v1_NodeConfigRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  GetNodeConfig(argument: _meshlet_v1_NodeConfigRequest, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  getNodeConfig(argument: _meshlet_v1_NodeConfigRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  getNodeConfig(argument: _meshlet_v1_NodeConfigRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  getNodeConfig(argument: _meshlet_v1_NodeConfigRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  getNodeConfig(argument: _meshlet_v1_NodeConfigRequest, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
+  
+  GetStatus(argument: _meshlet_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  GetStatus(argument: _meshlet_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  GetStatus(argument: _meshlet_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  GetStatus(argument: _meshlet_v1_StatusRequest, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _meshlet_v1_StatusRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _meshlet_v1_StatusRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _meshlet_v1_StatusRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  getStatus(argument: _meshlet_v1_StatusRequest, callback: grpc.requestCallback<_meshlet_v1_StatusResponse__Output>): grpc.ClientUnaryCall;
+  
+  StreamConfig(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryResponse__Output>;
+  StreamConfig(options?: grpc.CallOptions): grpc.ClientDuplexStream<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryResponse__Output>;
+  streamConfig(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryResponse__Output>;
+  streamConfig(options?: grpc.CallOptions): grpc.ClientDuplexStream<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryResponse__Output>;
+  
+}
+
+export interface MeshDiscoveryHandlers extends grpc.UntypedServiceImplementation {
+  GetNodeConfig: grpc.handleUnaryCall<_meshlet_v1_NodeConfigRequest__Output, _meshlet_v1_NodeConfigResponse>;
+  
+  GetStatus: grpc.handleUnaryCall<_meshlet_v1_StatusRequest__Output, _meshlet_v1_StatusResponse>;
+  
+  StreamConfig: grpc.handleBidiStreamingCall<_meshlet_v1_DiscoveryRequest__Output, _meshlet_v1_DiscoveryResponse>;
+  
+}
+
+export interface MeshDiscoveryDefinition extends grpc.ServiceDefinition {
+  GetNodeConfig: MethodDefinition<_meshlet_v1_NodeConfigRequest, _meshlet_v1_NodeConfigResponse, _meshlet_v1_NodeConfigRequest__Output, _meshlet_v1_NodeConfigResponse__Output>
+  GetStatus: MethodDefinition<_meshlet_v1_StatusRequest, _meshlet_v1_StatusResponse, _meshlet_v1_StatusRequest__Output, _meshlet_v1_StatusResponse__Output>
+  StreamConfig: MethodDefinition<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryResponse, _meshlet_v1_DiscoveryRequest__Output, _meshlet_v1_DiscoveryResponse__Output>
+}

@@ -1,0 +1,20 @@
+// Public surface of the Istio API module: shapes, schemas and loading.
+export { parseDuration } from './duration.js';
+export { loadIstioPath } from './load-istio-path.js';
+export { parseIstioYaml, type ParseResult } from './parse-istio-yaml.js';
+export {
+  DEFAULT_NAMESPACE,
+  ISTIO_GROUP,
+  ISTIO_VERSIONS,
+  resourceRef,
+  type IstioDestinationRule,
+  type IstioKind,
+  type IstioMetadata,
+  type IstioResource,
+  type IstioServiceEntry,
+  type IstioVirtualService,
+} from './istio-resource.js';
+export * from './istio-common-schema.js';
+export * from './service-entry-schema.js';
+export * from './destination-rule-schema.js';
+export * from './virtual-service-schema.js';

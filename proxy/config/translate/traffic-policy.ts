@@ -1,0 +1,109 @@
+// DestinationRule trafficPolicy → the model's ClusterPolicy. A subset's
+// trafficPolicy overrides the top-level one field group by field group
+// (loadBalancer, connectionPool, outlierDetection each replaced whole), which
+// is how Istio merges them. Everything else in a trafficPolicy (tls,
+// portLevelSettings, localityLbSetting, warmup, ...) is accepted, not applied.
+
+import type {
+  ClusterPolicy,
+  ConnectionPoolPolicy,
+  HashKey,
+  LoadBalancerPolicy,
+  OutlierDetectionPolicy,
+} from '../model/index.js';
+import { DEFAULT_LB } from '../model/index.js';
+import {
+  parseDuration,
+  type IstioConnectionPool,
+  type IstioLoadBalancer,
+  type IstioOutlierDetection,
+  type IstioTrafficPolicy,
+} from '../istio/index.js';
+
+const DEFAULT_RING_SIZE = 1024;
+const DEFAULT_MAGLEV_TABLE = 65537;
+
+/** Subset policy wins per field group; absent groups fall back to the top-level policy. */
+export function mergeTrafficPolicy(top: IstioTrafficPolicy | undefined, subset: IstioTrafficPolicy | undefined): IstioTrafficPolicy {
+  return {
+    loadBalancer: subset?.loadBalancer ?? top?.loadBalancer,
+    connectionPool: subset?.connectionPool ?? top?.connectionPool,
+    outlierDetection: subset?.outlierDetection ?? top?.outlierDetection,
+  };
+}
+
+export function toClusterPolicy(tp: IstioTrafficPolicy | undefined): ClusterPolicy {
+  const connectionPool = tp?.connectionPool ? toConnectionPool(tp.connectionPool) : undefined;
+  const outlierDetection = tp?.outlierDetection ? toOutlierDetection(tp.outlierDetection) : undefined;
+  return {
+    lb: toLoadBalancer(tp?.loadBalancer),
+    ...(connectionPool ? { connectionPool } : {}),
+    ...(outlierDetection ? { outlierDetection } : {}),
+  };
+}
+
+export function toLoadBalancer(lb: IstioLoadBalancer | undefined): LoadBalancerPolicy {
+  if (lb?.consistentHash) {
+    const ch = lb.consistentHash;
+    const hashKey = toHashKey(ch);
+    if (ch.maglev) return { kind: 'maglev', hashKey, tableSize: ch.maglev.tableSize ?? DEFAULT_MAGLEV_TABLE };
+    return { kind: 'ring_hash', hashKey, tableSize: ch.ringHash?.minimumRingSize ?? ch.minimumRingSize ?? DEFAULT_RING_SIZE };
+  }
+  switch (lb?.simple) {
+    case 'ROUND_ROBIN':
+      return { kind: 'round_robin' };
+    case 'RANDOM':
+      return { kind: 'random' };
+    case 'LEAST_REQUEST':
+    case 'LEAST_CONN':
+      return { kind: 'least_request' };
+    default:
+      // UNSPECIFIED or absent: Istio's default is LEAST_REQUEST. (PASSTHROUGH
+      // never gets here: the schema refuses it.)
+      return DEFAULT_LB;
+  }
+}
+
+function toHashKey(ch: NonNullable<IstioLoadBalancer['consistentHash']>): HashKey {
+  if (ch.httpHeaderName !== undefined) return { kind: 'header', name: ch.httpHeaderName.toLowerCase() };
+  if (ch.httpCookie !== undefined) {
+    const ttlMs = ch.httpCookie.ttl !== undefined ? parseDuration(ch.httpCookie.ttl) : undefined;
+    return {
+      kind: 'cookie',
+      name: ch.httpCookie.name,
+      ...(ch.httpCookie.path !== undefined ? { path: ch.httpCookie.path } : {}),
+      ...(ttlMs !== undefined ? { ttlMs } : {}),
+    };
+  }
+  if (ch.httpQueryParameterName !== undefined) return { kind: 'query', name: ch.httpQueryParameterName };
+  // The schema guarantees exactly one key, so what remains is useSourceIp.
+  return { kind: 'source_ip' };
+}
+
+function toConnectionPool(cp: IstioConnectionPool): ConnectionPoolPolicy | undefined {
+  const out: { -readonly [K in keyof ConnectionPoolPolicy]: ConnectionPoolPolicy[K] } = {};
+  if (cp.tcp?.maxConnections !== undefined) out.maxConnections = cp.tcp.maxConnections;
+  if (cp.tcp?.connectTimeout !== undefined) out.connectTimeoutMs = parseDuration(cp.tcp.connectTimeout);
+  if (cp.http?.http1MaxPendingRequests !== undefined) out.maxPendingRequests = cp.http.http1MaxPendingRequests;
+  if (cp.http?.http2MaxRequests !== undefined) out.maxRequests = cp.http.http2MaxRequests;
+  if (cp.http?.maxRequestsPerConnection !== undefined) out.maxRequestsPerConnection = cp.http.maxRequestsPerConnection;
+  if (cp.http?.maxRetries !== undefined) out.maxRetries = cp.http.maxRetries;
+  if (cp.http?.idleTimeout !== undefined) out.idleTimeoutMs = parseDuration(cp.http.idleTimeout);
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function toOutlierDetection(od: IstioOutlierDetection): OutlierDetectionPolicy {
+  return {
+    // `consecutiveErrors` is the deprecated spelling; the new field wins when both are set.
+    consecutive5xxErrors: od.consecutive5xxErrors ?? od.consecutiveErrors ?? 5,
+    consecutiveGatewayErrors: od.consecutiveGatewayErrors ?? 0,
+    intervalMs: duration(od.interval, 10_000),
+    baseEjectionTimeMs: duration(od.baseEjectionTime, 30_000),
+    maxEjectionPercent: od.maxEjectionPercent ?? 10,
+    minHealthPercent: od.minHealthPercent ?? 0,
+  };
+}
+
+function duration(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : (parseDuration(text) ?? fallback);
+}

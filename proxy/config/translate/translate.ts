@@ -1,0 +1,122 @@
+// The only bridge from Istio objects to the Meshlet model. Runs every check
+// and collects every issue; a config is produced only when there are none
+// (apply nothing unless everything passes).
+
+import type { ConfigIssue, MeshConfig, VirtualHostModel } from '../model/index.js';
+import {
+  resourceRef,
+  type IstioDestinationRule,
+  type IstioResource,
+  type IstioServiceEntry,
+  type IstioVirtualService,
+} from '../istio/index.js';
+import { contentVersion } from './config-version.js';
+import { normaliseHost } from './host-name.js';
+import { issueFor } from './issue-for.js';
+import { readAnnotations } from './meshlet-annotations.js';
+import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
+import { buildServices, type DeclaredHost, type ServiceInfo } from './services.js';
+import { toVirtualHost } from './virtual-host.js';
+
+export type TranslateResult = { ok: true; config: MeshConfig } | { ok: false; issues: ConfigIssue[] };
+
+/**
+ * @param now clock for `meshlet.io/experiment-ttl` expiries (ms since epoch);
+ *   injected so tests and the control plane control it.
+ */
+export function translate(resources: readonly IstioResource[], now: number = Date.now()): TranslateResult {
+  const issues: ConfigIssue[] = [];
+  const unique = dropDuplicates(resources, issues);
+  const entries = unique.filter((r): r is IstioServiceEntry => r.kind === 'ServiceEntry');
+  const rules = unique.filter((r): r is IstioDestinationRule => r.kind === 'DestinationRule');
+  const virtualServices = unique.filter((r): r is IstioVirtualService => r.kind === 'VirtualService');
+
+  const declared = declareHosts(entries, issues);
+  const declaredSet = new Set(declared.map((d) => d.host));
+  const ruleByHost = new Map<string, IstioDestinationRule>();
+  for (const dr of rules) {
+    const host = normaliseHost(dr.spec.host, dr.metadata.namespace);
+    const other = ruleByHost.get(host);
+    if (!declaredSet.has(host)) issues.push(issueFor(dr, 'spec.host', `host "${dr.spec.host}" (${host}) is not declared by any ServiceEntry`));
+    else if (other) issues.push(issueFor(dr, 'spec.host', `host ${host} already has ${resourceRef(other)}`));
+    else ruleByHost.set(host, dr);
+  }
+  const { services, clusters, index } = buildServices(declared, ruleByHost, issues);
+
+  const virtualHosts: VirtualHostModel[] = [];
+  const routedBy = new Map<string, string>();
+  for (const vs of virtualServices) {
+    vs.spec.hosts.forEach((h, i) => {
+      const host = normaliseHost(h, vs.metadata.namespace);
+      const other = routedBy.get(host);
+      // Istio merges such VirtualServices in an unspecified order; refuse instead.
+      if (other !== undefined) issues.push(issueFor(vs, `spec.hosts[${i}]`, `host ${host} is already routed by ${other}`));
+      else routedBy.set(host, resourceRef(vs));
+    });
+    const annotations = readAnnotations(vs, now, issues);
+    const report = (path: string, reason: string): void => {
+      issues.push(issueFor(vs, path, reason));
+    };
+    virtualHosts.push(toVirtualHost(vs, { services: index, annotations, report }));
+  }
+  for (const d of declared) {
+    if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
+  }
+
+  if (issues.length > 0) return { ok: false, issues };
+  const body = { services, clusters, virtualHosts };
+  return { ok: true, config: { version: contentVersion(body), ...body } };
+}
+
+function dropDuplicates(resources: readonly IstioResource[], issues: ConfigIssue[]): IstioResource[] {
+  const seen = new Map<string, IstioResource>();
+  const out: IstioResource[] = [];
+  for (const r of resources) {
+    const ref = resourceRef(r);
+    const first = seen.get(ref);
+    if (first !== undefined) {
+      const where = first.file !== undefined ? ` (first defined in ${first.file})` : '';
+      issues.push(issueFor(r, 'metadata.name', `duplicate ${ref}${where}`));
+      continue;
+    }
+    seen.set(ref, r);
+    out.push(r);
+  }
+  return out;
+}
+
+function declareHosts(entries: readonly IstioServiceEntry[], issues: ConfigIssue[]): DeclaredHost[] {
+  const byHost = new Map<string, IstioServiceEntry>();
+  const out: DeclaredHost[] = [];
+  for (const se of entries) {
+    se.spec.hosts.forEach((written, i) => {
+      const host = normaliseHost(written, se.metadata.namespace);
+      const other = byHost.get(host);
+      if (other !== undefined) {
+        issues.push(issueFor(se, `spec.hosts[${i}]`, `host ${host} is already declared by ${resourceRef(other)}`));
+        return;
+      }
+      byHost.set(host, se);
+      out.push({ host, written, se });
+    });
+  }
+  return out;
+}
+
+/** A declared host nobody routes: one catch-all route to the whole service. */
+function defaultVirtualHost(d: DeclaredHost, info: ServiceInfo | undefined): VirtualHostModel {
+  const port = info !== undefined && info.ports.length === 1 ? info.ports[0] : undefined;
+  return {
+    name: d.host,
+    domains: [d.host],
+    routes: [
+      {
+        name: 'default',
+        match: [],
+        action: { kind: 'forward', destinations: [{ host: d.host, ...(port !== undefined ? { port } : {}), weight: 100 }] },
+        retries: SAFE_DEFAULT_RETRIES,
+      },
+    ],
+    source: resourceRef(d.se),
+  };
+}

@@ -1,0 +1,121 @@
+// One VirtualService → one VirtualHostModel. Routes keep their order (first
+// match wins). Every destination (route and mirror) is checked against the
+// declared services: the host must come from a ServiceEntry, the subset from
+// that host's DestinationRule, the port from the ServiceEntry's ports.
+
+import type { MirrorPolicy, RouteAction, RouteModel, VirtualHostModel, WeightedDestination } from '../model/index.js';
+import { parseDuration, resourceRef, type IstioDestination, type IstioHTTPRoute, type IstioVirtualService } from '../istio/index.js';
+import { normaliseHost } from './host-name.js';
+import type { MeshletAnnotations } from './meshlet-annotations.js';
+import { toFaultPolicy, toHeaders, toRetryPolicy, type IssueReporter } from './route-policies.js';
+import { toRouteMatch } from './route-match.js';
+import type { ServiceInfo } from './services.js';
+
+export interface VirtualHostContext {
+  readonly services: ReadonlyMap<string, ServiceInfo>;
+  readonly annotations: MeshletAnnotations;
+  readonly report: IssueReporter;
+}
+
+export function toVirtualHost(vs: IstioVirtualService, ctx: VirtualHostContext): VirtualHostModel {
+  const ns = vs.metadata.namespace;
+  const routes = (vs.spec.http ?? []).map((r, i) => toRoute(vs, r, i, ctx));
+  return {
+    name: `${ns}/${vs.metadata.name}`,
+    domains: vs.spec.hosts.map((h) => normaliseHost(h, ns)),
+    routes,
+    source: resourceRef(vs),
+  };
+}
+
+function toRoute(vs: IstioVirtualService, r: IstioHTTPRoute, i: number, ctx: VirtualHostContext): RouteModel {
+  const path = `spec.http[${i}]`;
+  const action = toAction(vs, r, path, ctx);
+  const headers = toHeaders(r.headers);
+  const timeoutMs = r.timeout !== undefined ? parseDuration(r.timeout) : undefined;
+  const fault = toFaultPolicy(r.fault, ctx.annotations);
+  const mirrors = toMirrors(vs, r, path, ctx);
+  const rewrite = r.rewrite && (r.rewrite.uri !== undefined || r.rewrite.authority !== undefined)
+    ? {
+        ...(r.rewrite.uri !== undefined ? { uri: r.rewrite.uri } : {}),
+        ...(r.rewrite.authority !== undefined ? { authority: r.rewrite.authority } : {}),
+      }
+    : undefined;
+  return {
+    name: r.name ?? `${vs.metadata.name}.${i}`,
+    match: (r.match ?? []).map(toRouteMatch),
+    action,
+    ...(headers ? { headers } : {}),
+    ...(rewrite ? { rewrite } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    // Retries only make sense when something is forwarded upstream.
+    ...(action.kind === 'forward' ? { retries: toRetryPolicy(r.retries, `${path}.retries`, ctx.report) } : {}),
+    ...(fault ? { fault } : {}),
+    ...(mirrors.length > 0 ? { mirrors } : {}),
+  };
+}
+
+function toAction(vs: IstioVirtualService, r: IstioHTTPRoute, path: string, ctx: VirtualHostContext): RouteAction {
+  if (r.redirect) {
+    const d = r.redirect;
+    return {
+      kind: 'redirect',
+      ...(d.uri !== undefined ? { uri: d.uri } : {}),
+      ...(d.authority !== undefined ? { authority: d.authority } : {}),
+      ...(d.scheme !== undefined ? { scheme: d.scheme } : {}),
+      ...(d.port !== undefined ? { port: d.port } : {}),
+      status: d.redirectCode ?? 301,
+    };
+  }
+  if (r.directResponse) {
+    const body = r.directResponse.body;
+    const text = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString('utf8') : undefined);
+    return { kind: 'direct', status: r.directResponse.status, ...(text !== undefined ? { body: text } : {}) };
+  }
+  const route = r.route ?? [];
+  const single = route.length === 1;
+  const destinations = route.map((rd, j): WeightedDestination => {
+    const target = resolveDestination(vs, rd.destination, `${path}.route[${j}].destination`, ctx);
+    const headers = toHeaders(rd.headers);
+    return { ...target, weight: rd.weight ?? (single ? 100 : 0), ...(headers ? { headers } : {}) };
+  });
+  return { kind: 'forward', destinations };
+}
+
+function toMirrors(vs: IstioVirtualService, r: IstioHTTPRoute, path: string, ctx: VirtualHostContext): MirrorPolicy[] {
+  const out: MirrorPolicy[] = [];
+  const { shadowSuffix, expiresAt } = ctx.annotations;
+  const push = (dest: IstioDestination, percent: number, at: string): void => {
+    const target = resolveDestination(vs, dest, at, ctx);
+    out.push({ ...target, percent, shadowSuffix, ...(expiresAt !== undefined ? { expiresAt } : {}) });
+  };
+  if (r.mirror) push(r.mirror, r.mirrorPercentage?.value ?? r.mirrorPercent ?? 100, `${path}.mirror`);
+  (r.mirrors ?? []).forEach((m, j) => push(m.destination, m.percentage?.value ?? 100, `${path}.mirrors[${j}].destination`));
+  return out;
+}
+
+interface Target {
+  host: string;
+  subset?: string;
+  port?: number;
+}
+
+function resolveDestination(vs: IstioVirtualService, dest: IstioDestination, path: string, ctx: VirtualHostContext): Target {
+  const host = normaliseHost(dest.host, vs.metadata.namespace);
+  const info = ctx.services.get(host);
+  const explicitPort = dest.port?.number;
+  if (info === undefined) {
+    ctx.report(`${path}.host`, `host "${dest.host}" (${host}) is not declared by any ServiceEntry`);
+  } else {
+    if (dest.subset !== undefined && !info.subsets.has(dest.subset)) {
+      ctx.report(`${path}.subset`, `subset "${dest.subset}" is not defined by a DestinationRule for host ${host}`);
+    }
+    if (explicitPort !== undefined && !info.ports.includes(explicitPort)) {
+      ctx.report(`${path}.port.number`, `port ${explicitPort} is not a port of ${host} (${info.ports.join(', ')})`);
+    }
+  }
+  // Without an explicit port a single-port service is unambiguous; for a
+  // multi-port service the port is left out and resolved per request port.
+  const port = explicitPort ?? (info !== undefined && info.ports.length === 1 ? info.ports[0] : undefined);
+  return { host, ...(dest.subset !== undefined ? { subset: dest.subset } : {}), ...(port !== undefined ? { port } : {}) };
+}

@@ -1,0 +1,5 @@
+// Public surface of model validation (used at every boundary: translate
+// output, wire decode in the proxy).
+export { validateMeshConfig, type ValidateResult } from './validate-mesh-config.js';
+export { MeshConfigSchema } from './mesh-config-schema.js';
+export { formatIssuePath, joinIssuePath } from './issue-path.js';

@@ -1,0 +1,34 @@
+// The one place that turns a failure into a local reply. Every layer reports
+// failures as MeshletError; status, flags header, body and the exchange's
+// recorded outcome all come from the error, so logs and metrics agree with
+// what the client saw.
+import type { ServerResponse } from 'node:http';
+import type { Exchange } from '../pipeline/exchange.js';
+import { MeshletError, errors } from './index.js';
+import { flagsToString } from './flags.js';
+
+export const FLAGS_HEADER = 'x-meshlet-flags';
+
+/** Writes the local reply for `err` (if the response has not started) and records it on the exchange. */
+export function rescue(ex: Exchange, res: ServerResponse, err: unknown): void {
+  const e = err instanceof MeshletError ? err : errors.upstreamReset(err instanceof Error ? err.message : String(err));
+  ex.flags |= e.flag;
+  ex.detail = e.message;
+  if (res.headersSent) {
+    // The response already started: all we can do is cut it, so the client
+    // sees a truncated body instead of a silently wrong one.
+    ex.status = ex.status || e.status;
+    res.destroy();
+    return;
+  }
+  ex.status = e.status;
+  const body = e.message + '\n';
+  res.statusCode = e.status;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.setHeader(FLAGS_HEADER, flagsToString(ex.flags));
+  if (e.headers !== undefined) for (const k in e.headers) res.setHeader(k, e.headers[k] as string);
+  if (ex.requestId !== '') res.setHeader('x-request-id', ex.requestId);
+  ex.bytesOut += body.length;
+  res.end(body);
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { interceptionRules, ISTIO_DEFAULT_INTERCEPTION, type InterceptionOptions } from './index.js';
+
+// What `istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x "" -b '*'
+// -d 15090,15021,15020` emits for the nat table (reference/pod-rig.md).
+const GOLDEN_RULES = `
+-A PREROUTING -p tcp -j ISTIO_INBOUND
+-A OUTPUT -j ISTIO_OUTPUT
+-A ISTIO_INBOUND -p tcp -m tcp --dport 15008 -j RETURN
+-A ISTIO_INBOUND -p tcp -m multiport --dports 15090,15021,15020 -j RETURN
+-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT
+-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006
+-A ISTIO_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN
+-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp ! --dport 15008 -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT
+-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp ! --dport 15008 -m owner --gid-owner 1337 -j ISTIO_IN_REDIRECT
+-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT -m owner --gid-owner 1337 -j RETURN
+-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN
+-A ISTIO_OUTPUT -j ISTIO_REDIRECT
+-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 15001
+`.trim().split('\n');
+
+const CHAINS = [
+  ':PREROUTING ACCEPT [0:0]',
+  ':INPUT ACCEPT [0:0]',
+  ':OUTPUT ACCEPT [0:0]',
+  ':POSTROUTING ACCEPT [0:0]',
+  ':ISTIO_INBOUND - [0:0]',
+  ':ISTIO_IN_REDIRECT - [0:0]',
+  ':ISTIO_OUTPUT - [0:0]',
+  ':ISTIO_REDIRECT - [0:0]',
+];
+
+function ruleLines(text: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith('-A '));
+}
+
+describe('interceptionRules', () => {
+  it('reproduces the istio-init golden rule set with Istio defaults', () => {
+    const text = interceptionRules({
+      outboundPort: 15001,
+      inboundPort: 15006,
+      proxyUid: 1337,
+      proxyGid: 1337,
+      excludeInboundPorts: [15090, 15021, 15020],
+    });
+    expect(text).toBe(['*nat', ...CHAINS, ...GOLDEN_RULES, 'COMMIT', ''].join('\n'));
+    expect(interceptionRules(ISTIO_DEFAULT_INTERCEPTION)).toBe(text);
+  });
+
+  const cases: Array<{ name: string; opts: Partial<InterceptionOptions>; has: string[]; lacks: string[] }> = [
+    {
+      name: 'custom ports and ids',
+      opts: { outboundPort: 4140, inboundPort: 4143, proxyUid: 2102, proxyGid: 2103 },
+      has: [
+        '-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports 4140',
+        '-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 4143',
+        '-A ISTIO_OUTPUT -m owner --uid-owner 2102 -j RETURN',
+        '-A ISTIO_OUTPUT -m owner --gid-owner 2103 -j RETURN',
+      ],
+      lacks: ['--uid-owner 1337', '--to-ports 15001'],
+    },
+    {
+      name: 'admin port added to the exclusions',
+      opts: { excludeInboundPorts: [15090, 15021, 15020, 15000] },
+      has: ['-A ISTIO_INBOUND -p tcp -m multiport --dports 15090,15021,15020,15000 -j RETURN'],
+      lacks: [],
+    },
+    {
+      name: 'single excluded port uses a plain tcp match',
+      opts: { excludeInboundPorts: [15090] },
+      has: ['-A ISTIO_INBOUND -p tcp -m tcp --dport 15090 -j RETURN'],
+      lacks: ['multiport'],
+    },
+    {
+      name: 'no exclusions',
+      opts: { excludeInboundPorts: [] },
+      has: [],
+      lacks: ['multiport'],
+    },
+    {
+      name: 'more than 15 exclusions are split across multiport rules',
+      opts: { excludeInboundPorts: Array.from({ length: 17 }, (_, i) => 20000 + i) },
+      has: [
+        `-A ISTIO_INBOUND -p tcp -m multiport --dports ${Array.from({ length: 15 }, (_, i) => 20000 + i).join(',')} -j RETURN`,
+        '-A ISTIO_INBOUND -p tcp -m multiport --dports 20015,20016 -j RETURN',
+      ],
+      lacks: [],
+    },
+    {
+      name: 'tunnel port disabled',
+      opts: { inboundTunnelPort: null },
+      has: ['-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT'],
+      lacks: ['15008'],
+    },
+  ];
+
+  it.each(cases)('$name', ({ opts, has, lacks }) => {
+    const text = interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, ...opts });
+    const rules = ruleLines(text);
+    for (const line of has) expect(rules).toContain(line);
+    for (const frag of lacks) expect(text).not.toContain(frag);
+    expect(text.startsWith('*nat\n')).toBe(true);
+    expect(text.endsWith('COMMIT\n')).toBe(true);
+    // Every chain jumped to is declared.
+    for (const m of text.matchAll(/-j (ISTIO_\w+)/g)) expect(text).toContain(`:${m[1]} - [0:0]`);
+  });
+
+  it('dedupes excluded ports', () => {
+    const rules = ruleLines(interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, excludeInboundPorts: [15090, 15090, 15021] }));
+    expect(rules).toContain('-A ISTIO_INBOUND -p tcp -m multiport --dports 15090,15021 -j RETURN');
+  });
+
+  const invalid: Array<{ name: string; opts: Partial<InterceptionOptions> }> = [
+    { name: 'port 0', opts: { outboundPort: 0 } },
+    { name: 'port too big', opts: { inboundPort: 70000 } },
+    { name: 'fractional port', opts: { excludeInboundPorts: [15090.5] } },
+    { name: 'negative uid', opts: { proxyUid: -1 } },
+    { name: 'NaN gid', opts: { proxyGid: Number.NaN } },
+    { name: 'excluding the inbound listener', opts: { excludeInboundPorts: [15006] } },
+    { name: 'bad tunnel port', opts: { inboundTunnelPort: 0 } },
+  ];
+  it.each(invalid)('rejects $name', ({ opts }) => {
+    expect(() => interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, ...opts })).toThrow(RangeError);
+  });
+});

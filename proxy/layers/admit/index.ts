@@ -1,0 +1,26 @@
+// Circuit breaking by concurrency (DestinationRule connectionPool): a request
+// over a limit fails at once with 503 UO, never queues without bound.
+import type { ClusterRuntime } from '../../upstream/cluster.js';
+
+/** Returns the name of the limit the request would break, or undefined when admitted. */
+export function admitRequest(c: ClusterRuntime): string | undefined {
+  const cp = c.policy.connectionPool;
+  if (cp === undefined) return undefined;
+  if (cp.maxRequests !== undefined && c.active >= cp.maxRequests) return 'max_requests';
+  if (cp.maxConnections !== undefined && cp.maxPendingRequests !== undefined) {
+    // HTTP/1.1 without pipelining: one request per connection, the rest wait.
+    const pending = c.active - cp.maxConnections * c.endpoints.length;
+    if (pending >= cp.maxPendingRequests) return 'max_pending_requests';
+  }
+  return undefined;
+}
+
+/**
+ * Retry admission: the retry budget (20% of active requests, at least 3
+ * concurrent, as Envoy's) and connectionPool.http.maxRetries when set.
+ */
+export function admitRetry(c: ClusterRuntime): boolean {
+  const limit = Math.max(3, Math.floor(c.active * 0.2));
+  const max = c.policy.connectionPool?.maxRetries;
+  return c.activeRetries < (max !== undefined ? Math.min(max, limit) : limit);
+}

@@ -1,0 +1,91 @@
+// Fault injection (VirtualService http[].fault), compiled once per route.
+// Configured percentages use a deterministic accumulator (like a smooth
+// weighted pick) so 10% over 1000 requests is exactly 100 faults; header
+// faults (Envoy's x-envoy-fault-* names) only where the route enables them.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FaultPolicy } from '../../config/model/index.js';
+
+const H_DELAY = 'x-envoy-fault-delay-request';
+const H_DELAY_PCT = 'x-envoy-fault-delay-request-percentage';
+const H_ABORT = 'x-envoy-fault-abort-request';
+const H_ABORT_PCT = 'x-envoy-fault-abort-request-percentage';
+
+/** Deterministic "fire p% of the time": exact over any window of 100/p calls. */
+class Accumulator {
+  #acc = 0;
+  constructor(readonly percent: number) {}
+  fire(): boolean {
+    if (this.percent >= 100) return true;
+    if (this.percent <= 0) return false;
+    this.#acc += this.percent;
+    if (this.#acc >= 100) {
+      this.#acc -= 100;
+      return true;
+    }
+    return false;
+  }
+}
+
+export class FaultLayer {
+  readonly route: string;
+  readonly #delayMs: number;
+  readonly #delay: Accumulator | undefined;
+  readonly #abortStatus: number;
+  readonly #abort: Accumulator | undefined;
+  readonly #headers: boolean;
+  readonly #maxActive: number;
+  /** Faults currently delaying or aborting a request. */
+  active = 0;
+  /** Header-requested faults refused because maxActiveFaults was reached. */
+  overflow = 0;
+
+  constructor(p: FaultPolicy, route: string) {
+    this.route = route;
+    this.#delayMs = p.delay?.fixedDelayMs ?? 0;
+    this.#delay = p.delay !== undefined ? new Accumulator(p.delay.percent) : undefined;
+    this.#abortStatus = p.abort?.httpStatus ?? 0;
+    this.#abort = p.abort?.httpStatus !== undefined ? new Accumulator(p.abort.percent) : undefined;
+    this.#headers = p.headerControlled === true;
+    this.#maxActive = p.maxActiveFaults ?? Infinity;
+  }
+
+  /** Delay to inject for this request in ms (0 = none). */
+  delayFor(h: IncomingHttpHeaders, rng: () => number): number {
+    if (this.#headers) {
+      const v = h[H_DELAY];
+      if (typeof v === 'string' && this.#admit(h[H_DELAY_PCT], rng)) {
+        const ms = Number(v);
+        if (Number.isFinite(ms) && ms > 0) return ms;
+      }
+    }
+    return this.#delay !== undefined && this.active < this.#maxActive && this.#delay.fire() ? this.#delayMs : 0;
+  }
+
+  /** Status to abort this request with (0 = none). */
+  abortFor(h: IncomingHttpHeaders, rng: () => number): number {
+    if (this.#headers) {
+      const v = h[H_ABORT];
+      if (typeof v === 'string' && this.#admit(h[H_ABORT_PCT], rng)) {
+        const status = Number(v);
+        if (Number.isInteger(status) && status >= 200 && status < 600) return status;
+      }
+    }
+    return this.#abort !== undefined && this.active < this.#maxActive && this.#abort.fire() ? this.#abortStatus : 0;
+  }
+
+  #admit(pct: string | string[] | undefined, rng: () => number): boolean {
+    if (this.active >= this.#maxActive) {
+      this.overflow++;
+      return false;
+    }
+    if (typeof pct !== 'string') return true;
+    const p = Number(pct);
+    return Number.isFinite(p) && rng() * 100 < p;
+  }
+}
+
+export function compileFault(p: FaultPolicy | undefined, route: string): FaultLayer | null {
+  if (p === undefined) return null;
+  if (p.delay === undefined && p.abort === undefined && p.headerControlled !== true) return null;
+  return new FaultLayer(p, route);
+}

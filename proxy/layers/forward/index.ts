@@ -1,0 +1,109 @@
+// The only place that talks to undici. One Attempt per upstream try: it is the
+// undici dispatch handler, and reports to its owner (the request pipeline),
+// which decides whether to commit the response to the client or retry.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Endpoint } from '../../upstream/endpoint.js';
+
+export interface AttemptOwner {
+  /** Response headers arrived. The owner calls `attempt.commit()` to stream the body to the client, or `attempt.abort()` to retry. */
+  attemptHeaders(a: Attempt, status: number, headers: IncomingHttpHeaders): void;
+  /** A chunk of a committed response. Returns false to ask for backpressure. */
+  attemptData(a: Attempt, chunk: Buffer): boolean;
+  attemptEnd(a: Attempt): void;
+  attemptError(a: Attempt, err: Error): void;
+}
+
+/** Classifies a transport error the way retries and response flags need it. */
+export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'aborted' {
+  const code = (err as { code?: string }).code ?? '';
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect';
+    case 'UND_ERR_ABORTED':
+      return 'aborted';
+    case 'HPE_INVALID_CONSTANT':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_INFO':
+      return 'protocol';
+    default:
+      return code.startsWith('HPE_') ? 'protocol' : 'reset';
+  }
+}
+
+export class Attempt implements Dispatcher.DispatchHandler {
+  readonly owner: AttemptOwner;
+  readonly endpoint: Endpoint;
+  /** 1-based attempt number. */
+  readonly n: number;
+  controller: Dispatcher.DispatchController | undefined;
+  committed = false;
+  /** Set once this attempt stopped mattering (aborted for retry, timed out, client gone). */
+  cancelled = false;
+  status = 0;
+  readonly #resume = (): void => this.controller?.resume();
+
+  constructor(owner: AttemptOwner, endpoint: Endpoint, n: number) {
+    this.owner = owner;
+    this.endpoint = endpoint;
+    this.n = n;
+  }
+
+  start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void {
+    this.endpoint.pool.dispatch({ method, path, headers, body, idempotent: false, blocking: false }, this);
+  }
+
+  /** Stream the rest of this response to the client. */
+  commit(): void {
+    this.committed = true;
+  }
+
+  /** Stop this attempt (retry, deadline, client gone). Safe to call more than once. */
+  abort(reason: Error): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const c = this.controller;
+    if (c !== undefined && !c.aborted) c.abort(reason);
+  }
+
+  /** Called by the owner when the client's socket drained after backpressure. */
+  get resumer(): () => void {
+    return this.#resume;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.cancelled) controller.abort(new Error('cancelled'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    if (this.cancelled) return;
+    if (status < 200) return; // 1xx informational: wait for the final response
+    this.controller = controller;
+    this.status = status;
+    this.owner.attemptHeaders(this, status, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.cancelled || !this.committed) return;
+    if (!this.owner.attemptData(this, chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.cancelled) return;
+    this.owner.attemptEnd(this);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.owner.attemptError(this, err);
+  }
+}

@@ -1,0 +1,101 @@
+// Traffic mirroring (VirtualService mirror / mirrorPercentage / mirrors[]).
+// Fire and forget: the primary never waits for a mirror, a mirror failure is
+// only counted, and the number of mirrors in flight is bounded process-wide.
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { MirrorPolicy } from '../../config/model/index.js';
+import type { ClusterRuntime } from '../../upstream/cluster.js';
+
+export type MirrorOutcome = 'sent' | 'failed' | 'dropped';
+export type MirrorEvents = (route: string, outcome: MirrorOutcome) => void;
+
+/** Process-wide cap on mirror requests in flight: a slow mirror must never pile up memory. */
+let maxInflight = 64;
+let inflight = 0;
+export function setMirrorConcurrency(n: number): void {
+  maxInflight = n;
+}
+
+interface Target {
+  readonly cluster: ClusterRuntime | undefined;
+  readonly percent: number;
+  acc: number;
+  readonly shadowSuffix: boolean;
+}
+
+export class MirrorLayer {
+  readonly route: string;
+  readonly #targets: Target[];
+
+  constructor(targets: Target[], route: string) {
+    this.#targets = targets;
+    this.route = route;
+  }
+
+  /**
+   * Mirrors one request. `headers` is the upstream header object (copied, never
+   * mutated); `body` is the buffered body, null for none, or a stream tee that
+   * the caller feeds (bounded by the caller).
+   */
+  send(method: string, path: string, authority: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null, events: MirrorEvents): void {
+    for (const t of this.#targets) {
+      if (t.percent < 100) {
+        t.acc += t.percent;
+        if (t.acc < 100) continue;
+        t.acc -= 100;
+      }
+      const ep = t.cluster?.picker.pick(undefined, undefined, t.cluster.panic);
+      if (ep === undefined || inflight >= maxInflight) {
+        events(this.route, 'dropped');
+        continue;
+      }
+      inflight++;
+      const h: Record<string, string | string[]> = { ...headers, host: t.shadowSuffix ? shadowHost(authority) : authority };
+      ep.pool.dispatch({ method, path, headers: h, body, idempotent: false }, new MirrorSink(this.route, events));
+    }
+  }
+}
+
+/** Discards the mirror's response; counts the outcome once. */
+class MirrorSink implements Dispatcher.DispatchHandler {
+  #done = false;
+  constructor(
+    readonly route: string,
+    readonly events: MirrorEvents,
+  ) {}
+  onResponseStart(_c: Dispatcher.DispatchController, status: number): void {
+    this.#finish(status >= 500 ? 'failed' : 'sent');
+  }
+  onResponseData(): void {}
+  onResponseEnd(): void {}
+  onResponseError(): void {
+    this.#finish('failed');
+  }
+  #finish(o: MirrorOutcome): void {
+    if (this.#done) return;
+    this.#done = true;
+    inflight--;
+    this.events(this.route, o);
+  }
+}
+
+/** `reviews:9080` → `reviews-shadow:9080` (Envoy inserts the suffix before the port). */
+export function shadowHost(authority: string): string {
+  const colon = authority.lastIndexOf(':');
+  if (colon > 0 && authority.indexOf(']') < colon && /^\d+$/.test(authority.slice(colon + 1))) {
+    return `${authority.slice(0, colon)}-shadow${authority.slice(colon)}`;
+  }
+  return `${authority}-shadow`;
+}
+
+export function compileMirrors(
+  mirrors: readonly MirrorPolicy[],
+  resolve: (host: string, port: number | undefined, subset: string | undefined) => ClusterRuntime | undefined,
+  route: string,
+): MirrorLayer | null {
+  if (mirrors.length === 0) return null;
+  return new MirrorLayer(
+    mirrors.map((m) => ({ cluster: resolve(m.host, m.port, m.subset), percent: m.percent, acc: 0, shadowSuffix: m.shadowSuffix })),
+    route,
+  );
+}

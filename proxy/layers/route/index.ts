@@ -1,0 +1,6 @@
+// Public surface of routing: which virtual host answers a Host header, and
+// which of its routes matches a request. Pure and synchronous; compiled once
+// per snapshot, allocation-free per request on the common paths.
+export { HostIndex, type HostIndexEntry } from './host-index.js';
+export { compileRoutes, type RouteRequest, type RouteTable } from './route-table.js';
+export { compileStringMatch, compileFullMatchRegex, type StringMatcher, type StringMatchSpec } from './string-matcher.js';

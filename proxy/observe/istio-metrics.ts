@@ -1,0 +1,193 @@
+// Istio's standard HTTP metrics, with Istio's names, labels and buckets, so
+// existing Istio dashboards work unchanged. The sidecar reports as `source`
+// on outbound and `destination` on inbound, like Istio's two proxies per hop.
+//
+// Per request: two map lookups keyed by the objects the pipeline already has
+// (DestinationInfo, then EndpointInfo or the raw peer header), one numeric
+// key (protocol, status, flags), then four additions on pre-bound series.
+// Label strings are built only when a new combination first appears.
+import type { Registry } from 'prom-client';
+import { flagsToString } from '../errors/index.js';
+import type { DestinationInfo, EndpointInfo, Exchange, ExchangeObserver } from '../pipeline/exchange.js';
+import type { HeaderBag } from './b3.js';
+import { BoundCounter, BoundHistogram, type CounterSeries, type HistogramSeries } from './bound-metrics.js';
+import { decodePeer, encodePeer, PEER_HEADER, peerHeaderOf, UNKNOWN_PEER, type WorkloadIdentity } from './peer.js';
+
+/** Istio's default duration buckets (ms). */
+export const DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+/** Istio's default size buckets (bytes). */
+export const BYTE_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000];
+
+export const ISTIO_LABELS = [
+  'reporter',
+  'source_workload',
+  'source_workload_namespace',
+  'source_principal',
+  'source_app',
+  'source_version',
+  'source_cluster',
+  'destination_workload',
+  'destination_workload_namespace',
+  'destination_principal',
+  'destination_app',
+  'destination_version',
+  'destination_service',
+  'destination_service_name',
+  'destination_service_namespace',
+  'destination_cluster',
+  'request_protocol',
+  'response_code',
+  'response_flags',
+  'connection_security_policy',
+] as const;
+
+export interface IstioMetricsOptions {
+  /** This proxy's workload identity. */
+  self: WorkloadIdentity;
+  /** Value of source_cluster / destination_cluster. Default `Kubernetes` (Istio's default cluster id). */
+  cluster?: string;
+  /** Max distinct peer identities tracked on inbound; the rest are `unknown`. Default 1024. */
+  maxPeers?: number;
+}
+
+interface StdSeries {
+  readonly requests: CounterSeries;
+  readonly duration: HistogramSeries;
+  readonly requestBytes: HistogramSeries;
+  readonly responseBytes: HistogramSeries;
+}
+
+type Level2 = Map<unknown, Map<number, StdSeries>>;
+
+const NO_DEST: DestinationInfo = Object.freeze({ cluster: '', service: 'unknown', serviceName: 'unknown', serviceNamespace: 'unknown', subset: '' });
+const NO_ENDPOINT = Object.freeze({});
+
+function protocolIndex(p: string): number {
+  return p === 'http' ? 0 : p === 'grpc' ? 1 : p === 'websocket' ? 2 : 3;
+}
+const PROTOCOLS = ['http', 'grpc', 'websocket', 'unknown'];
+const orUnknown = (s: string | undefined): string => (s === undefined || s === '' ? 'unknown' : s);
+
+export class IstioMetrics implements ExchangeObserver {
+  private readonly requests: BoundCounter;
+  private readonly duration: BoundHistogram;
+  private readonly requestBytes: BoundHistogram;
+  private readonly responseBytes: BoundHistogram;
+  private readonly outbound = new WeakMap<object, Level2>();
+  private readonly inbound = new WeakMap<object, Level2>();
+  private readonly peers = new Map<string, WorkloadIdentity>();
+  private readonly self: WorkloadIdentity;
+  private readonly cluster: string;
+  private readonly maxPeers: number;
+  /** Built once: what outbound requests carry in x-meshlet-peer. */
+  readonly peerHeaderValue: string;
+
+  constructor(registry: Registry, opts: IstioMetricsOptions) {
+    this.self = opts.self;
+    this.cluster = opts.cluster ?? 'Kubernetes';
+    this.maxPeers = opts.maxPeers ?? 1024;
+    this.peerHeaderValue = encodePeer(opts.self);
+    this.requests = new BoundCounter('istio_requests_total', 'Requests processed by the proxy (Istio standard)', ISTIO_LABELS, registry);
+    this.duration = new BoundHistogram('istio_request_duration_milliseconds', 'Request duration in ms (Istio standard)', ISTIO_LABELS, DURATION_BUCKETS_MS, registry);
+    this.requestBytes = new BoundHistogram('istio_request_bytes', 'Request body size in bytes (Istio standard)', ISTIO_LABELS, BYTE_BUCKETS, registry);
+    this.responseBytes = new BoundHistogram('istio_response_bytes', 'Response body size in bytes (Istio standard)', ISTIO_LABELS, BYTE_BUCKETS, registry);
+  }
+
+  onStart(ex: Exchange, upstreamHeaders: HeaderBag): void {
+    if (ex.direction === 'outbound') upstreamHeaders[PEER_HEADER] = this.peerHeaderValue;
+    else if (upstreamHeaders[PEER_HEADER] !== undefined) delete upstreamHeaders[PEER_HEADER];
+  }
+
+  onComplete(ex: Exchange): void {
+    const s = this.seriesFor(ex);
+    s.requests.inc();
+    s.duration.observe(ex.durationMs);
+    s.requestBytes.observe(ex.bytesIn);
+    s.responseBytes.observe(ex.bytesOut);
+  }
+
+  private seriesFor(ex: Exchange): StdSeries {
+    const dest = ex.destination ?? NO_DEST;
+    const outbound = ex.direction === 'outbound';
+    const top = outbound ? this.outbound : this.inbound;
+    let l2 = top.get(dest);
+    if (l2 === undefined) {
+      l2 = new Map();
+      top.set(dest, l2);
+    }
+    let second: unknown;
+    if (outbound) second = ex.endpoint ?? NO_ENDPOINT;
+    else {
+      const raw = peerHeaderOf(ex.req.headers);
+      second = raw !== '' && (this.peers.has(raw) || this.peers.size < this.maxPeers) ? raw : '';
+    }
+    let l3 = l2.get(second);
+    if (l3 === undefined) {
+      l3 = new Map();
+      l2.set(second, l3);
+    }
+    const status = ex.status >= 0 && ex.status < 1000 ? ex.status : 0;
+    const proto = protocolIndex(ex.protocol);
+    // Numeric key: no string building per request.
+    const key = ex.flags * 4000 + proto * 1000 + status;
+    let s = l3.get(key);
+    if (s === undefined) {
+      s = this.bind(ex, dest, outbound, second, proto, status);
+      l3.set(key, s);
+    }
+    return s;
+  }
+
+  private peerOf(raw: string): WorkloadIdentity {
+    if (raw === '') return UNKNOWN_PEER;
+    let p = this.peers.get(raw);
+    if (p === undefined) {
+      p = decodePeer(raw);
+      this.peers.set(raw, p);
+    }
+    return p;
+  }
+
+  private bind(ex: Exchange, dest: DestinationInfo, outbound: boolean, second: unknown, proto: number, status: number): StdSeries {
+    const ep = second === NO_ENDPOINT ? undefined : (second as EndpointInfo);
+    const src = outbound ? this.self : this.peerOf(second as string);
+    const dst: WorkloadIdentity = outbound
+      ? {
+          workload: orUnknown(ep === undefined ? '' : ep.workload || (ep.labels['workload'] ?? (ep.app && ep.version ? `${ep.app}-${ep.version}` : ep.app))),
+          namespace: orUnknown(ep?.namespace || (dest === NO_DEST ? '' : dest.serviceNamespace)),
+          app: orUnknown(ep?.app),
+          version: orUnknown(ep?.version),
+        }
+      : this.self;
+    const values = [
+      outbound ? 'source' : 'destination',
+      src.workload,
+      src.namespace,
+      'unknown',
+      src.app,
+      src.version,
+      src === UNKNOWN_PEER ? 'unknown' : this.cluster,
+      dst.workload,
+      dst.namespace,
+      'unknown',
+      dst.app,
+      dst.version,
+      dest.service,
+      dest.serviceName,
+      dest.serviceNamespace,
+      outbound && ep === undefined ? 'unknown' : this.cluster,
+      PROTOCOLS[proto] as string,
+      String(status),
+      flagsToString(ex.flags),
+      // Istio reports `unknown` from the client side and `none` for plaintext on the server side.
+      outbound ? 'unknown' : 'none',
+    ];
+    const key = values.join('\u0001');
+    return {
+      requests: this.requests.bind(key, values),
+      duration: this.duration.bind(key, values),
+      requestBytes: this.requestBytes.bind(key, values),
+      responseBytes: this.responseBytes.bind(key, values),
+    };
+  }
+}

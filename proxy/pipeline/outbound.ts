@@ -1,0 +1,445 @@
+// THE REQUEST PATH. Read this file first: every request through a sidecar
+// walks these steps, in this order:
+//
+//   observe (outermost: every outcome gets flags, timings, metrics, span, log)
+//   → route      host → virtual host → first matching route → weighted destination
+//   → fault      injected delay (counts against the deadline), then injected abort
+//   → mirror     fire-and-forget copy to the shadow cluster
+//   → deadline   one timer for the whole request, all attempts included
+//   → retry {    per-try timeout, backoff, budget, previous-host avoidance
+//       → pick   load balancer over available endpoints (panic mode ignores ejection)
+//       → admit  circuit-breaker limits (503 UO)
+//       → forward  undici, streaming both ways
+//     }
+//
+// Each policy is a layer compiled once per route (proxy/layers/*); a route
+// without a policy has `null` there and the step costs one comparison. Errors
+// are MeshletErrors turned into replies only by errors/rescue.ts.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { HeaderOps } from '../config/model/index.js';
+import { Flag, MeshletError, errors } from '../errors/index.js';
+import { rescue, FLAGS_HEADER } from '../errors/rescue.js';
+import { flagsToString } from '../errors/flags.js';
+import { forwardableRequestHeaders, forwardableResponseHeaders } from '../listener/hop-by-hop.js';
+import { requestHash, generatedCookie } from '../layers/balance/index.js';
+import { admitRequest, admitRetry } from '../layers/admit/index.js';
+import { Attempt, classifyError, type AttemptOwner } from '../layers/forward/index.js';
+import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
+import type { ClusterRuntime } from '../upstream/cluster.js';
+import type { Endpoint } from '../upstream/endpoint.js';
+import { Exchange, type Direction, type ExchangeObserver } from './exchange.js';
+import type { OutcomeRecorder, ResilienceEvents } from './events.js';
+import { parseTarget, applyHeaderOps, rewritePath } from './request-target.js';
+
+export interface PipelineDeps {
+  /** Current snapshot (outbound) — read once per request. */
+  readonly snapshot: () => Snapshot | undefined;
+  readonly observer: ExchangeObserver;
+  readonly events: ResilienceEvents;
+  readonly outlier: OutcomeRecorder;
+  readonly rng: () => number;
+  /** Largest request body buffered for retries and mirroring. */
+  readonly bufferLimit: number;
+}
+
+/** How a pipeline finds the route: outbound from the snapshot, inbound a fixed route to the app. */
+export type RouteResolver = (req: RequestState) => CompiledRoute | MeshletError;
+
+const ABORTED = new Error('attempt abandoned');
+const NO_HEADERS: IncomingHttpHeaders = {};
+
+/** Builds the node:http request handler for one listener. */
+export function createPipeline(direction: Direction, deps: PipelineDeps, resolve: RouteResolver): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const state = new RequestState(direction, req, res, deps);
+    state.run(resolve);
+  };
+}
+
+export class RequestState implements AttemptOwner {
+  readonly ex: Exchange;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly deps: PipelineDeps;
+  snapshot: Snapshot | undefined;
+  /** Path without the query string, and the raw query (no leading `?`). */
+  path = '';
+  rawQuery = '';
+  port = 80;
+  route: CompiledRoute | undefined;
+  dest: CompiledDestination | undefined;
+  cluster: ClusterRuntime | undefined;
+  upstreamHeaders: Record<string, string | string[]> = {};
+  upstreamPath = '';
+  body: Buffer | IncomingMessage | null = null;
+  replayable = true;
+  hash: number | undefined;
+  setCookie: string | undefined;
+  attempt: Attempt | undefined;
+  lastEndpoint: Endpoint | undefined;
+  retries = 0;
+  deadline: NodeJS.Timeout | undefined;
+  perTry: NodeJS.Timeout | undefined;
+  done = false;
+
+  constructor(direction: Direction, req: IncomingMessage, res: ServerResponse, deps: PipelineDeps) {
+    this.ex = new Exchange(direction, req, performance.now(), Date.now());
+    this.req = req;
+    this.res = res;
+    this.deps = deps;
+  }
+
+  // ------------------------------------------------------------- observe + route
+  run(resolve: RouteResolver): void {
+    const { ex, req, res } = this;
+    res.once('close', this.#onClose);
+    this.snapshot = this.deps.snapshot();
+    if (!parseTarget(this)) return this.fail(errors.badRequest('invalid request target'));
+    const rid = req.headers['x-request-id'];
+    ex.requestId = typeof rid === 'string' && rid !== '' ? rid : randomUUID();
+
+    const route = resolve(this);
+    if (route instanceof MeshletError) return this.fail(route);
+    this.route = route;
+    ex.routeName = route.name;
+    if (route.kind !== 'forward') return this.#localAction(route);
+
+    const dest = route.split!.next();
+    const cluster = dest.cluster ?? dest.byPort?.get(this.port);
+    if (cluster === undefined) return this.fail(errors.noHealthyUpstream(`${dest.host}:${this.port}`));
+    this.dest = dest;
+    this.cluster = cluster;
+    ex.destination = cluster.destination;
+    this.#prepareUpstreamRequest(route, dest);
+    this.deps.observer.onStart(ex, this.upstreamHeaders);
+
+    // ----------------------------------------------------------- deadline
+    // Started before the fault delay: an injected delay counts against the route timeout.
+    if (route.timeoutMs > 0) this.deadline = setTimeout(this.#onDeadline, route.timeoutMs);
+
+    // ----------------------------------------------------------- fault
+    const fault = route.fault;
+    if (fault !== null) {
+      const delay = fault.delayFor(req.headers, this.deps.rng);
+      if (delay > 0) {
+        ex.flags |= Flag.DI;
+        fault.active++;
+        this.deps.events.fault(route.name, 'delay');
+        setTimeout(this.#afterDelay, delay);
+        return;
+      }
+    }
+    this.#afterFaultDelay();
+  }
+
+  readonly #afterDelay = (): void => {
+    this.route!.fault!.active--;
+    if (!this.done) this.#afterFaultDelay();
+  };
+
+  #afterFaultDelay(): void {
+    const route = this.route!;
+    if (route.fault !== null) {
+      const status = route.fault.abortFor(this.req.headers, this.deps.rng);
+      if (status > 0) {
+        // The experiment itself: never retried.
+        this.deps.events.fault(route.name, 'abort');
+        return this.fail(errors.faultAbort(status));
+      }
+    }
+    this.#readBody();
+  }
+
+  // ------------------------------------------------------------- body, then mirror
+  #readBody(): void {
+    const req = this.req;
+    const len = req.headers['content-length'];
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if ((len === undefined || len === '0') && !chunked) {
+      this.body = null;
+      return this.#startUpstream();
+    }
+    const n = len === undefined ? Infinity : Number(len);
+    this.ex.bytesIn = Number.isFinite(n) ? n : 0;
+    const wantsCopy = this.route!.retry !== null || this.route!.mirror !== null;
+    if (!wantsCopy || n > this.deps.bufferLimit) {
+      // Too large (or unknown size) to buffer: stream it through, and give up
+      // retries for this request rather than buffering without bound.
+      this.body = req;
+      this.replayable = false;
+      return this.#startUpstream();
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      chunks.push(c);
+    });
+    req.once('end', () => {
+      this.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      this.ex.bytesIn = size;
+      if (!this.done) this.#startUpstream();
+    });
+  }
+
+  #startUpstream(): void {
+    const route = this.route!;
+    if (route.mirror !== null) {
+      route.mirror.send(
+        this.ex.method,
+        this.upstreamPath,
+        this.ex.authority,
+        this.upstreamHeaders,
+        this.body instanceof Buffer || this.body === null ? this.body : null,
+        this.deps.events.mirror,
+      );
+    }
+    this.#tryOnce();
+  }
+
+  // ------------------------------------------------------------- retry { pick → admit → forward }
+  #tryOnce(): void {
+    const cluster = this.cluster!;
+    const lb = cluster.policy.lb;
+    if (this.ex.attempts === 0 && (lb.kind === 'ring_hash' || lb.kind === 'maglev')) {
+      this.hash = requestHash(lb.hashKey, this.req.headers, this.req.socket.remoteAddress, this.rawQuery);
+      if (this.hash === undefined) {
+        const gen = generatedCookie(lb.hashKey);
+        if (gen !== undefined) {
+          this.hash = gen.hash;
+          this.setCookie = gen.setCookie;
+        }
+      }
+    }
+    const ep = cluster.picker.pick(this.hash, this.lastEndpoint, cluster.panic);
+    if (ep === undefined) return this.#exhausted(errors.noHealthyUpstream(cluster.name));
+    const limit = admitRequest(cluster);
+    if (limit !== undefined) {
+      this.deps.events.overflow(cluster.destination.service, limit);
+      return this.fail(errors.overflow(limit));
+    }
+    const n = ++this.ex.attempts;
+    if (this.route!.retry !== null) this.upstreamHeaders['x-envoy-attempt-count'] = String(n);
+    cluster.active++;
+    cluster.requestsTotal++;
+    ep.active++;
+    ep.requestsTotal++;
+    this.lastEndpoint = ep;
+    this.ex.endpoint = ep;
+    const a = new Attempt(this, ep, n);
+    this.attempt = a;
+    const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
+    if (perTry > 0) this.perTry = setTimeout(this.#onPerTryTimeout, perTry);
+    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body);
+  }
+
+  /** Releases the counters an attempt holds. Idempotent per attempt via `attempt` identity. */
+  #release(a: Attempt): void {
+    if (this.attempt !== a) return;
+    this.attempt = undefined;
+    const c = this.cluster!;
+    c.active--;
+    a.endpoint.active--;
+    if (this.perTry !== undefined) {
+      clearTimeout(this.perTry);
+      this.perTry = undefined;
+    }
+  }
+
+  attemptHeaders(a: Attempt, status: number, headers: IncomingHttpHeaders): void {
+    const route = this.route!;
+    this.deps.outlier.record(this.cluster!, a.endpoint, status);
+    const retry = route.retry;
+    if (retry !== null && retry.retriableStatus(status, this.ex.method) && this.#canRetry()) {
+      const ra = status === 429 || status === 503 ? headers['retry-after'] : undefined;
+      a.abort(ABORTED);
+      this.#release(a);
+      return this.#scheduleRetry(typeof ra === 'string' ? ra : undefined, 'status');
+    }
+    a.commit();
+    this.ex.status = status;
+    this.ex.upstreamHeadersMs = performance.now() - this.ex.startMs;
+    const out = forwardableResponseHeaders(headers as Record<string, string | string[] | undefined>);
+    if (route.responseHeaders !== undefined) applyHeaderOps(out as Record<string, string | string[]>, route.responseHeaders);
+    if (this.dest?.responseHeaders !== undefined) applyHeaderOps(out as Record<string, string | string[]>, this.dest.responseHeaders);
+    if (this.setCookie !== undefined) out['set-cookie'] = this.setCookie;
+    if (this.ex.flags !== 0) out[FLAGS_HEADER] = flagsToString(this.ex.flags);
+    this.res.writeHead(status, out);
+    if (this.ex.method === 'HEAD') this.res.end();
+  }
+
+  attemptData(a: Attempt, chunk: Buffer): boolean {
+    this.ex.bytesOut += chunk.length;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', a.resumer);
+    return false;
+  }
+
+  attemptEnd(a: Attempt): void {
+    this.#release(a);
+    this.#clearDeadline();
+    this.res.end();
+  }
+
+  attemptError(a: Attempt, err: Error): void {
+    this.#release(a);
+    const kind = classifyError(err);
+    if (kind === 'aborted') return;
+    this.deps.outlier.record(this.cluster!, a.endpoint, kind === 'connect' ? 'connect' : 'reset');
+    if (this.res.headersSent) {
+      // Mid-body failure: the client must see a truncated response, not a clean end.
+      this.ex.flags |= Flag.UR;
+      this.done = true;
+      this.res.destroy();
+      return;
+    }
+    const retry = this.route!.retry;
+    const failure = kind === 'connect' ? 'connect' : 'reset';
+    if (retry !== null && retry.retriableFailure(failure, this.ex.method) && this.#canRetry()) return this.#scheduleRetry(undefined, failure);
+    const e =
+      kind === 'connect' ? errors.connectFailure(err.message) : kind === 'protocol' ? errors.upstreamProtocol(err.message) : errors.upstreamReset(err.message);
+    this.#exhausted(e);
+  }
+
+  #canRetry(): boolean {
+    const retry = this.route!.retry!;
+    if (this.retries >= retry.maxRetries || !this.replayable || this.done) return false;
+    if (!admitRetry(this.cluster!)) {
+      this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
+      return false;
+    }
+    return true;
+  }
+
+  #scheduleRetry(retryAfter: string | undefined, reason: string): void {
+    // A request counts against the retry budget from its first retry until it completes.
+    if (this.retries === 0) this.cluster!.activeRetries++;
+    this.retries++;
+    this.deps.events.retry(this.cluster!.destination.service, reason);
+    const wait = this.route!.retry!.backoffMs(this.retries, retryAfter, this.deps.rng);
+    if (wait <= 0) return this.#tryOnce();
+    setTimeout(this.#retryNow, wait);
+  }
+
+  readonly #retryNow = (): void => {
+    if (!this.done) this.#tryOnce();
+  };
+
+  /** Final failure after the last attempt: adds URX when retries were spent. */
+  #exhausted(e: MeshletError): void {
+    this.fail(this.retries > 0 ? errors.retryLimit(e) : e);
+  }
+
+  readonly #onPerTryTimeout = (): void => {
+    this.perTry = undefined;
+    const a = this.attempt;
+    if (a === undefined || this.res.headersSent) return;
+    a.abort(ABORTED);
+    this.#release(a);
+    this.deps.outlier.record(this.cluster!, a.endpoint, 'timeout');
+    const retry = this.route!.retry;
+    if (retry !== null && retry.retriableFailure('timeout', this.ex.method) && this.#canRetry()) return this.#scheduleRetry(undefined, 'per_try_timeout');
+    this.#exhausted(errors.upstreamTimeout());
+  };
+
+  readonly #onDeadline = (): void => {
+    this.deadline = undefined;
+    const a = this.attempt;
+    if (a !== undefined) {
+      a.abort(ABORTED);
+      this.#release(a);
+    }
+    this.fail(errors.upstreamTimeout());
+  };
+
+  #clearDeadline(): void {
+    if (this.deadline !== undefined) {
+      clearTimeout(this.deadline);
+      this.deadline = undefined;
+    }
+  }
+
+  // ------------------------------------------------------------- local replies and completion
+  fail(e: MeshletError): void {
+    if (this.done) return;
+    this.#clearDeadline();
+    this.done = true;
+    rescue(this.ex, this.res, e);
+  }
+
+  #localAction(route: CompiledRoute): void {
+    const a = route.model.action;
+    const res = this.res;
+    this.done = true;
+    if (a.kind === 'direct') {
+      const body = a.body ?? '';
+      this.ex.status = a.status;
+      this.ex.bytesOut = Buffer.byteLength(body);
+      res.writeHead(a.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': this.ex.bytesOut });
+      res.end(body);
+    } else if (a.kind === 'redirect') {
+      const host = a.authority ?? this.ex.authority.replace(/:\d+$/, '');
+      const port = a.port !== undefined ? `:${a.port}` : '';
+      const location = `${a.scheme ?? 'http'}://${host}${port}${a.uri ?? this.path}${this.rawQuery !== '' ? '?' + this.rawQuery : ''}`;
+      this.ex.status = a.status;
+      res.writeHead(a.status, { location, 'content-length': 0 });
+      res.end();
+    }
+  }
+
+  readonly #onClose = (): void => {
+    const ex = this.ex;
+    if (!this.res.writableFinished) {
+      // The client went away (or we cut the response): stop upstream work.
+      ex.flags |= Flag.DC;
+      const a = this.attempt;
+      if (a !== undefined) {
+        a.abort(ABORTED);
+        this.#release(a);
+      }
+    }
+    this.done = true;
+    this.#clearDeadline();
+    if (this.retries > 0 && this.cluster !== undefined) this.cluster.activeRetries--;
+    ex.durationMs = performance.now() - ex.startMs;
+    if (ex.status === 0) ex.status = this.res.statusCode;
+    this.deps.observer.onComplete(ex);
+  };
+
+  // ------------------------------------------------------------- request rewriting
+  #prepareUpstreamRequest(route: CompiledRoute, dest: CompiledDestination): void {
+    const req = this.req;
+    const h = forwardableRequestHeaders(req.headers ?? NO_HEADERS);
+    if (route.requestHeaders !== undefined) applyHeaderOps(h, route.requestHeaders);
+    if (dest.requestHeaders !== undefined) applyHeaderOps(h, dest.requestHeaders as HeaderOps);
+    h['host'] = route.rewriteAuthority ?? this.ex.authority;
+    const xff = req.headers['x-forwarded-for'];
+    const remote = req.socket.remoteAddress ?? '';
+    h['x-forwarded-for'] = typeof xff === 'string' && xff !== '' ? `${xff}, ${remote}` : remote;
+    if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = 'http';
+    h['x-request-id'] = this.ex.requestId;
+    this.upstreamHeaders = h;
+    const path = route.rewriteUri !== undefined ? rewritePath(route, this.path) : this.path;
+    this.upstreamPath = this.rawQuery !== '' ? `${path}?${this.rawQuery}` : path;
+  }
+}
+
+/** Outbound routing: Host → virtual host (Kubernetes short names relative to our namespace) → first matching route. */
+export function routeFromSnapshot(s: RequestState): CompiledRoute | MeshletError {
+  const snap = s.snapshot;
+  if (snap === undefined) return errors.noRoute(`${s.ex.authority} (no configuration loaded yet)`);
+  const vh = snap.hosts.lookup(s.ex.authority);
+  if (vh === undefined) return errors.noRoute(s.ex.authority);
+  const i = vh.table.match({
+    method: s.ex.method,
+    path: s.path,
+    rawQuery: s.rawQuery,
+    headers: s.req.headers,
+    authority: s.ex.authority,
+    port: s.port,
+  });
+  if (i < 0) return errors.noRoute(`${s.ex.authority}${s.path}`);
+  return vh.routes[i]!;
+}

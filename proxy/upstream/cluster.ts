@@ -1,0 +1,106 @@
+// Long-lived runtime state of one cluster (service + port + subset): its
+// endpoints, the picker over them, and the counters that circuit breaking and
+// outlier detection read. Survives config swaps; `update` applies a new model.
+import type { ClusterModel, ClusterPolicy } from '../config/model/index.js';
+import { createPicker } from '../layers/balance/index.js';
+import type { Picker } from '../layers/balance/pickable.js';
+import type { DestinationInfo } from '../pipeline/exchange.js';
+import { Endpoint, type PoolSettings } from './endpoint.js';
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000; // Istio's tcp.connectTimeout default
+const DEFAULT_UPSTREAM_IDLE_MS = 4_000; // < Node's 5 s server keepAliveTimeout: avoids the "503 UC" reuse race
+
+export class ClusterRuntime {
+  readonly name: string;
+  readonly destination: DestinationInfo;
+  model: ClusterModel;
+  policy: ClusterPolicy;
+  endpoints: Endpoint[] = [];
+  picker: Picker<Endpoint>;
+  /** Requests in flight (connectionPool.http.http2MaxRequests). */
+  active = 0;
+  /** Retries in flight (retry budget, connectionPool.http.maxRetries). */
+  activeRetries = 0;
+  /** Endpoints currently ejected. */
+  ejected = 0;
+  /** True when fewer than minHealthPercent of endpoints are available: balance over all. */
+  panic = false;
+  requestsTotal = 0;
+  #byId = new Map<string, Endpoint>();
+
+  constructor(model: ClusterModel) {
+    this.name = model.name;
+    const dot = model.host.indexOf('.');
+    const serviceName = dot > 0 ? model.host.slice(0, dot) : model.host;
+    const rest = dot > 0 ? model.host.slice(dot + 1) : '';
+    const ns = rest.endsWith('.svc.cluster.local') ? rest.slice(0, rest.indexOf('.')) : 'unknown';
+    this.destination = { cluster: model.name, service: model.host, serviceName, serviceNamespace: ns, subset: model.subset ?? '' };
+    this.model = model;
+    this.policy = model.policy;
+    this.picker = createPicker(model.policy.lb, this.endpoints);
+    this.update(model, undefined);
+  }
+
+  poolSettings(): PoolSettings {
+    const cp = this.policy.connectionPool;
+    return {
+      maxConnections: cp?.maxConnections,
+      connectTimeoutMs: cp?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      idleTimeoutMs: cp?.idleTimeoutMs !== undefined ? Math.min(cp.idleTimeoutMs, DEFAULT_UPSTREAM_IDLE_MS) : DEFAULT_UPSTREAM_IDLE_MS,
+      maxRequestsPerConnection: cp?.maxRequestsPerConnection,
+    };
+  }
+
+  /**
+   * Applies a new model. For a DNS cluster `resolve` gives the current addresses
+   * of each endpoint name (each address becomes an endpoint).
+   * Endpoints whose ip:port survives keep their object, pool and outlier state.
+   */
+  update(model: ClusterModel, resolve: ((name: string) => readonly string[]) | undefined): void {
+    const poolChanged = JSON.stringify(model.policy.connectionPool) !== JSON.stringify(this.policy.connectionPool);
+    this.model = model;
+    this.policy = model.policy;
+    const settings = this.poolSettings();
+    const next: Endpoint[] = [];
+    const seen = new Map<string, Endpoint>();
+    for (const em of model.endpoints) {
+      const addrs = model.discovery === 'dns' ? (resolve?.(em.address) ?? []) : [em.address];
+      for (const addr of addrs) {
+        const probe = new Endpoint(em, addr, this.destination.serviceName, this.destination.serviceNamespace, settings);
+        const existing = this.#byId.get(probe.id);
+        const ep = existing !== undefined && sameIdentity(existing, probe) ? existing : probe;
+        if (ep === existing && poolChanged) ep.reconfigure(settings);
+        if (!seen.has(ep.id)) {
+          seen.set(ep.id, ep);
+          next.push(ep);
+        }
+      }
+    }
+    for (const [id, ep] of this.#byId) if (seen.get(id) !== ep) ep.close();
+    this.#byId = seen;
+    this.endpoints = next;
+    this.ejected = next.reduce((n, e) => n + (e.available ? 0 : 1), 0);
+    this.recomputePanic();
+    this.picker = createPicker(model.policy.lb, this.endpoints);
+  }
+
+  recomputePanic(): void {
+    const od = this.policy.outlierDetection;
+    const total = this.endpoints.length;
+    this.panic = od !== undefined && od.minHealthPercent > 0 && total > 0 && ((total - this.ejected) * 100) / total < od.minHealthPercent;
+  }
+
+  close(): void {
+    for (const ep of this.endpoints) ep.close();
+    this.endpoints = [];
+    this.#byId.clear();
+  }
+}
+
+function sameIdentity(a: Endpoint, b: Endpoint): boolean {
+  if (a.weight !== b.weight) return false;
+  const ka = Object.keys(a.labels);
+  if (ka.length !== Object.keys(b.labels).length) return false;
+  for (const k of ka) if (a.labels[k] !== b.labels[k]) return false;
+  return true;
+}

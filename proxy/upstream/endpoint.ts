@@ -1,0 +1,95 @@
+// One upstream replica. Long-lived: it survives config swaps as long as the
+// same ip:port stays in its cluster, so its connection pool, in-flight count
+// and outlier state are not reset by an unrelated route change.
+import { Pool } from 'undici';
+import type { EndpointModel } from '../config/model/index.js';
+import type { PickableEndpoint } from '../layers/balance/pickable.js';
+import type { EndpointInfo } from '../pipeline/exchange.js';
+
+export interface PoolSettings {
+  /** Max connections to this endpoint (connectionPool.tcp.maxConnections); undefined = unbounded. */
+  readonly maxConnections: number | undefined;
+  readonly connectTimeoutMs: number;
+  /** Upstream keep-alive idle time: below Node's 5 s server default, so we never reuse a socket the server is closing. */
+  readonly idleTimeoutMs: number;
+  readonly maxRequestsPerConnection: number | undefined;
+}
+
+export class Endpoint implements PickableEndpoint, EndpointInfo {
+  readonly id: string;
+  readonly authority: string;
+  readonly address: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly app: string;
+  readonly version: string;
+  readonly workload: string;
+  readonly namespace: string;
+  /** Requests in flight to this endpoint. */
+  active = 0;
+  /** False while ejected by outlier detection. */
+  available = true;
+  /** Why the endpoint is unavailable (for /clusters). */
+  state = 'healthy';
+  requestsTotal = 0;
+  errorsTotal = 0;
+  #pool: Pool | undefined;
+  #poolSettings: PoolSettings;
+  readonly origin: string;
+
+  constructor(model: EndpointModel, address: string, serviceName: string, serviceNamespace: string, pool: PoolSettings) {
+    this.address = address;
+    this.port = model.port;
+    this.id = address.includes(':') ? `[${address}]:${model.port}` : `${address}:${model.port}`;
+    this.authority = this.id;
+    this.origin = `http://${this.id}`;
+    this.weight = model.weight >= 1 ? model.weight : 1;
+    this.labels = model.labels;
+    this.app = model.labels['app'] ?? serviceName;
+    this.version = model.labels['version'] ?? 'unknown';
+    this.workload = model.labels['workload'] ?? (model.labels['version'] !== undefined ? `${this.app}-${this.version}` : this.app);
+    this.namespace = model.labels['namespace'] ?? serviceNamespace;
+    this.#poolSettings = pool;
+  }
+
+  /** The connection pool, created on first use (endpoints that never get traffic cost no sockets). */
+  get pool(): Pool {
+    if (this.#pool === undefined) {
+      const s = this.#poolSettings;
+      this.#pool = new Pool(this.origin, {
+        connections: s.maxConnections ?? null,
+        pipelining: 1,
+        connect: { timeout: s.connectTimeoutMs, noDelay: true },
+        keepAliveTimeout: s.idleTimeoutMs,
+        keepAliveMaxTimeout: s.idleTimeoutMs,
+        keepAliveTimeoutThreshold: 500,
+        maxRequestsPerClient: s.maxRequestsPerConnection,
+        // Route deadlines are ours (one timer covering all attempts); undici's
+        // own timers only guard against a stalled peer.
+        headersTimeout: 0,
+        bodyTimeout: 300_000,
+      });
+    }
+    return this.#pool;
+  }
+
+  /** Connected sockets right now (for metrics and /clusters). */
+  get connections(): number {
+    return this.#pool?.stats.connected ?? 0;
+  }
+
+  /** Pool settings changed (a new DestinationRule): close the old pool gracefully; the next request makes a new one. */
+  reconfigure(pool: PoolSettings): void {
+    const old = this.#pool;
+    this.#poolSettings = pool;
+    this.#pool = undefined;
+    if (old !== undefined) void old.close().catch(() => undefined);
+  }
+
+  close(): void {
+    const old = this.#pool;
+    this.#pool = undefined;
+    if (old !== undefined) void old.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,186 @@
+// The sidecar end of the config stream. Subscribes with the version it runs,
+// decodes + validates each snapshot, hands it to `apply` (which swaps the
+// proxy's snapshot atomically), and ACKs; anything wrong is NACKed with every
+// issue and the previous version, and nothing is applied. When the control
+// plane is gone the proxy simply keeps its last good config while this client
+// reconnects with jittered backoff.
+import { credentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
+import { loadDiscoveryProto } from '../../proto/load.js';
+import type { DiscoveryRequest } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
+import type { DiscoveryResponse__Output } from '../../proto/gen/meshlet/v1/DiscoveryResponse.js';
+import type { MeshDiscoveryClient } from '../../proto/gen/meshlet/v1/MeshDiscovery.js';
+import { validateMeshConfig } from '../config/validate/index.js';
+import type { ConfigIssue, MeshConfig } from '../config/model/index.js';
+import { Backoff } from './backoff.js';
+import { decodeSnapshot, withoutExpired } from './decode-snapshot.js';
+
+export type StreamState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+export interface NodeInfo {
+  readonly id: string;
+  readonly workload: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ConfigStreamClientOptions {
+  /** host:port of the control plane. */
+  readonly target: string;
+  readonly node: NodeInfo;
+  /** Validate-and-swap in the proxy. An empty array means applied. */
+  readonly apply: (config: MeshConfig) => ConfigIssue[];
+  /** Version the proxy runs now (undefined before any config). */
+  readonly currentVersion: () => string | undefined;
+  readonly onState?: (state: 'connecting' | 'connected' | 'disconnected') => void;
+  /** Every NACK we send, for logs. */
+  readonly onReject?: (version: string, issues: readonly ConfigIssue[]) => void;
+  readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  /** Keepalive (default 5 s / 5 s: a dead peer is noticed in ~10 s). */
+  readonly keepaliveTimeMs?: number;
+  readonly keepaliveTimeoutMs?: number;
+  /** Reconnect backoff (default 250 ms base, 10 s cap, full jitter). */
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+  readonly now?: () => number;
+}
+
+type Call = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
+
+export class ConfigStreamClient {
+  readonly #opts: ConfigStreamClientOptions;
+  readonly #backoff: Backoff;
+  readonly #now: () => number;
+  #client: MeshDiscoveryClient | undefined;
+  #call: Call | undefined;
+  #state: StreamState = 'idle';
+  #retry: NodeJS.Timeout | undefined;
+  #expiry: NodeJS.Timeout | undefined;
+
+  constructor(opts: ConfigStreamClientOptions) {
+    this.#opts = opts;
+    this.#backoff = new Backoff(opts.backoffBaseMs ?? 250, opts.backoffMaxMs ?? 10_000);
+    this.#now = opts.now ?? Date.now;
+  }
+
+  get state(): StreamState {
+    return this.#state;
+  }
+
+  start(): void {
+    if (this.#state !== 'idle') return;
+    const creds: ChannelCredentials = this.#opts.tls
+      ? credentials.createSsl(this.#opts.tls.ca ?? null, this.#opts.tls.key ?? null, this.#opts.tls.cert ?? null)
+      : credentials.createInsecure();
+    const channelOptions: ChannelOptions = {
+      'grpc.keepalive_time_ms': this.#opts.keepaliveTimeMs ?? 5000,
+      'grpc.keepalive_timeout_ms': this.#opts.keepaliveTimeoutMs ?? 5000,
+      // The stream is idle between pushes; without this no pings are sent and a frozen peer goes unnoticed.
+      'grpc.keepalive_permit_without_calls': 1,
+    };
+    const Client = loadDiscoveryProto().meshlet.v1.MeshDiscovery;
+    this.#client = new Client(this.#opts.target, creds, channelOptions);
+    this.#connect();
+  }
+
+  /** Stops for good; the proxy keeps whatever it runs. Idempotent. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    if (this.#retry) clearTimeout(this.#retry);
+    if (this.#expiry) clearTimeout(this.#expiry);
+    const call = this.#call;
+    this.#call = undefined;
+    call?.cancel();
+    this.#client?.close();
+  }
+
+  #setState(s: 'connecting' | 'connected' | 'disconnected'): void {
+    if (this.#state === 'closed' || this.#state === s) return;
+    this.#state = s;
+    this.#opts.onState?.(s);
+  }
+
+  #connect(): void {
+    if (this.#state === 'closed' || !this.#client) return;
+    this.#setState('connecting');
+    const call = this.#client.StreamConfig();
+    this.#call = call;
+    // The server sends headers as soon as it accepts the stream.
+    call.on('metadata', () => {
+      if (this.#call !== call) return;
+      this.#backoff.reset();
+      this.#setState('connected');
+    });
+    call.on('data', (res: DiscoveryResponse__Output) => {
+      if (this.#call === call) this.#onResponse(call, res);
+    });
+    // 'error' must be handled or it throws; 'status' is the one end-of-call signal.
+    call.on('error', () => {});
+    call.on('status', () => this.#onDown(call));
+    const n = this.#opts.node;
+    call.write({
+      subscribe: {
+        node: { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels } },
+        currentVersion: this.#opts.currentVersion() ?? '',
+      },
+    });
+  }
+
+  #onDown(call: Call): void {
+    if (this.#call !== call || this.#state === 'closed') return;
+    this.#call = undefined;
+    call.end();
+    this.#setState('disconnected');
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      this.#connect();
+    }, this.#backoff.next());
+  }
+
+  #onResponse(call: Call, res: DiscoveryResponse__Output): void {
+    const decoded = decodeSnapshot(res.version, res.resources, this.#now());
+    if (!decoded.ok) return this.#nack(call, res.nonce, decoded.issues);
+    const validated = validateMeshConfig(decoded.config);
+    if (!validated.ok) return this.#nack(call, res.nonce, validated.issues);
+    const config: MeshConfig = { ...validated.config, version: res.version };
+    const issues = this.#apply(config);
+    if (issues.length > 0) return this.#nack(call, res.nonce, issues);
+    call.write({ ack: { version: res.version, nonce: res.nonce } });
+    this.#armExpiry(config, decoded.expiresAt);
+  }
+
+  #apply(config: MeshConfig): ConfigIssue[] {
+    try {
+      return this.#opts.apply(config);
+    } catch (err) {
+      return [{ resource: 'MeshConfig', path: '', reason: `apply threw: ${(err as Error).message}` }];
+    }
+  }
+
+  #nack(call: Call, nonce: string, issues: readonly ConfigIssue[]): void {
+    const previous = this.#opts.currentVersion() ?? '';
+    this.#opts.onReject?.(previous, issues);
+    call.write({
+      nack: {
+        version: previous,
+        nonce,
+        errorDetail: issues.map((i) => ({ resource: i.resource, path: i.path, reason: i.reason, file: i.file ?? '' })),
+      },
+    });
+  }
+
+  /**
+   * Faults/mirrors with a TTL stop when it lapses without a refresh (the
+   * control plane re-sends them while alive): re-apply the config without them.
+   */
+  #armExpiry(config: MeshConfig, expiresAt: number | undefined): void {
+    if (this.#expiry) clearTimeout(this.#expiry);
+    this.#expiry = undefined;
+    if (expiresAt === undefined) return;
+    this.#expiry = setTimeout(() => {
+      this.#expiry = undefined;
+      if (this.#state !== 'closed') this.#apply(withoutExpired(config, this.#now()));
+    }, Math.max(0, expiresAt - this.#now()));
+    this.#expiry.unref();
+  }
+}

@@ -1,0 +1,3 @@
+export { ConfigStreamClient, type ConfigStreamClientOptions, type NodeInfo, type StreamState } from './config-stream-client.js';
+export { decodeSnapshot, withoutExpired, type DecodeResult, type WireResource } from './decode-snapshot.js';
+export { Backoff } from './backoff.js';
