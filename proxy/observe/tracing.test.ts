@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Flag } from '../errors/index.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../../test/support/otlp-receiver.js';
@@ -39,7 +40,7 @@ describe('Tracing without export (propagation only)', () => {
     t.onComplete(ex);
   });
 
-  it.each([
+  it.each<[string, IncomingHttpHeaders, number, string | undefined, string | undefined]>([
     ['incoming sampled=1 honoured at rate 0', { 'x-b3-traceid': T64, 'x-b3-spanid': S, 'x-b3-sampled': '1' }, 0, '1', undefined],
     ['incoming deny honoured at rate 1', { 'x-b3-traceid': T64, 'x-b3-spanid': S, 'x-b3-sampled': '0' }, 1, '0', undefined],
     ['b3: 0 honoured, new ids minted', { b3: '0' }, 1, '0', undefined],

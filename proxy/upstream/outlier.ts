@@ -68,7 +68,8 @@ export class OutlierDetector implements OutcomeRecorder {
     const total = cluster.endpoints.length;
     if (cluster.ejected > 0 && ((cluster.ejected + 1) * 100) / total > od.maxEjectionPercent) return;
     h.ejections++;
-    h.breaker.options.resetTimeout = Math.min(od.baseEjectionTimeMs * h.ejections, Math.max(MAX_EJECTION_MS, od.baseEjectionTimeMs));
+    // opossum reads options.resetTimeout each time it opens; its types do not expose it.
+    (h.breaker as unknown as { options: { resetTimeout: number } }).options.resetTimeout = Math.min(od.baseEjectionTimeMs * h.ejections, Math.max(MAX_EJECTION_MS, od.baseEjectionTimeMs));
     ep.state = `ejected: ${reason}`;
     h.breaker.open();
     this.#onEject(cluster, ep, reason);
@@ -92,7 +93,6 @@ export class OutlierDetector implements OutcomeRecorder {
       allowWarmUp: false,
       autoRenewAbortController: false,
       cache: false,
-      coalesce: false,
       name: ep.id,
       group: cluster.name,
     });

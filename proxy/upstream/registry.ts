@@ -30,11 +30,18 @@ export class UpstreamRegistry {
     return this.#clusters.values();
   }
 
-  /** Applies a config. Resolves any DNS names not seen before first, so a new cluster is never empty by accident. */
-  async sync(config: MeshConfig): Promise<void> {
+  /**
+   * Applies a config: adds and updates clusters, and returns `prune`, which
+   * retires the clusters the config dropped. Call prune after the new snapshot
+   * is swapped in, so no request can still be routed to a closed cluster.
+   * Resolves DNS names not seen before first, so a new cluster is never empty by accident.
+   */
+  sync(config: MeshConfig): { prune: () => void; resolved: Promise<void> } {
     const names = new Set<string>();
     for (const c of config.clusters) if (c.discovery === 'dns') for (const e of c.endpoints) names.add(e.address);
-    await Promise.all([...names].filter((n) => !this.#dns.has(n)).map((n) => this.#resolve(n)));
+    // New names are resolved in the background; their clusters fill in when the answer arrives.
+    const fresh = [...names].filter((n) => !this.#dns.has(n));
+    const resolved = fresh.length === 0 ? Promise.resolve() : Promise.all(fresh.map((n) => this.#resolve(n))).then(() => this.#reapply(fresh));
     const keep = new Set<string>();
     for (const model of config.clusters) {
       keep.add(model.name);
@@ -47,14 +54,6 @@ export class UpstreamRegistry {
         existing.update(model, model.discovery === 'dns' ? this.#lookupCached : undefined);
       }
     }
-    for (const [name, c] of this.#clusters) {
-      if (!keep.has(name)) {
-        // Requests in flight still hold their endpoint objects; closing the pool
-        // lets them finish (undici close() is graceful).
-        c.close();
-        this.#clusters.delete(name);
-      }
-    }
     for (const n of [...this.#dns.keys()]) if (!names.has(n)) this.#dns.delete(n);
     if (names.size > 0 && this.#timer === undefined) {
       this.#timer = setInterval(() => void this.#refresh(), this.#opts.dnsRefreshMs);
@@ -63,6 +62,16 @@ export class UpstreamRegistry {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }
+    const prune = (): void => {
+      for (const [name, c] of this.#clusters) {
+        if (!keep.has(name)) {
+          // Requests in flight keep their endpoint objects; undici's close() lets them finish.
+          c.close();
+          this.#clusters.delete(name);
+        }
+      }
+    };
+    return { prune, resolved };
   }
 
   readonly #lookupCached = (name: string): readonly string[] => this.#dns.get(name) ?? [];
@@ -86,6 +95,10 @@ export class UpstreamRegistry {
     const changed = (await Promise.all([...this.#dns.keys()].map(async (n) => ((await this.#resolve(n)) ? n : undefined)))).filter(
       (n): n is string => n !== undefined,
     );
+    this.#reapply(changed);
+  }
+
+  #reapply(changed: readonly string[]): void {
     if (changed.length === 0) return;
     for (const c of this.#clusters.values()) {
       if (c.model.discovery === 'dns' && c.model.endpoints.some((e) => changed.includes(e.address))) c.update(c.model, this.#lookupCached);

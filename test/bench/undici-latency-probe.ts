@@ -9,10 +9,12 @@ import { runOpenLoop } from './open-loop.js';
 import { killAllChildren, nodeScript, pinSelf, spawnChild, cpuMicros } from './child-process.js';
 import { median } from './latency-summary.js';
 import { peerArgs } from './peers/peer-args.js';
+import { foreignCpu, noiseMark } from './host-noise.js';
 
 interface Variant { readonly name: string; readonly script: string; readonly args: readonly string[] }
 
 const VARIANTS: readonly Variant[] = [
+  { name: 'direct', script: '', args: [] },
   { name: 'node-http', script: 'peers/bare-node-http', args: [] },
   { name: 'undici-stream-c64', script: 'peers/bare-undici', args: ['--variant', 'stream', '--connections', '64'] },
   { name: 'undici-stream-c10', script: 'peers/bare-undici', args: ['--variant', 'stream', '--connections', '10'] },
@@ -39,20 +41,24 @@ async function main(): Promise<void> {
   try {
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) {
-        const child = await spawnChild({ cmd: [...nodeScript(v.script), '--upstream', `http://127.0.0.1:${up.port}`, ...v.args, ...extra], cpu: 1 });
+        const child = v.script === ''
+          ? { pid: up.pid, port: up.port, stop: async (): Promise<void> => {} }
+          : await spawnChild({ cmd: [...nodeScript(v.script), '--upstream', `http://127.0.0.1:${up.port}`, ...v.args, ...extra], cpu: 1 });
         try {
           for (const size of sizes) {
             const isPost = size === 'post16';
             const opts = { port: child.port, path: UPSTREAM_PATHS[size], method: isPost ? 'POST' as const : 'GET' as const, rate, connections: conns, ...(isPost ? { body: POST_BODY } : {}) };
             await runOpenLoop({ ...opts, durationMs: 1000 }); // warm-up: JIT + connection pools
             const cpu0 = cpuMicros(child.pid);
+            const n0 = noiseMark([child.pid, up.pid]);
             const res = await runOpenLoop({ ...opts, durationMs });
+            const foreign = foreignCpu(n0, noiseMark([child.pid, up.pid]));
             const cpuUs = (cpuMicros(child.pid) - cpu0) / Math.max(1, res.count);
             const key = `${v.name} ${size}`;
             const acc = results.get(key) ?? { p50: [], p99: [], p999: [], cpu: [] };
             acc.p50.push(res.p50Us); acc.p99.push(res.p99Us); acc.p999.push(res.p999Us); acc.cpu.push(cpuUs);
             results.set(key, acc);
-            console.log(`  r${r} ${key.padEnd(28)} p50 ${f(res.p50Us)} p90 ${f(res.p90Us)} p99 ${f(res.p99Us)} p99.9 ${f(res.p999Us)} max ${f(res.maxUs)} µs  cpu ${cpuUs.toFixed(1)} µs/req  lag99 ${f(res.sendLagP99Us)} err ${res.errors + res.non2xx + res.unanswered}`);
+            console.log(`  r${r} ${key.padEnd(28)} p50 ${f(res.p50Us)} p90 ${f(res.p90Us)} p99 ${f(res.p99Us)} p99.9 ${f(res.p999Us)} max ${f(res.maxUs)} µs  cpu ${cpuUs.toFixed(1)} µs/req  lag99 ${f(res.sendLagP99Us)} err ${res.errors + res.non2xx + res.unanswered} foreign ${foreign.toFixed(2)}`);
           }
         } finally { await child.stop(); }
       }
@@ -68,4 +74,5 @@ async function main(): Promise<void> {
 function f(x: number): string { return Number.isFinite(x) ? Math.round(x).toString() : '-'; }
 
 process.on('SIGINT', () => { killAllChildren(); process.exit(130); });
+process.on('SIGTERM', () => { killAllChildren(); process.exit(143); });
 main().catch((err: unknown) => { killAllChildren(); console.error(err); process.exit(1); });

@@ -10,17 +10,17 @@ const ep = (id: string, weight = 1): Ep => ({ id, weight, active: 0, available: 
 const endpoints = (n: number): Ep[] => Array.from({ length: n }, (_, i) => ep(`10.0.0.${i + 1}:8080`));
 const KEYS = Array.from({ length: 10000 }, (_, i) => hashString(`user-${i}`));
 
-const kinds: { name: string; build: (eps: readonly Ep[]) => Picker<Ep>; moveTolerance: number }[] = [
-  { name: 'ring hash', build: (eps) => new RingHashPicker(eps, 1024, () => 0.5), moveTolerance: 0.06 },
-  // Maglev trades a little extra disruption for speed (Envoy: about 2x a ring's).
-  { name: 'maglev', build: (eps) => new MaglevPicker(eps, 65537, () => 0.5), moveTolerance: 0.1 },
+const kinds: { name: string; build: (eps: readonly Ep[]) => Picker<Ep>; moveTolerance: number; survivorMoves: number }[] = [
+  { name: 'ring hash', build: (eps) => new RingHashPicker(eps, 1024, () => 0.5), moveTolerance: 0.03, survivorMoves: 0 },
+  // Maglev trades a little extra disruption for speed: a few survivors' slots change hands.
+  { name: 'maglev', build: (eps) => new MaglevPicker(eps, 65537, () => 0.5), moveTolerance: 0.03, survivorMoves: 0.02 },
 ];
 
 function assign(p: Picker<Ep>): string[] {
   return KEYS.map((h) => p.pick(h, undefined, false)!.id);
 }
 
-describe.each(kinds)('$name', ({ build, moveTolerance }) => {
+describe.each(kinds)('$name', ({ build, moveTolerance, survivorMoves }) => {
   it('is sticky per key and independent of endpoint order', () => {
     const eps = endpoints(5);
     const a = assign(build(eps));
@@ -48,7 +48,7 @@ describe.each(kinds)('$name', ({ build, moveTolerance }) => {
       }
     }
     expect(Math.abs(moved / KEYS.length - 1 / 5)).toBeLessThan(moveTolerance);
-    expect(movedFromSurvivor / KEYS.length).toBeLessThan(moveTolerance);
+    expect(movedFromSurvivor / KEYS.length).toBeLessThanOrEqual(survivorMoves);
   });
 
   it('follows weights', () => {

@@ -50,6 +50,7 @@ export interface RigOptions {
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
 let availability: Promise<{ ok: boolean; why?: string }> | null = null;
+let netemSupport: Promise<boolean> | null = null;
 
 export class PodRig {
   readonly prefix: string;
@@ -174,7 +175,44 @@ export class PodRig {
       await runCommand('tc', ['-n', ns, 'qdisc', 'del', 'dev', dev, 'root'], { allowFail: true });
       return;
     }
-    await runCommand('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...spec.trim().split(/\s+/)]);
+    const r = await runCommand('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...spec.trim().split(/\s+/)], { allowFail: true });
+    if (r.code === 0) return;
+    if (/qdisc kind is unknown/i.test(r.stderr)) {
+      throw new Error('netem: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM); check PodRig.netemAvailable() first, or use packetLoss()');
+    }
+    throw new Error(`netem ${spec} on ${pod}: ${r.stderr.trim()}`);
+  }
+
+  /** Whether the kernel has the netem qdisc (some VM kernels leave it out). */
+  static netemAvailable(): Promise<boolean> {
+    netemSupport ??= (async () => {
+      const ns = `mltprobe${randomBytes(3).toString('hex')}`;
+      try {
+        await runCommand('ip', ['netns', 'add', ns]);
+        const r = await runCommand('tc', ['-n', ns, 'qdisc', 'replace', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { allowFail: true });
+        return r.code === 0;
+      } catch {
+        return false;
+      } finally {
+        await runCommand('ip', ['netns', 'del', ns], { allowFail: true });
+      }
+    })();
+    return netemSupport;
+  }
+
+  /**
+   * Drops this fraction (0..1] of packets arriving at the pod's eth0 (requests
+   * to it and replies to its own calls), via the statistic match in the pod's
+   * filter table, which works where netem is missing; null removes it. The nat
+   * table (interception) is left untouched.
+   */
+  async packetLoss(pod: string, probability: number | null): Promise<void> {
+    const p = this.#pod(pod);
+    if (probability !== null && !(probability > 0 && probability <= 1)) throw new RangeError(`packetLoss: probability ${probability} not in (0, 1]`);
+    const rules = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
+    if (probability !== null) rules.push(`-A INPUT -i eth0 -m statistic --mode random --probability ${probability} -j DROP`);
+    rules.push('COMMIT', '');
+    await runCommand('ip', ['netns', 'exec', p.ns, 'iptables-restore'], { input: rules.join('\n') });
   }
 
   #pod(name: string): PodNet & { service: string } {

@@ -1,0 +1,58 @@
+// Flag parsing shared by the subcommands: node:util parseArgs, with every flag
+// also read from MESHLET_<FLAG_NAME> (a sidecar container is configured by env).
+import { parseArgs } from 'node:util';
+
+export interface FlagSpec {
+  readonly type: 'string' | 'boolean';
+  readonly default?: string | boolean;
+  readonly help: string;
+}
+
+export type Flags<S extends Record<string, FlagSpec>> = { [K in keyof S]: S[K]['type'] extends 'boolean' ? boolean : string | undefined };
+
+export function envName(flag: string): string {
+  return 'MESHLET_' + flag.toUpperCase().replace(/-/g, '_');
+}
+
+export function parseFlags<S extends Record<string, FlagSpec>>(argv: string[], spec: S, env: NodeJS.ProcessEnv = process.env): { flags: Flags<S>; positionals: string[] } {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  for (const k in spec) options[k] = { type: spec[k]!.type };
+  const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  const flags: Record<string, string | boolean | undefined> = {};
+  for (const k in spec) {
+    const s = spec[k]!;
+    const fromEnv = env[envName(k)];
+    let v = values[k] as string | boolean | undefined;
+    if (v === undefined && fromEnv !== undefined) v = s.type === 'boolean' ? fromEnv === 'true' || fromEnv === '1' : fromEnv;
+    if (v === undefined) v = s.default;
+    flags[k] = v;
+  }
+  return { flags: flags as Flags<S>, positionals };
+}
+
+export function flagsHelp(usage: string, spec: Record<string, FlagSpec>): string {
+  const rows = Object.entries(spec).map(([k, s]) => {
+    const left = `  --${k}${s.type === 'string' ? ' VALUE' : ''}`;
+    const def = s.default !== undefined && s.default !== '' ? ` (default: ${String(s.default)})` : '';
+    return `${left.padEnd(34)}${s.help}${def}  [${envName(k)}]`;
+  });
+  return `${usage}\n\nFlags:\n${rows.join('\n')}\n`;
+}
+
+export function intFlag(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n)) throw new Error(`--${name} must be an integer, got "${v ?? ''}"`);
+  return n;
+}
+
+/** `app=reviews,version=v1` → { app: 'reviews', version: 'v1' } */
+export function parseLabels(s: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (s === undefined || s === '') return out;
+  for (const part of s.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new Error(`--labels: expected k=v,... got "${part}"`);
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+// Admin endpoints (loopback by default, like Envoy's :15000): read-only views
+// over the snapshot and upstream state; the only mutation is POST-only.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { SnapshotHolder } from '../snapshot/index.js';
+import type { UpstreamRegistry } from '../upstream/registry.js';
+import type { OutlierDetector } from '../upstream/outlier.js';
+import type { ClusterRuntime } from '../upstream/cluster.js';
+
+export interface AdminDeps {
+  readonly holder: SnapshotHolder;
+  readonly registry: UpstreamRegistry;
+  readonly outlier: OutlierDetector;
+  readonly inbound: ClusterRuntime | undefined;
+  readonly serverInfo: () => Record<string, unknown>;
+  readonly ready: () => boolean;
+  /** Live tap stream (observe/tap), mounted at GET /tap. */
+  readonly tap?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** POST /quitquitquit: graceful shutdown (for Jobs, as Envoy/Istio). */
+  readonly quit: () => void;
+}
+
+export async function startAdmin(port: number, host: string, d: AdminDeps): Promise<Server> {
+  const server = createServer((req, res) => handle(d, req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+function handle(d: AdminDeps, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const get = req.method === 'GET' || req.method === 'HEAD';
+  switch (url.pathname) {
+    case '/ready':
+    case '/healthz/ready':
+      return text(res, d.ready() ? 200 : 503, d.ready() ? 'LIVE\n' : 'NOT READY: no configuration applied yet\n');
+    case '/config_dump':
+      if (!get) return text(res, 405, 'GET only\n');
+      return json(res, {
+        version: d.holder.current?.version ?? null,
+        applied_at: d.holder.appliedAt || null,
+        last_rejection: d.holder.lastRejection ?? null,
+        config: d.holder.current?.config ?? null,
+      });
+    case '/clusters':
+      if (!get) return text(res, 405, 'GET only\n');
+      return json(res, { clusters: [...d.registry.all(), ...(d.inbound ? [d.inbound] : [])].map((c) => clusterView(c, d.outlier)) });
+    case '/server_info':
+      return json(res, d.serverInfo());
+    case '/tap':
+      if (d.tap !== undefined && get) return d.tap(req, res);
+      return text(res, 404, 'tap not available\n');
+    case '/quitquitquit':
+      if (req.method !== 'POST') return text(res, 405, 'POST only\n');
+      text(res, 200, 'OK\n');
+      d.quit();
+      return;
+    default:
+      return text(res, 404, 'admin endpoints: /ready /config_dump /clusters /server_info /tap /stats/prometheus (metrics port) POST /quitquitquit\n');
+  }
+}
+
+function clusterView(c: ClusterRuntime, outlier: OutlierDetector): Record<string, unknown> {
+  return {
+    name: c.name,
+    service: c.destination.service,
+    subset: c.destination.subset || null,
+    discovery: c.model.discovery,
+    lb: c.policy.lb.kind,
+    active_requests: c.active,
+    requests_total: c.requestsTotal,
+    ejected: c.ejected,
+    panic: c.panic,
+    circuit_breakers: c.policy.connectionPool ?? null,
+    outlier_detection: c.policy.outlierDetection ?? null,
+    endpoints: c.endpoints.map((e) => ({
+      address: e.id,
+      labels: e.labels,
+      weight: e.weight,
+      available: e.available,
+      state: e.state,
+      breaker: outlier.stateOf(e),
+      active_requests: e.active,
+      requests_total: e.requestsTotal,
+      errors_total: e.errorsTotal,
+      connections: e.connections,
+    })),
+  };
+}
+
+function json(res: ServerResponse, body: unknown): void {
+  const s = JSON.stringify(body, null, 2) + '\n';
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
+  res.end(s);
+}
+
+function text(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

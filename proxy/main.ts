@@ -1,0 +1,215 @@
+// Composition root of the sidecar: builds the long-lived parts once (upstream
+// registry, outlier detector, observers, listeners) and wires a config source
+// (files in standalone mode, or the control plane's stream) to applyConfig,
+// which compiles a new snapshot to one side and swaps one reference.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConfigIssue, MeshConfig } from './config/model/index.js';
+import { formatIssue } from './config/model/index.js';
+import { startAdmin } from './admin/index.js';
+import { startListener } from './listener/index.js';
+import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
+import { createObservers, type Observers } from './observers.js';
+import { createInboundPipeline, createPipeline, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
+import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
+import { OutlierDetector } from './upstream/outlier.js';
+import { UpstreamRegistry } from './upstream/registry.js';
+import type { ClusterRuntime } from './upstream/cluster.js';
+import { setMirrorConcurrency } from './layers/mirror/index.js';
+import type { Logger } from './logger.js';
+
+export interface ProxyOptions {
+  readonly nodeId: string;
+  readonly namespace: string;
+  readonly workload: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly listenAddress: string;
+  readonly outboundPort: number;
+  readonly inboundPort: number;
+  /** Local app port for the inbound listener; 0 = no inbound listener. */
+  readonly appPort: number;
+  readonly appAddress: string;
+  readonly adminPort: number;
+  readonly adminAddress: string;
+  /** -1 disables the metrics listener; 0 picks a free port (tests). */
+  readonly metricsPort: number;
+  readonly accessLog: string;
+  readonly traceSampleRate: number;
+  readonly traceExportEndpoint: string | undefined;
+  readonly traceInject: { readonly multi: boolean; readonly single: boolean; readonly w3c: boolean };
+  readonly metrics: boolean;
+  readonly maxHeaderBytes: number;
+  readonly bufferLimit: number;
+  readonly idleTimeoutMs: number;
+  readonly dnsRefreshMs: number;
+  readonly mirrorConcurrency: number;
+}
+
+export interface RunningProxy {
+  readonly outboundPort: number;
+  readonly inboundPort: number;
+  readonly adminPort: number;
+  readonly metricsPort: number;
+  readonly holder: SnapshotHolder;
+  /** Validated config in, issues out (empty = applied). */
+  applyConfig(config: MeshConfig): ConfigIssue[];
+  /** Resolves once DNS clusters of the current config have a first answer. */
+  dnsSettled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void): Promise<RunningProxy> {
+  const holder = new SnapshotHolder();
+  const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
+  setMirrorConcurrency(o.mirrorConcurrency);
+  const obs: Observers = await createObservers({
+    workload: o.workload,
+    namespace: o.namespace,
+    labels: o.labels,
+    accessLog: o.accessLog,
+    metrics: o.metrics,
+    tracing: { sampleRate: o.traceSampleRate, inject: o.traceInject, serviceName: o.workload, exportEndpoint: o.traceExportEndpoint },
+    registry,
+    version: () => holder.current?.version,
+  });
+  const outlier = new OutlierDetector((cluster, ep, reason) => {
+    obs.events.ejection(cluster.destination.service, ep.id, reason);
+    log.warn({ cluster: cluster.name, endpoint: ep.id, reason }, 'endpoint ejected');
+  });
+  const deps: PipelineDeps = {
+    snapshot: () => holder.current,
+    observer: obs.observer,
+    events: obs.events,
+    outlier,
+    rng: Math.random,
+    bufferLimit: o.bufferLimit,
+  };
+
+  let dnsPending: Promise<void> = Promise.resolve();
+  let expiryTimer: NodeJS.Timeout | undefined;
+  const applyConfig = (config: MeshConfig): ConfigIssue[] => {
+    try {
+      const { prune, resolved } = registry.sync(config);
+      const snap = compileSnapshot(config, registry, { namespace: o.namespace, now: Date.now() });
+      holder.swap(snap);
+      prune();
+      dnsPending = resolved;
+      obs.events.configApplied(snap.version);
+      // Experiment TTLs: recompile when the earliest fault/mirror expires, so it stops by itself.
+      if (expiryTimer !== undefined) clearTimeout(expiryTimer);
+      if (Number.isFinite(snap.nextExpiry)) {
+        expiryTimer = setTimeout(() => applyConfig(config), Math.max(0, snap.nextExpiry - Date.now()) + 5);
+        expiryTimer.unref();
+      }
+      log.info({ version: snap.version, clusters: config.clusters.length, hosts: config.virtualHosts.length }, 'config applied');
+      return [];
+    } catch (err) {
+      const issue: ConfigIssue = { resource: 'MeshConfig', path: '', reason: `cannot compile: ${(err as Error).message}` };
+      rejectConfig(config.version, [issue]);
+      return [issue];
+    }
+  };
+  const rejectConfig = (version: string | undefined, issues: readonly ConfigIssue[]): void => {
+    holder.lastRejection = { version, at: new Date().toISOString(), issues: issues.map(formatIssue) };
+    obs.events.configRejected();
+    log.error({ version, issues: issues.map(formatIssue) }, 'config rejected; keeping the last good config');
+  };
+
+  const outboundHandler = createPipeline('outbound', deps, routeFromSnapshot);
+  const servers: Server[] = [];
+  const outbound = await startListener({
+    port: o.outboundPort,
+    host: o.listenAddress,
+    maxHeaderBytes: o.maxHeaderBytes,
+    idleTimeoutMs: o.idleTimeoutMs,
+    onRequest: outboundHandler,
+    onUpgrade: (req, socket, head) => {
+      // WebSocket: route with the same snapshot, then tunnel to one endpoint.
+      const snap = holder.current;
+      const authority = req.headers.host ?? '';
+      const vh = snap?.hosts.lookup(authority);
+      const path = req.url ?? '/';
+      const q = path.indexOf('?');
+      const i = vh?.table.match({ method: 'GET', path: q < 0 ? path : path.slice(0, q), rawQuery: q < 0 ? '' : path.slice(q + 1), headers: req.headers, authority, port: 80 }) ?? -1;
+      const route = i >= 0 ? vh!.routes[i] : undefined;
+      if (route === undefined || route.split === undefined) return rejectUpgrade(socket, 404, `no route for host "${authority}"`);
+      const dest = route.split.next();
+      const cluster = dest.cluster ?? [...(dest.byPort?.values() ?? [])][0];
+      const ep = cluster?.picker.pick(undefined, undefined, cluster.panic);
+      if (ep === undefined) return rejectUpgrade(socket, 503, 'no healthy upstream');
+      tunnelUpgrade(req, socket, head, ep, route.rewriteAuthority ?? authority, path);
+    },
+  });
+  servers.push(outbound);
+
+  let inboundCluster: ClusterRuntime | undefined;
+  if (o.appPort > 0) {
+    const inbound = createInboundPipeline(deps, {
+      appPort: o.appPort,
+      appAddress: o.appAddress,
+      serviceHost: `${o.labels['app'] ?? o.workload}.${o.namespace}.svc.cluster.local`,
+      labels: o.labels,
+    });
+    inboundCluster = inbound.cluster;
+    servers.push(
+      await startListener({
+        port: o.inboundPort,
+        host: o.listenAddress,
+        maxHeaderBytes: o.maxHeaderBytes,
+        idleTimeoutMs: o.idleTimeoutMs,
+        onRequest: inbound.handler,
+        onUpgrade: (req, socket, head) => {
+          const ep = inbound.cluster.endpoints[0];
+          if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
+          tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
+        },
+      }),
+    );
+  }
+
+  const ready = (): boolean => holder.current !== undefined;
+  const admin = await startAdmin(o.adminPort, o.adminAddress, {
+    holder,
+    registry,
+    outlier,
+    inbound: inboundCluster,
+    ready,
+    tap: obs.tap,
+    quit: onQuit,
+    serverInfo: () => ({
+      node_id: o.nodeId,
+      workload: o.workload,
+      namespace: o.namespace,
+      labels: o.labels,
+      version: holder.current?.version ?? null,
+      uptime_s: Math.round(process.uptime()),
+      memory: process.memoryUsage(),
+      node: process.version,
+      pid: process.pid,
+    }),
+  });
+  servers.push(admin);
+  const metricsPort = o.metricsPort >= 0 ? await obs.startMetricsServer(o.metricsPort, o.listenAddress, ready) : 0;
+
+  const portOf = (s: Server | undefined): number => (s?.address() as AddressInfo | null)?.port ?? 0;
+  return {
+    outboundPort: portOf(outbound),
+    inboundPort: o.appPort > 0 ? portOf(servers[1]) : 0,
+    adminPort: portOf(admin),
+    metricsPort,
+    holder,
+    applyConfig,
+    dnsSettled: () => dnsPending,
+    close: async () => {
+      if (expiryTimer !== undefined) clearTimeout(expiryTimer);
+      for (const s of servers) {
+        s.close();
+        s.closeAllConnections();
+      }
+      outlier.close();
+      registry.close();
+      inboundCluster?.close();
+      await obs.close();
+    },
+  };
+}

@@ -1,0 +1,156 @@
+// Meshlet's own series (`meshlet_*`): what the resilience layers did. Layers
+// call typed methods (`metrics.retry(service, reason, outcome)`); each call is
+// two Map lookups and an addition on a pre-bound series. Gauges that mirror
+// live state are read at scrape time from provider functions, so the layers
+// keep no metric bookkeeping of their own.
+import { Gauge, type Registry } from 'prom-client';
+import { BoundCounter, type CounterSeries } from './bound-metrics.js';
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+export type MirrorOutcome = 'sent' | 'failed' | 'dropped';
+
+/** Live-state readers, called on each scrape. Each yields [destination_service, value]. */
+export interface GaugeProviders {
+  activeRequests?: () => Iterable<readonly [string, number]>;
+  upstreamConnections?: () => Iterable<readonly [string, number]>;
+  ejectedEndpoints?: () => Iterable<readonly [string, number]>;
+  /** One entry per endpoint; endpoints are bounded by config. */
+  breakerStates?: () => Iterable<{ readonly service: string; readonly endpoint: string; readonly state: BreakerState }>;
+  /** Config version in use; when given it wins over configVersion() calls. */
+  configVersion?: () => string | undefined;
+}
+
+const SEP = '\u0001';
+
+/** A counter whose series are found by up to three label values through nested maps (no key strings per call). */
+class NestedCounter {
+  private readonly root = new Map<string, Map<string, Map<string, CounterSeries>>>();
+  constructor(private readonly metric: BoundCounter) {}
+  get(a: string, b = '', c = ''): CounterSeries {
+    let m1 = this.root.get(a);
+    if (m1 === undefined) {
+      m1 = new Map();
+      this.root.set(a, m1);
+    }
+    let m2 = m1.get(b);
+    if (m2 === undefined) {
+      m2 = new Map();
+      m1.set(b, m2);
+    }
+    let s = m2.get(c);
+    if (s === undefined) {
+      const values = [a, b, c].slice(0, this.metric.labelNames.length);
+      s = this.metric.bind(values.join(SEP), values);
+      m2.set(c, s);
+    }
+    return s;
+  }
+}
+
+function fromProvider(gauge: Gauge<string>, read: (() => Iterable<readonly [string, number]>) | undefined): void {
+  gauge.reset();
+  if (read === undefined) return;
+  for (const [service, v] of read()) gauge.set({ destination_service: service }, v);
+}
+
+export class MeshletMetrics {
+  private readonly retries: NestedCounter;
+  private readonly budget: NestedCounter;
+  private readonly overflows: NestedCounter;
+  private readonly ejections: NestedCounter;
+  private readonly faults: NestedCounter;
+  private readonly mirrors: NestedCounter;
+  private readonly reloads: NestedCounter;
+  private readonly versionInfo: Gauge<string>;
+  private providers: GaugeProviders = {};
+
+  constructor(registry: Registry) {
+    const c = (name: string, help: string, labels: string[]): NestedCounter => new NestedCounter(new BoundCounter(name, help, labels, registry));
+    this.retries = c('meshlet_retries_total', 'Upstream retries by reason and final outcome', ['destination_service', 'reason', 'outcome']);
+    this.budget = c('meshlet_retry_budget_exhausted_total', 'Retries skipped because the retry budget was exhausted', ['destination_service']);
+    this.overflows = c('meshlet_overflow_total', 'Requests rejected by a connection-pool limit', ['destination_service', 'limit']);
+    this.ejections = c('meshlet_outlier_ejections_total', 'Outlier-detection ejections', ['destination_service']);
+    this.faults = c('meshlet_faults_injected_total', 'Faults injected by route', ['route', 'kind']);
+    this.mirrors = c('meshlet_mirror_requests_total', 'Mirrored (shadow) requests by outcome', ['route', 'outcome']);
+    this.reloads = c('meshlet_config_reloads_total', 'Config snapshots applied or rejected', ['outcome']);
+    const self = this;
+    this.versionInfo = new Gauge({
+      name: 'meshlet_config_version_info',
+      help: 'Version of the config snapshot in use (value 1)',
+      labelNames: ['version'],
+      registers: [registry],
+      collect() {
+        const read = self.providers.configVersion;
+        if (read === undefined) return;
+        const v = read();
+        this.reset();
+        if (v !== undefined) this.set({ version: v }, 1);
+      },
+    });
+    const svcGauge = (name: string, help: string, pick: (p: GaugeProviders) => GaugeProviders['activeRequests']): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['destination_service'],
+        registers: [registry],
+        collect() {
+          fromProvider(this, pick(self.providers));
+        },
+      });
+    };
+    svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests);
+    svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections);
+    svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints);
+    new Gauge({
+      name: 'meshlet_endpoint_breaker_state',
+      help: 'Circuit-breaker state per endpoint (1 for the current state, 0 otherwise)',
+      labelNames: ['destination_service', 'endpoint', 'state'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const read = self.providers.breakerStates;
+        if (read === undefined) return;
+        for (const b of read()) {
+          for (const state of ['closed', 'open', 'half_open'] as const) {
+            this.set({ destination_service: b.service, endpoint: b.endpoint, state }, b.state === state ? 1 : 0);
+          }
+        }
+      },
+    });
+  }
+
+  /** Adds (or replaces) live-state readers for the gauges. */
+  provide(p: GaugeProviders): void {
+    this.providers = { ...this.providers, ...p };
+  }
+
+  /** One retry attempt of `service` for `reason` (e.g. `5xx`, `reset`), with its `outcome` (e.g. `success`, `failure`). */
+  retry(service: string, reason: string, outcome: string): void {
+    this.retries.get(service, reason, outcome).inc();
+  }
+  retryBudgetExhausted(service: string): void {
+    this.budget.get(service).inc();
+  }
+  /** `limit`: `connections`, `pending`, `requests`, `retries`. */
+  overflow(service: string, limit: string): void {
+    this.overflows.get(service, limit).inc();
+  }
+  outlierEjection(service: string): void {
+    this.ejections.get(service).inc();
+  }
+  /** `kind`: `delay` or `abort`. */
+  faultInjected(route: string, kind: string): void {
+    this.faults.get(route, kind).inc();
+  }
+  mirror(route: string, outcome: MirrorOutcome): void {
+    this.mirrors.get(route, outcome).inc();
+  }
+  /** `outcome`: `applied` or `rejected`. */
+  configReload(outcome: string): void {
+    this.reloads.get(outcome).inc();
+  }
+  configVersion(version: string): void {
+    this.versionInfo.reset();
+    this.versionInfo.set({ version }, 1);
+  }
+}

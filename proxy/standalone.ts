@@ -1,0 +1,68 @@
+// Standalone mode: config from Istio YAML files (a file or a directory), the
+// same translation the control plane uses. Reloads on change (debounced) and
+// on SIGHUP; a bad config is rejected with every issue while the last good
+// one keeps serving.
+import { watch, type FSWatcher } from 'node:fs';
+import { loadMeshConfig } from './config/index.js';
+import { formatIssue, type ConfigIssue, type MeshConfig } from './config/model/index.js';
+import type { Logger } from './logger.js';
+
+export interface FileSource {
+  /** Loads once; returns the issues (empty = applied). */
+  reload(): Promise<readonly ConfigIssue[]>;
+  close(): void;
+}
+
+export function startFileSource(
+  path: string,
+  apply: (c: MeshConfig) => ConfigIssue[],
+  reject: (issues: readonly ConfigIssue[]) => void,
+  log: Logger,
+  debounceMs = 200,
+): FileSource {
+  let lastVersion: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<readonly ConfigIssue[]> | undefined;
+  const reload = async (): Promise<readonly ConfigIssue[]> => {
+    const r = await loadMeshConfig(path);
+    if (!r.ok) {
+      reject(r.issues);
+      return r.issues;
+    }
+    if (r.config.version === lastVersion) return [];
+    const issues = apply(r.config);
+    if (issues.length === 0) lastVersion = r.config.version;
+    return issues;
+  };
+  const schedule = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      // One reload at a time; a change during a reload triggers another.
+      running = (running ?? Promise.resolve([])).then(reload).catch((err: Error) => {
+        log.error({ err: err.message }, 'config reload failed');
+        return [];
+      });
+    }, debounceMs);
+  };
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(path, { persistent: false }, schedule);
+  } catch (err) {
+    log.warn({ path, err: (err as Error).message }, 'cannot watch config path; reload with SIGHUP');
+  }
+  const onHup = (): void => schedule();
+  process.on('SIGHUP', onHup);
+  return {
+    reload,
+    close: () => {
+      watcher?.close();
+      if (timer !== undefined) clearTimeout(timer);
+      process.off('SIGHUP', onHup);
+    },
+  };
+}
+
+export function issuesText(issues: readonly ConfigIssue[]): string {
+  return issues.map((i) => '  ' + formatIssue(i)).join('\n');
+}

@@ -1,0 +1,169 @@
+// Everything the benchmark can put between the load generator and the
+// upstream. A target either starts (pinned to the proxy CPU) or says why it
+// is skipped; nothing here measures.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, nodeScript, spawnChild } from './child-process.js';
+import { haproxyConf, MESH_HOST, nginxConf, writeMeshletConfig } from './meshlet-config.js';
+
+export interface BenchContext {
+  readonly upstreamPort: number;
+  readonly upstreamPid: number;
+  readonly mirrorPort: number;
+  readonly otlpPort: number;
+  readonly tmpDir: string;
+}
+
+export interface RunningTarget {
+  readonly port: number;
+  /** Process to charge CPU/RSS to; null for direct. */
+  readonly pid: number | null;
+  readonly hostHeader: string;
+  stop(): Promise<void>;
+}
+
+export interface TargetSpec {
+  readonly name: string;
+  readonly label: string;
+  /** null when runnable, else the reason it is skipped. */
+  skipReason(): string | null;
+  start(ctx: BenchContext): Promise<RunningTarget>;
+}
+
+const PROXY_CPU = 1;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The repository root: the nearest ancestor holding package.json (works from test/bench and dist/test/bench). */
+export function repoRoot(): string {
+  let d = here;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(path.join(d, 'package.json'))) return d;
+    d = path.dirname(d);
+  }
+  return process.cwd();
+}
+
+const MESHLET_CLI = path.join(repoRoot(), 'dist', 'cli', 'main.js');
+
+function which(bin: string): string | null {
+  try { return execFileSync('which', [bin]).toString().trim() || null; } catch { return null; }
+}
+
+function peer(name: string, label: string, script: string, args: readonly string[]): TargetSpec {
+  return {
+    name, label,
+    skipReason: () => null,
+    async start(ctx) {
+      const c = await spawnChild({ cmd: [...nodeScript(script), '--upstream', `http://127.0.0.1:${ctx.upstreamPort}`, ...args], cpu: PROXY_CPU });
+      return { port: c.port, pid: c.pid, hostHeader: '127.0.0.1', stop: c.stop };
+    },
+  };
+}
+
+export interface MeshletFlags {
+  readonly allFeatures: boolean;
+  readonly accessLog: 'off' | 'file';
+  readonly metrics: boolean;
+  readonly traceRate: number;
+}
+
+export function meshletTarget(name: string, label: string, f: MeshletFlags): TargetSpec {
+  return {
+    name, label,
+    skipReason: () => existsSync(MESHLET_CLI) ? null : `${path.relative(repoRoot(), MESHLET_CLI)} not built yet (run npm run build once the proxy exists)`,
+    async start(ctx) {
+      const cfg = writeMeshletConfig(ctx.tmpDir, name, f.allFeatures
+        ? { upstreamPort: ctx.upstreamPort, mirrorPort: ctx.mirrorPort, mirrorPercent: 10 }
+        : { upstreamPort: ctx.upstreamPort });
+      const [outbound, admin, metrics] = [await freePort(), await freePort(), await freePort()];
+      const cmd = [process.execPath, MESHLET_CLI, 'proxy', '--config', cfg,
+        '--listen-address', '127.0.0.1', '--outbound-port', String(outbound), '--admin-port', String(admin),
+        '--metrics-port', f.metrics ? String(metrics) : '-1',
+        '--access-log', f.accessLog === 'file' ? path.join(ctx.tmpDir, `${name}-access.log`) : 'off',
+        '--trace-sample-rate', String(f.traceRate)];
+      const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ctx.otlpPort}` };
+      const c = await spawnChild({ cmd, cpu: PROXY_CPU, env, port: outbound });
+      await waitRoutable(outbound, MESH_HOST, c.output);
+      return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, stop: c.stop };
+    },
+  };
+}
+
+/** The listener may accept before config is loaded; wait for a 200 through it. */
+async function waitRoutable(port: number, host: string, output: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const status = await new Promise<number>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/small', headers: { host } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+      req.on('error', () => resolve(0));
+    });
+    if (status === 200) return;
+    last = String(status);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`meshlet never answered 200 (last status ${last}): ${output()}`);
+}
+
+function nginxTarget(): TargetSpec {
+  const bin = which('nginx');
+  return {
+    name: 'nginx', label: 'nginx proxy_pass, keepalive 64, 1 worker',
+    skipReason: () => bin ? null : 'nginx not installed',
+    async start(ctx) {
+      const port = await freePort();
+      const dir = path.join(ctx.tmpDir, 'nginx');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'nginx.conf'), nginxConf(dir, port, ctx.upstreamPort));
+      const c = await spawnChild({ cmd: [bin ?? 'nginx', '-p', dir, '-c', path.join(dir, 'nginx.conf')], cpu: PROXY_CPU, port });
+      return { port, pid: c.pid, hostHeader: '127.0.0.1', stop: c.stop };
+    },
+  };
+}
+
+function haproxyTarget(): TargetSpec {
+  const bin = which('haproxy');
+  return {
+    name: 'haproxy', label: 'haproxy nbthread 1, http-reuse always',
+    skipReason: () => bin ? null : 'haproxy not installed',
+    async start(ctx) {
+      const port = await freePort();
+      const file = path.join(ctx.tmpDir, 'haproxy.cfg');
+      writeFileSync(file, haproxyConf(port, ctx.upstreamPort));
+      const c = await spawnChild({ cmd: [bin ?? 'haproxy', '-f', file, '-db'], cpu: PROXY_CPU, port });
+      return { port, pid: c.pid, hostHeader: '127.0.0.1', stop: c.stop };
+    },
+  };
+}
+
+export const DIRECT: TargetSpec = {
+  name: 'direct', label: 'direct (no proxy)',
+  skipReason: () => null,
+  start: async (ctx) => ({ port: ctx.upstreamPort, pid: null, hostHeader: '127.0.0.1', stop: async () => {} }),
+};
+
+/** Main comparison set, in run order. */
+export function mainTargets(): TargetSpec[] {
+  return [
+    DIRECT,
+    meshletTarget('meshlet-default', 'meshlet: ServiceEntry only (metrics on, access log off, tracing 0)', { allFeatures: false, accessLog: 'off', metrics: true, traceRate: 0 }),
+    meshletTarget('meshlet-all-features', 'meshlet: VS retries+timeout+mirror 10%, DR outlier+pool, access log file, tracing 1%', { allFeatures: true, accessLog: 'file', metrics: true, traceRate: 0.01 }),
+    peer('http-proxy', 'bare http-proxy 1.18 + keep-alive agent (64)', 'peers/bare-http-proxy', []),
+    peer('undici-stream', 'bare undici Pool.stream() (naive)', 'peers/bare-undici', ['--variant', 'stream', '--connections', '64']),
+    peer('undici-dispatch', 'bare undici dispatch() handler, write/drain backpressure', 'peers/bare-undici', ['--variant', 'dispatch', '--connections', '64']),
+    nginxTarget(),
+    haproxyTarget(),
+  ];
+}
+
+/** "Cost of features": the same meshlet with observability switched off / on / fully sampled. */
+export function featureTargets(): TargetSpec[] {
+  return [
+    meshletTarget('meshlet-bare', 'meshlet: metrics off, access log off, tracing 0', { allFeatures: false, accessLog: 'off', metrics: false, traceRate: 0 }),
+    meshletTarget('meshlet-observed', 'meshlet: metrics on, access log file, tracing 0', { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0 }),
+    meshletTarget('meshlet-traced', 'meshlet: metrics on, access log file, tracing 100%', { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 1 }),
+  ];
+}
