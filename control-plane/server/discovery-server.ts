@@ -199,8 +199,10 @@ export class DiscoveryServer {
     const every = this.#opts.heartbeatMs ?? 0;
     if (!snap.hasTtl || every <= 0) return;
     s.heartbeat = setInterval(() => {
+      // Never re-send a version the sidecar NACKed or has not answered yet.
       const config = this.#opts.store.current();
-      if (config && s.push(this.#opts.builder.build(config, s.node), true)) this.#opts.metrics.pushes.inc();
+      if (!config || s.versionAcked !== s.versionSent) return;
+      if (s.push(this.#opts.builder.build(config, s.node), true)) this.#opts.metrics.pushes.inc();
     }, every);
     s.heartbeat.unref();
   }

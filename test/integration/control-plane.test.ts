@@ -161,4 +161,25 @@ describe('control plane config stream', () => {
       expect(ep.port).toBe(8080);
     }
   });
+
+  it('refreshes TTL-bound faults while connected and drops them once the control plane is gone', async () => {
+    const files = await configDir();
+    cleanups.push(files.remove);
+    await files.write('30-routes.yaml', routes('1s').replace('      timeout: 1s', '      timeout: 1s\n      fault:\n        abort: { httpStatus: 503, percentage: { value: 50 } }'));
+    const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, faultTtlMs: 600, log: () => {} });
+    cleanups.push(() => cp.close());
+    const a = proxy(`127.0.0.1:${cp.port}`, 'ttl');
+    await waitFor('applied', () => a.applied.length === 1);
+    const fault = a.last()?.virtualHosts[0]?.routes[0]?.fault;
+    expect(fault?.abort?.httpStatus).toBe(503);
+    expect(fault?.expiresAt).toBeGreaterThan(Date.now());
+    // Heartbeats (every ttl/2) re-send the same version and push the expiry forward.
+    await waitFor('heartbeat', () => a.applied.length >= 3, 3000);
+    expect(a.last()?.version).toBe(a.applied[0]?.version);
+    expect(a.last()?.virtualHosts[0]?.routes[0]?.fault).toBeDefined();
+    await cp.close();
+    await waitFor('fault expired', () => a.last()?.version.endsWith('~expired') === true, 3000);
+    expect(a.last()?.virtualHosts[0]?.routes[0]?.fault).toBeUndefined();
+    expect(a.last()?.virtualHosts[0]?.routes[0]?.timeoutMs).toBe(1000);
+  });
 });

@@ -51,6 +51,18 @@ describe('parseIstioYaml', () => {
     expect((r.resources[0]?.spec as Record<string, unknown>)['someFutureField']).toEqual({ anything: true });
   });
 
+  const trivial: [string, string, number][] = [
+    ['empty text', '', 0],
+    ['only a comment', '# nothing\n', 0],
+    ['a mapping without apiVersion', 'foo: bar\n', 0],
+    ['a sequence document', '- a\n- b\n', 1],
+  ];
+  it.each(trivial)('%s gives no resources and %i issue(s)', (_n, text, nIssues) => {
+    const r = parseIstioYaml(text);
+    expect(r.resources).toEqual([]);
+    expect(r.issues).toHaveLength(nIssues);
+  });
+
   it('unwraps kind: List', () => {
     const text = `
 apiVersion: v1

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { interceptionRules, ISTIO_DEFAULT_INTERCEPTION, type InterceptionOptions } from '../../../proxy/interception/index.js';
 import { createNode, createPod, hostsFile, POD_CIDR_PREFIX, type PodNet } from './netns-plumbing.js';
 import { PodProcess } from './pod-process.js';
+import { probeNetem, probeRig } from './rig-probe.js';
+import { applyNetem, applyPacketLoss } from './traffic-shaping.js';
 import { cleanupStale, removeRig, writeRecord } from './rig-cleanup.js';
 import { RIG_PATH, runCommand, type CommandResult } from './run-command.js';
 
@@ -71,7 +73,7 @@ export class PodRig {
 
   /** Can this machine run a rig? Probes for real: root, netns, iptables nat in a scratch namespace. */
   static available(): Promise<{ ok: boolean; why?: string }> {
-    availability ??= probe();
+    availability ??= probeRig();
     return availability;
   }
 
@@ -169,34 +171,12 @@ export class PodRig {
    */
   async netem(pod: string, spec: string | null, side: 'pod' | 'node' = 'pod'): Promise<void> {
     const p = this.#pod(pod);
-    const [ns, dev] = side === 'pod' ? [p.ns, 'eth0'] : [this.nodeNs, p.veth];
-    if (spec === null) {
-      // Deleting an absent qdisc is not an error for us.
-      await runCommand('tc', ['-n', ns, 'qdisc', 'del', 'dev', dev, 'root'], { allowFail: true });
-      return;
-    }
-    const r = await runCommand('tc', ['-n', ns, 'qdisc', 'replace', 'dev', dev, 'root', 'netem', ...spec.trim().split(/\s+/)], { allowFail: true });
-    if (r.code === 0) return;
-    if (/qdisc kind is unknown/i.test(r.stderr)) {
-      throw new Error('netem: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM); check PodRig.netemAvailable() first, or use packetLoss()');
-    }
-    throw new Error(`netem ${spec} on ${pod}: ${r.stderr.trim()}`);
+    await applyNetem(side === 'pod' ? p.ns : this.nodeNs, side === 'pod' ? 'eth0' : p.veth, spec);
   }
 
   /** Whether the kernel has the netem qdisc (some VM kernels leave it out). */
   static netemAvailable(): Promise<boolean> {
-    netemSupport ??= (async () => {
-      const ns = `mltprobe${randomBytes(3).toString('hex')}`;
-      try {
-        await runCommand('ip', ['netns', 'add', ns]);
-        const r = await runCommand('tc', ['-n', ns, 'qdisc', 'replace', 'dev', 'lo', 'root', 'netem', 'delay', '1ms'], { allowFail: true });
-        return r.code === 0;
-      } catch {
-        return false;
-      } finally {
-        await runCommand('ip', ['netns', 'del', ns], { allowFail: true });
-      }
-    })();
+    netemSupport ??= probeNetem();
     return netemSupport;
   }
 
@@ -207,12 +187,7 @@ export class PodRig {
    * table (interception) is left untouched.
    */
   async packetLoss(pod: string, probability: number | null): Promise<void> {
-    const p = this.#pod(pod);
-    if (probability !== null && !(probability > 0 && probability <= 1)) throw new RangeError(`packetLoss: probability ${probability} not in (0, 1]`);
-    const rules = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]'];
-    if (probability !== null) rules.push(`-A INPUT -i eth0 -m statistic --mode random --probability ${probability} -j DROP`);
-    rules.push('COMMIT', '');
-    await runCommand('ip', ['netns', 'exec', p.ns, 'iptables-restore'], { input: rules.join('\n') });
+    await applyPacketLoss(this.#pod(pod).ns, probability);
   }
 
   #pod(name: string): PodNet & { service: string } {
@@ -270,25 +245,4 @@ export class PodRig {
 /** Free function form of PodProcess.waitForLine, as the rig's API names it. */
 export function waitForLine(proc: PodProcess, re: RegExp, timeoutMs: number): Promise<string> {
   return proc.waitForLine(re, timeoutMs);
-}
-
-async function probe(): Promise<{ ok: boolean; why?: string }> {
-  if (process.platform !== 'linux') return { ok: false, why: `needs Linux, this is ${process.platform}` };
-  if (process.getuid?.() !== 0) return { ok: false, why: 'needs root (network namespaces, iptables, setpriv)' };
-  for (const [tool, args] of [['ip', ['-V']], ['iptables-restore', ['--version']], ['setpriv', ['--version']], ['tc', ['-V']]] as const) {
-    const r = await runCommand(tool, args, { allowFail: true }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
-    if (r.code !== 0) return { ok: false, why: `${tool} missing or broken: ${r.stderr.trim()} (apt-get install iproute2 iptables util-linux)` };
-  }
-  // Root in an unprivileged container passes the checks above but cannot make
-  // namespaces or nat rules: try both for real in a scratch namespace.
-  const ns = `mltprobe${randomBytes(3).toString('hex')}`;
-  try {
-    const add = await runCommand('ip', ['netns', 'add', ns], { allowFail: true });
-    if (add.code !== 0) return { ok: false, why: `ip netns add failed: ${add.stderr.trim()}` };
-    const nat = await runCommand('ip', ['netns', 'exec', ns, 'iptables-restore'], { input: interceptionRules(ISTIO_DEFAULT_INTERCEPTION), allowFail: true });
-    if (nat.code !== 0) return { ok: false, why: `iptables-restore of the nat rules failed: ${nat.stderr.trim()}` };
-    return { ok: true };
-  } finally {
-    await runCommand('ip', ['netns', 'del', ns], { allowFail: true });
-  }
 }

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Flag } from '../errors/index.js';
+import { AccessLog } from './access-log.js';
+import { destination, endpoint, makeExchange } from './exchange-fixture.js';
+
+describe('AccessLog', () => {
+  it('writes one parseable Envoy-style JSON line per request to a file, flushed on close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlet-al-'));
+    try {
+      const file = join(dir, 'sub', 'access.log');
+      const log = new AccessLog({ target: file });
+      const ex = makeExchange('outbound', {}, 'POST');
+      ex.path = '/api/v1/reviews?x=1';
+      ex.authority = 'reviews:9080';
+      ex.requestId = 'rid-1';
+      ex.routeName = 'reviews-route';
+      ex.destination = destination('reviews');
+      ex.endpoint = endpoint('10.0.0.7:9080', 'reviews', 'v2');
+      ex.trace = { traceId: '463ac35c9f6413ad', spanId: 'a2fb4a1d1a96d312', parentSpanId: undefined, sampled: true, debug: false };
+      ex.status = 503;
+      ex.flags = Flag.UF | Flag.URX;
+      ex.attempts = 3;
+      ex.bytesIn = 12;
+      ex.bytesOut = 95;
+      ex.upstreamHeadersMs = 4.4;
+      ex.durationMs = 9.6;
+      log.onComplete(ex);
+      const bare = makeExchange('inbound');
+      bare.status = 404;
+      bare.flags = Flag.NR;
+      log.onComplete(bare);
+      await log.close();
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(2);
+      const e = JSON.parse(lines[0]!) as Record<string, unknown>;
+      expect(e).toEqual({
+        start_time: new Date(ex.startEpochMs).toISOString(),
+        direction: 'outbound',
+        method: 'POST',
+        path: '/api/v1/reviews?x=1',
+        protocol: 'http',
+        authority: 'reviews:9080',
+        response_code: 503,
+        response_flags: 'UF,URX',
+        bytes_received: 12,
+        bytes_sent: 95,
+        duration: 10,
+        upstream_service_time: 4,
+        upstream_host: '10.0.0.7:9080',
+        upstream_cluster: 'outbound|9080||reviews.default.svc.cluster.local',
+        route_name: 'reviews-route',
+        x_request_id: 'rid-1',
+        trace_id: '463ac35c9f6413ad',
+        attempt_count: 3,
+        detail: null,
+      });
+      const b = JSON.parse(lines[1]!) as Record<string, unknown>;
+      expect(b).toMatchObject({ direction: 'inbound', response_code: 404, response_flags: 'NR', upstream_host: null, trace_id: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is a no-op when off', async () => {
+    const log = new AccessLog({ target: 'off' });
+    expect(log.enabled).toBe(false);
+    log.onComplete(makeExchange('outbound'));
+    await log.close();
+  });
+});
