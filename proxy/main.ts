@@ -9,7 +9,7 @@ import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { startListener } from './listener/index.js';
 import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
-import { createObservers, type Observers } from './observers.js';
+import { createObservers, type Observers } from './observe/index.js';
 import { createInboundPipeline, createPipeline, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';

@@ -63,6 +63,7 @@ export async function runRound(spec: TargetSpec, ctx: BenchContext, plan: BenchP
       };
       cells.push(cell);
       log(fmtCell(cell));
+      assertAlive(t, spec.name);
     }
     for (const o of plan.open) {
       const s = shape(o.size);
@@ -78,11 +79,18 @@ export async function runRound(spec: TargetSpec, ctx: BenchContext, plan: BenchP
       };
       cells.push(cell);
       log(fmtCell(cell));
+      assertAlive(t, spec.name);
     }
     return { cells, peakRssMiB: t.pid === null ? NaN : peakRssMiB(t.pid) };
   } finally {
     await t.stop();
   }
+}
+
+// A target that crashed mid-round must fail loudly, not show up as a row of errors.
+function assertAlive(t: RunningTarget, name: string): void {
+  const why = t.death();
+  if (why !== null) throw new Error(`${name} died during the run: ${why}`);
 }
 
 function fmtCell(c: Cell): string {

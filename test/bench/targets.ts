@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, nodeScript, spawnChild } from './child-process.js';
+import { freePort, nodeScript, spawnChild, type Child } from './child-process.js';
 import { haproxyConf, MESH_HOST, nginxConf, writeMeshletConfig } from './meshlet-config.js';
 
 export interface BenchContext {
@@ -22,7 +22,13 @@ export interface RunningTarget {
   /** Process to charge CPU/RSS to; null for direct. */
   readonly pid: number | null;
   readonly hostHeader: string;
+  /** null while the process runs, else why it is gone (exit code and last output). */
+  death(): string | null;
   stop(): Promise<void>;
+}
+
+function deathOf(c: Child): () => string | null {
+  return () => (c.proc.exitCode === null && c.proc.signalCode === null ? null : `exited (${c.proc.exitCode ?? c.proc.signalCode}): ${c.output().slice(-600)}`);
 }
 
 export interface TargetSpec {
@@ -46,7 +52,9 @@ export function repoRoot(): string {
   return process.cwd();
 }
 
+// dist/cli/main.js only exports main(); bin/meshlet.js is the launcher that runs it.
 const MESHLET_CLI = path.join(repoRoot(), 'dist', 'cli', 'main.js');
+const MESHLET_BIN = path.join(repoRoot(), 'bin', 'meshlet.js');
 
 function which(bin: string): string | null {
   try { return execFileSync('which', [bin]).toString().trim() || null; } catch { return null; }
@@ -58,7 +66,7 @@ function peer(name: string, label: string, script: string, args: readonly string
     skipReason: () => null,
     async start(ctx) {
       const c = await spawnChild({ cmd: [...nodeScript(script), '--upstream', `http://127.0.0.1:${ctx.upstreamPort}`, ...args], cpu: PROXY_CPU });
-      return { port: c.port, pid: c.pid, hostHeader: '127.0.0.1', stop: c.stop };
+      return { port: c.port, pid: c.pid, hostHeader: '127.0.0.1', death: deathOf(c), stop: c.stop };
     },
   };
 }
@@ -79,7 +87,7 @@ export function meshletTarget(name: string, label: string, f: MeshletFlags): Tar
         ? { upstreamPort: ctx.upstreamPort, mirrorPort: ctx.mirrorPort, mirrorPercent: 10 }
         : { upstreamPort: ctx.upstreamPort });
       const [outbound, admin, metrics] = [await freePort(), await freePort(), await freePort()];
-      const cmd = [process.execPath, MESHLET_CLI, 'proxy', '--config', cfg,
+      const cmd = [process.execPath, MESHLET_BIN, 'proxy', '--config', cfg,
         '--listen-address', '127.0.0.1', '--outbound-port', String(outbound), '--admin-port', String(admin),
         '--metrics-port', f.metrics ? String(metrics) : '-1',
         '--access-log', f.accessLog === 'file' ? path.join(ctx.tmpDir, `${name}-access.log`) : 'off',
@@ -87,7 +95,7 @@ export function meshletTarget(name: string, label: string, f: MeshletFlags): Tar
       const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ctx.otlpPort}` };
       const c = await spawnChild({ cmd, cpu: PROXY_CPU, env, port: outbound });
       await waitRoutable(outbound, MESH_HOST, c.output);
-      return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, stop: c.stop };
+      return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, death: deathOf(c), stop: c.stop };
     },
   };
 }
@@ -119,7 +127,7 @@ function nginxTarget(): TargetSpec {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, 'nginx.conf'), nginxConf(dir, port, ctx.upstreamPort));
       const c = await spawnChild({ cmd: [bin ?? 'nginx', '-p', dir, '-c', path.join(dir, 'nginx.conf')], cpu: PROXY_CPU, port });
-      return { port, pid: c.pid, hostHeader: '127.0.0.1', stop: c.stop };
+      return { port, pid: c.pid, hostHeader: '127.0.0.1', death: deathOf(c), stop: c.stop };
     },
   };
 }
@@ -134,7 +142,7 @@ function haproxyTarget(): TargetSpec {
       const file = path.join(ctx.tmpDir, 'haproxy.cfg');
       writeFileSync(file, haproxyConf(port, ctx.upstreamPort));
       const c = await spawnChild({ cmd: [bin ?? 'haproxy', '-f', file, '-db'], cpu: PROXY_CPU, port });
-      return { port, pid: c.pid, hostHeader: '127.0.0.1', stop: c.stop };
+      return { port, pid: c.pid, hostHeader: '127.0.0.1', death: deathOf(c), stop: c.stop };
     },
   };
 }
@@ -142,7 +150,7 @@ function haproxyTarget(): TargetSpec {
 export const DIRECT: TargetSpec = {
   name: 'direct', label: 'direct (no proxy)',
   skipReason: () => null,
-  start: async (ctx) => ({ port: ctx.upstreamPort, pid: null, hostHeader: '127.0.0.1', stop: async () => {} }),
+  start: async (ctx) => ({ port: ctx.upstreamPort, pid: null, hostHeader: '127.0.0.1', death: () => null, stop: async () => {} }),
 };
 
 /** Main comparison set, in run order. */

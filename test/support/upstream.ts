@@ -39,7 +39,7 @@ export async function startUpstream(name: string, behaviour: Behaviour = answerN
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ maxHeaderSize: 256 * 1024 }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -19,6 +19,9 @@ describe('RoundRobinPicker', () => {
     { name: 'equal weights exactly even', weights: [1, 1, 1], picks: 300, want: [100, 100, 100] },
     { name: 'weighted 3:1 exact', weights: [3, 1], picks: 400, want: [300, 100] },
     { name: 'weighted 5:3:2 exact', weights: [5, 3, 2], picks: 1000, want: [500, 300, 200] },
+    { name: 'weighted with common divisor 200:100', weights: [200, 100], picks: 30, want: [20, 10] },
+    { name: 'non-integer weights (scan path) 3:1.5', weights: [3, 1.5], picks: 297, want: [198, 99] },
+    { name: 'cycle too long to precompute (scan path)', weights: [70001, 70000], picks: 1000, want: [500, 500] },
   ])('$name', ({ weights, picks, want }) => {
     const eps = weights.map((w, i) => ep(`e${i}`, w));
     const c = counts(new RoundRobinPicker(eps), picks);
@@ -42,6 +45,7 @@ describe('RoundRobinPicker', () => {
   it.each([
     { name: 'equal', weights: [1, 1, 1] },
     { name: 'weighted', weights: [2, 1, 1] },
+    { name: 'weighted, scan path', weights: [2.5, 1, 1] },
   ])('skips unavailable, honours avoid, panic ignores availability ($name)', ({ weights }) => {
     const eps = weights.map((w, i) => ep(`e${i}`, w));
     eps[1]!.available = false;
