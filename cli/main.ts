@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   config: () => import('./commands/config.js'),
   tap: () => import('./commands/tap.js'),
   demo: () => import('./commands/demo.js'),
+  iptables: () => import('./commands/iptables.js'),
 };
 
 const USAGE = `meshlet — a service mesh sidecar and control plane speaking Istio's traffic API
@@ -20,6 +21,7 @@ Commands:
   config NODE     print the config the control plane would send to NODE
   tap             stream live requests from a sidecar's admin port (like linkerd tap)
   demo            start the demo mesh on loopback and show it working (npm start)
+  iptables        print the pod interception rules (iptables-restore format) for an init container
 
 Run 'meshlet <command> --help' for the flags of a command. Every flag can also
 be set from the environment as MESHLET_<FLAG> (e.g. --outbound-port → MESHLET_OUTBOUND_PORT).
