@@ -68,6 +68,9 @@ export async function runProxy(r: RunOptions): Promise<number> {
     stopSource();
     await proxy.close();
     resolveExit(0);
+    // Tunnelled WebSockets and idle upstream sockets may outlive the listeners:
+    // give them a moment, then leave (the timer itself keeps nothing alive).
+    setTimeout(() => process.exit(0), 500).unref();
   }
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));

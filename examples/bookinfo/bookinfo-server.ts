@@ -5,8 +5,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BookinfoConfig, PeerCall } from './service-config.js';
 
-/** Headers an app copies from its inbound request to its outbound calls. */
+/**
+ * Headers an app copies from its inbound request to its outbound calls: the
+ * tracing set, plus `end-user` as Istio's Bookinfo productpage forwards it, or
+ * the sample `end-user: jason` route on reviews could never match.
+ */
 export const PROPAGATED_HEADERS: readonly string[] = [
+  'end-user',
   'x-request-id',
   'x-b3-traceid',
   'x-b3-spanid',

@@ -10,6 +10,8 @@ export function tunnelUpgrade(req: IncomingMessage, client: Duplex, head: Buffer
   const headers = forwardableRequestHeaders(req.headers);
   headers['host'] = authority;
   const handler: Dispatcher.DispatchHandler = {
+    // undici 7 tells handler styles apart by this method: without it dispatch() throws.
+    onRequestStart() {},
     onRequestUpgrade(_c, status: number, resHeaders: IncomingHttpHeaders, upstream: Duplex) {
       let head101 = `HTTP/1.1 ${status} Switching Protocols\r\n`;
       for (const k in resHeaders) {
@@ -36,7 +38,11 @@ export function tunnelUpgrade(req: IncomingMessage, client: Duplex, head: Buffer
     },
   };
   const upgrade = typeof req.headers.upgrade === 'string' ? req.headers.upgrade : 'websocket';
-  ep.pool.dispatch({ method: 'GET', path, headers, upgrade }, handler);
+  try {
+    ep.pool.dispatch({ method: 'GET', path, headers, upgrade }, handler);
+  } catch {
+    rejectUpgrade(client, 503, 'upstream unavailable');
+  }
 }
 
 export function rejectUpgrade(client: Duplex, status: number, reason: string): void {

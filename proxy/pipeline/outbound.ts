@@ -252,11 +252,15 @@ export class RequestState implements AttemptOwner {
     const route = this.route!;
     this.deps.outlier.record(this.cluster!, a.endpoint, status);
     const retry = route.retry;
-    if (retry !== null && retry.retriableStatus(status, this.ex.method) && this.#canRetry()) {
-      const ra = status === 429 || status === 503 ? headers['retry-after'] : undefined;
-      a.abort(ABORTED);
-      this.#release(a);
-      return this.#scheduleRetry(typeof ra === 'string' ? ra : undefined, 'status');
+    if (retry !== null && retry.retriableStatus(status, this.ex.method)) {
+      if (this.#canRetry()) {
+        const ra = status === 429 || status === 503 ? headers['retry-after'] : undefined;
+        a.abort(ABORTED);
+        this.#release(a);
+        return this.#scheduleRetry(typeof ra === 'string' ? ra : undefined, 'status');
+      }
+      // Envoy's URX: the upstream's own answer is passed on, marked as the last of spent retries.
+      if (this.retries >= retry.maxRetries) this.ex.flags |= Flag.URX;
     }
     a.commit();
     this.ex.status = status;
@@ -306,7 +310,7 @@ export class RequestState implements AttemptOwner {
   #canRetry(): boolean {
     const retry = this.route!.retry!;
     if (this.retries >= retry.maxRetries || !this.replayable || this.done) return false;
-    if (!admitRetry(this.cluster!)) {
+    if (!admitRetry(this.cluster!, this.retries > 0)) {
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
     }

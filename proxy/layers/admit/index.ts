@@ -18,9 +18,14 @@ export function admitRequest(c: ClusterRuntime): string | undefined {
 /**
  * Retry admission: the retry budget (20% of active requests, at least 3
  * concurrent, as Envoy's) and connectionPool.http.maxRetries when set.
+ * `holding` is true when the asking request already counts in
+ * `activeRetries` (its second and later retries): its own slot must not
+ * block it, as in Envoy, which releases a request's retry slot before
+ * deciding on its next retry.
  */
-export function admitRetry(c: ClusterRuntime): boolean {
+export function admitRetry(c: ClusterRuntime, holding = false): boolean {
   const limit = Math.max(3, Math.floor(c.active * 0.2));
   const max = c.policy.connectionPool?.maxRetries;
-  return c.activeRetries < (max !== undefined ? Math.min(max, limit) : limit);
+  const others = holding ? c.activeRetries - 1 : c.activeRetries;
+  return others < (max !== undefined ? Math.min(max, limit) : limit);
 }

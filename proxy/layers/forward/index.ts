@@ -57,7 +57,13 @@ export class Attempt implements Dispatcher.DispatchHandler {
   }
 
   start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void {
-    this.endpoint.pool.dispatch({ method, path, headers, body, idempotent: false, blocking: false }, this);
+    try {
+      this.endpoint.pool.dispatch({ method, path, headers, body, idempotent: false, blocking: false }, this);
+    } catch (err) {
+      // undici validates synchronously (a header value it refuses, a destroyed pool):
+      // report it like any other failed attempt, never as a thrown error.
+      queueMicrotask(() => this.onResponseError(undefined as unknown as Dispatcher.DispatchController, err as Error));
+    }
   }
 
   /** Stream the rest of this response to the client. */

@@ -51,7 +51,13 @@ export class MirrorLayer {
       }
       inflight++;
       const h: Record<string, string | string[]> = { ...headers, host: t.shadowSuffix ? shadowHost(authority) : authority };
-      ep.pool.dispatch({ method, path, headers: h, body, idempotent: false }, new MirrorSink(this.route, events));
+      const sink = new MirrorSink(this.route, events);
+      try {
+        ep.pool.dispatch({ method, path, headers: h, body, idempotent: false }, sink);
+      } catch {
+        // undici refuses synchronously (e.g. a closed pool during a config swap): a mirror never hurts the primary.
+        sink.onResponseError();
+      }
     }
   }
 }
@@ -63,6 +69,8 @@ class MirrorSink implements Dispatcher.DispatchHandler {
     readonly route: string,
     readonly events: MirrorEvents,
   ) {}
+  // undici 7 tells handler styles apart by this method: without it dispatch() throws.
+  onRequestStart(): void {}
   onResponseStart(_c: Dispatcher.DispatchController, status: number): void {
     this.#finish(status >= 500 ? 'failed' : 'sent');
   }

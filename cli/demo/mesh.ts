@@ -1,0 +1,150 @@
+// The demo mesh on loopback: which instances exist, how their apps and
+// sidecars are started, and the ServiceEntries that point every service at its
+// instances' sidecar INBOUND ports, so each call crosses two sidecars like in a
+// cluster (app → its sidecar outbound → peer sidecar inbound → peer app).
+import { existsSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Child, Supervisor } from './supervisor.js';
+
+export type Role = 'productpage' | 'details' | 'reviews' | 'ratings';
+
+export interface SidecarPorts {
+  readonly outbound: number;
+  readonly inbound: number;
+  readonly admin: number;
+  readonly metrics: number;
+}
+
+export interface Instance {
+  /** Pod-like name, unique: also the sidecar's node id. */
+  readonly name: string;
+  readonly role: Role | 'loadgen';
+  readonly version: string;
+  /** 0 for the load generator, which has a sidecar but no app. */
+  readonly appPort: number;
+  sidecar?: SidecarPorts;
+  sidecarProc?: Child;
+  appProc?: Child;
+}
+
+/** The repository root (holds bin/, dist/, examples/), found from this file in src or dist. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin/meshlet.js'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('cannot find the meshlet repository root (bin/meshlet.js)');
+}
+
+/** `n` distinct free loopback ports: all bound at once (so distinct), then released. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<net.Server>((ok, fail) => {
+      const s = net.createServer();
+      s.once('error', fail);
+      s.listen(0, '127.0.0.1', () => ok(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** Bookinfo's shape, with two reviews-v3 pods so one can break while the other serves. */
+export async function planInstances(): Promise<Instance[]> {
+  const shape: [string, Role, string][] = [
+    ['productpage-v1', 'productpage', 'v1'],
+    ['details-v1', 'details', 'v1'],
+    ['reviews-v1', 'reviews', 'v1'],
+    ['reviews-v2', 'reviews', 'v2'],
+    ['reviews-v3-a', 'reviews', 'v3'],
+    ['reviews-v3-b', 'reviews', 'v3'],
+    ['ratings-v1', 'ratings', 'v1'],
+  ];
+  const ports = await freePorts(shape.length);
+  const apps: Instance[] = shape.map(([name, role, version], i) => ({ name, role, version, appPort: ports[i] ?? 0 }));
+  return [{ name: 'loadgen', role: 'loadgen', version: 'v1', appPort: 0 }, ...apps];
+}
+
+const LISTENING = /meshlet proxy listening[^\n]*\n/;
+
+export async function startSidecar(sup: Supervisor, root: string, controlPlane: string, inst: Instance): Promise<void> {
+  const app = inst.role;
+  const child = await sup.start({
+    name: `${inst.name} sidecar`,
+    args: [
+      join(root, 'bin/meshlet.js'), 'proxy',
+      '--control-plane', controlPlane,
+      '--node-id', inst.name,
+      '--workload', inst.role === 'loadgen' ? 'loadgen' : `${app}-${inst.version}`,
+      '--labels', `app=${app},version=${inst.version}`,
+      '--app-port', String(inst.appPort),
+      '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--metrics-port', '0',
+      '--listen-address', '127.0.0.1',
+      '--access-log', 'off',
+    ],
+    env: { MESHLET_LOG_LEVEL: 'warn' },
+    ready: LISTENING,
+    timeoutMs: 60_000,
+  });
+  const port = (name: string): number => Number(new RegExp(`${name}=[^ ]*?:?(\\d+)(?: |$)`).exec(child.readyLine.trim())?.[1] ?? 0);
+  inst.sidecar = { outbound: port('outbound'), inbound: port('inbound'), admin: port('admin'), metrics: port('metrics') };
+  inst.sidecarProc = child;
+}
+
+/** Starts (or restarts, on the same port) an instance's app; `failRate` makes it answer 503s. */
+export async function startApp(sup: Supervisor, root: string, inst: Instance, failRate = 0): Promise<void> {
+  if (inst.role === 'loadgen') return;
+  if (inst.appProc) await sup.stop(inst.appProc);
+  inst.appProc = await sup.start({
+    name: inst.name,
+    args: [join(root, 'dist/examples/bookinfo/service.js'), inst.role],
+    env: {
+      PORT: String(inst.appPort),
+      HOST: '127.0.0.1',
+      VERSION: inst.version,
+      POD_NAME: inst.name,
+      HTTP_PROXY_URL: `http://127.0.0.1:${inst.sidecar?.outbound ?? 0}`,
+      FAIL_RATE: String(failRate),
+    },
+    ready: /bookinfo [^\n]* listening on [^\n]*\n/,
+    timeoutMs: 30_000,
+  });
+}
+
+/** ServiceEntries for every role: endpoints are the instances' sidecar inbound ports. */
+export function serviceEntriesYaml(instances: readonly Instance[]): string {
+  const roles: Role[] = ['productpage', 'details', 'reviews', 'ratings'];
+  const docs = roles.map((role) => {
+    const eps = instances
+      .filter((i) => i.role === role)
+      .map((i) => `    - address: 127.0.0.1\n      ports: { http: ${i.sidecar?.inbound ?? 0} }\n      labels: { app: ${role}, version: ${i.version} }`)
+      .join('\n');
+    return `# generated by meshlet demo: ${role} instances, reached through their sidecars' inbound ports
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: ${role}
+spec:
+  hosts: [${role}]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports:
+    - { number: 9080, name: http, protocol: HTTP }
+  endpoints:
+${eps}
+`;
+  });
+  return docs.join('---\n');
+}
+
+/** Writes via a temp name + rename so the control plane's watcher never reads half a file. */
+export async function writeConfig(dir: string, name: string, text: string): Promise<void> {
+  const tmp = join(dir, `.${name}.tmp`);
+  await writeFile(tmp, text);
+  await rename(tmp, join(dir, name));
+}
