@@ -48,6 +48,26 @@ export interface PipelineDeps {
 export type RouteResolver = (req: RequestState) => CompiledRoute | MeshletError;
 
 const ABORTED = new Error('attempt abandoned');
+const STATE = Symbol('meshlet.request');
+type ResponseWithState = ServerResponse & { [STATE]?: RequestState };
+
+// Timer and event callbacks are module-level functions that receive the request
+// state as an argument: no closure is allocated per request.
+function onResponseClose(this: ServerResponse): void {
+  (this as ResponseWithState)[STATE]?.onClose();
+}
+function afterDelay(s: RequestState): void {
+  s.afterDelay();
+}
+function retryNow(s: RequestState): void {
+  s.retryNow();
+}
+function onPerTryTimeout(s: RequestState): void {
+  s.onPerTryTimeout();
+}
+function onDeadline(s: RequestState): void {
+  s.onDeadline();
+}
 const NO_HEADERS: IncomingHttpHeaders = {};
 
 /** Builds the node:http request handler for one listener. */
@@ -94,7 +114,9 @@ export class RequestState implements AttemptOwner {
   // ------------------------------------------------------------- observe + route
   run(resolve: RouteResolver): void {
     const { ex, req, res } = this;
-    res.once('close', this.#onClose);
+    // One shared listener per event, no closure per request: the state hangs off the response.
+    (res as ResponseWithState)[STATE] = this;
+    res.once('close', onResponseClose);
     this.snapshot = this.deps.snapshot();
     if (!parseTarget(this)) return this.fail(errors.badRequest('invalid request target'));
     const rid = req.headers['x-request-id'];
@@ -117,7 +139,7 @@ export class RequestState implements AttemptOwner {
 
     // ----------------------------------------------------------- deadline
     // Started before the fault delay: an injected delay counts against the route timeout.
-    if (route.timeoutMs > 0) this.deadline = setTimeout(this.#onDeadline, route.timeoutMs);
+    if (route.timeoutMs > 0) this.deadline = setTimeout(onDeadline, route.timeoutMs, this);
 
     // ----------------------------------------------------------- fault
     const fault = route.fault;
@@ -127,17 +149,18 @@ export class RequestState implements AttemptOwner {
         ex.flags |= Flag.DI;
         fault.active++;
         this.deps.events.fault(route.name, 'delay');
-        setTimeout(this.#afterDelay, delay);
+        setTimeout(afterDelay, delay, this);
         return;
       }
     }
     this.#afterFaultDelay();
   }
 
-  readonly #afterDelay = (): void => {
+  /** @internal timer/event trampoline target */
+  afterDelay(): void {
     this.route!.fault!.active--;
     if (!this.done) this.#afterFaultDelay();
-  };
+  }
 
   #afterFaultDelay(): void {
     const route = this.route!;
@@ -231,7 +254,7 @@ export class RequestState implements AttemptOwner {
     const a = new Attempt(this, ep, n);
     this.attempt = a;
     const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
-    if (perTry > 0) this.perTry = setTimeout(this.#onPerTryTimeout, perTry);
+    if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
     a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body);
   }
 
@@ -324,19 +347,21 @@ export class RequestState implements AttemptOwner {
     this.deps.events.retry(this.cluster!.destination.service, reason);
     const wait = this.route!.retry!.backoffMs(this.retries, retryAfter, this.deps.rng);
     if (wait <= 0) return this.#tryOnce();
-    setTimeout(this.#retryNow, wait);
+    setTimeout(retryNow, wait, this);
   }
 
-  readonly #retryNow = (): void => {
+  /** @internal timer/event trampoline target */
+  retryNow(): void {
     if (!this.done) this.#tryOnce();
-  };
+  }
 
   /** Final failure after the last attempt: adds URX when retries were spent. */
   #exhausted(e: MeshletError): void {
     this.fail(this.retries > 0 ? errors.retryLimit(e) : e);
   }
 
-  readonly #onPerTryTimeout = (): void => {
+  /** @internal timer/event trampoline target */
+  onPerTryTimeout(): void {
     this.perTry = undefined;
     const a = this.attempt;
     if (a === undefined || this.res.headersSent) return;
@@ -346,9 +371,10 @@ export class RequestState implements AttemptOwner {
     const retry = this.route!.retry;
     if (retry !== null && retry.retriableFailure('timeout', this.ex.method) && this.#canRetry()) return this.#scheduleRetry(undefined, 'per_try_timeout');
     this.#exhausted(errors.upstreamTimeout());
-  };
+  }
 
-  readonly #onDeadline = (): void => {
+  /** @internal timer/event trampoline target */
+  onDeadline(): void {
     this.deadline = undefined;
     const a = this.attempt;
     if (a !== undefined) {
@@ -356,7 +382,7 @@ export class RequestState implements AttemptOwner {
       this.#release(a);
     }
     this.fail(errors.upstreamTimeout());
-  };
+  }
 
   #clearDeadline(): void {
     if (this.deadline !== undefined) {
@@ -393,7 +419,8 @@ export class RequestState implements AttemptOwner {
     }
   }
 
-  readonly #onClose = (): void => {
+  /** @internal timer/event trampoline target */
+  onClose(): void {
     const ex = this.ex;
     if (!this.res.writableFinished) {
       // The client went away (or we cut the response): stop upstream work.
@@ -410,7 +437,7 @@ export class RequestState implements AttemptOwner {
     ex.durationMs = performance.now() - ex.startMs;
     if (ex.status === 0) ex.status = this.res.statusCode;
     this.deps.observer.onComplete(ex);
-  };
+  }
 
   // ------------------------------------------------------------- request rewriting
   #prepareUpstreamRequest(route: CompiledRoute, dest: CompiledDestination): void {

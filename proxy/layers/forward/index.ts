@@ -48,7 +48,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
   /** Set once this attempt stopped mattering (aborted for retry, timed out, client gone). */
   cancelled = false;
   status = 0;
-  readonly #resume = (): void => this.controller?.resume();
+  #resume: (() => void) | undefined;
 
   constructor(owner: AttemptOwner, endpoint: Endpoint, n: number) {
     this.owner = owner;
@@ -81,7 +81,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   /** Called by the owner when the client's socket drained after backpressure. */
   get resumer(): () => void {
-    return this.#resume;
+    // Made on first backpressure only: most responses never need it.
+    return (this.#resume ??= () => this.controller?.resume());
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
