@@ -84,6 +84,10 @@ export class RequestState implements AttemptOwner {
   readonly res: ServerResponse;
   readonly deps: PipelineDeps;
   snapshot: Snapshot | undefined;
+  // The request as the route table reads it (RouteRequest): set once, no per-lookup object.
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  authority = '';
   /** Path without the query string, and the raw query (no leading `?`). */
   path = '';
   rawQuery = '';
@@ -109,6 +113,8 @@ export class RequestState implements AttemptOwner {
     this.req = req;
     this.res = res;
     this.deps = deps;
+    this.method = this.ex.method;
+    this.headers = req.headers;
   }
 
   // ------------------------------------------------------------- observe + route
@@ -463,14 +469,7 @@ export function routeFromSnapshot(s: RequestState): CompiledRoute | MeshletError
   if (snap === undefined) return errors.noRoute(`${s.ex.authority} (no configuration loaded yet)`);
   const vh = snap.hosts.lookup(s.ex.authority);
   if (vh === undefined) return errors.noRoute(s.ex.authority);
-  const i = vh.table.match({
-    method: s.ex.method,
-    path: s.path,
-    rawQuery: s.rawQuery,
-    headers: s.req.headers,
-    authority: s.ex.authority,
-    port: s.port,
-  });
+  const i = vh.table.match(s);
   if (i < 0) return errors.noRoute(`${s.ex.authority}${s.path}`);
   return vh.routes[i]!;
 }

@@ -7,6 +7,7 @@ import type { CompiledRoute } from '../snapshot/index.js';
 interface TargetSink {
   readonly req: { url?: string | undefined; headers: { host?: string | undefined } };
   readonly ex: { authority: string; path: string };
+  authority: string;
   path: string;
   rawQuery: string;
   port: number;
@@ -30,6 +31,7 @@ export function parseTarget(s: TargetSink): boolean {
   s.rawQuery = q < 0 ? '' : url.slice(q + 1);
   s.ex.path = s.path;
   s.ex.authority = authority;
+  s.authority = authority;
   const colon = authority.lastIndexOf(':');
   s.port = colon > 0 && authority.indexOf(']') < colon ? Number(authority.slice(colon + 1)) || 80 : 80;
   return true;

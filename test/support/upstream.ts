@@ -10,7 +10,7 @@ export interface Received {
   body: Buffer;
 }
 
-export type Behaviour = (req: IncomingMessage, res: ServerResponse, body: Buffer, n: number) => void | Promise<void>;
+export type Behaviour = (req: IncomingMessage, res: ServerResponse, body: Buffer, n: number) => unknown;
 
 export interface Upstream {
   readonly name: string;
