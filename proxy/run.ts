@@ -3,7 +3,6 @@
 import { createLogger } from './logger.js';
 import { startProxy, type ProxyOptions } from './main.js';
 import { startFileSource, issuesText } from './standalone.js';
-import { ConfigStreamClient } from './xds/index.js';
 
 export interface RunOptions {
   readonly configPath: string | undefined;
@@ -39,6 +38,8 @@ export async function runProxy(r: RunOptions): Promise<number> {
     await proxy.dnsSettled();
     stopSource = () => source.close();
   } else {
+    // gRPC (and protobufjs) load only in sidecar mode: a standalone proxy never pays their memory.
+    const { ConfigStreamClient } = await import('./xds/index.js');
     const client = new ConfigStreamClient({
       target: r.controlPlane!,
       node: { id: r.proxy.nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
