@@ -21,6 +21,8 @@ export interface MeshStats {
   /** Outbound traffic as the calling sidecars saw it (reporter=source), per destination service. */
   readonly routes: readonly Row[];
   readonly reviewsVersions: readonly Row[];
+  /** reviews requests per version since the sidecars started. */
+  readonly reviewsTotals: ReadonlyMap<string, number>;
   /** Since the sidecars started, per destination service. */
   readonly retries: ReadonlyMap<string, number>;
   readonly ejections: ReadonlyMap<string, number>;
@@ -126,6 +128,7 @@ export class MeshScraper {
       windowS,
       routes: ROUTES.map((r) => row(r, r)),
       reviewsVersions: VERSIONS.map((v) => row(`reviews@${v}`, `reviews ${v}`, reviewsTotal)),
+      reviewsTotals: new Map(VERSIONS.map((v) => [v, totals.counters.get(`req|reviews@${v}`) ?? 0])),
       retries: since('retry|'),
       ejections: since('eject|'),
       ejectedNow,

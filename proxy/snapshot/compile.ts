@@ -121,7 +121,7 @@ function compileRoute(r: RouteModel, registry: UpstreamRegistry, portsByHost: Ma
     timeoutMs: r.timeoutMs ?? 0,
     retry: compileRetry(r.retries),
     fault: compileFault(fault, r.name),
-    mirror: compileMirrors(mirrors, (host, port, subset) => resolveMirrorCluster(registry, portsByHost, host, port, subset), r.name),
+    mirror: compileMirrors(mirrors, (host, port, subset) => resolveMirrorCluster(registry, portsByHost, host, port, subset), r.name, r.timeoutMs ?? 0),
   };
 }
 

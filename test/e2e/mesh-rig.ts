@@ -34,7 +34,7 @@ export const MESH_PODS: readonly MeshPod[] = [
 ];
 
 // A GET from wherever it runs: prints the status line, then the body.
-const FETCH_JS = `fetch(process.argv[1], { signal: AbortSignal.timeout(Number(process.argv[2])) }).then(async (r) => console.log(r.status + '\\n' + (await r.text())), (e) => { console.log('0\\n' + (e.cause?.code || e.name)); });`;
+const FETCH_JS = `fetch(process.argv[1], { headers: JSON.parse(process.argv[3] || '{}'), signal: AbortSignal.timeout(Number(process.argv[2])) }).then(async (r) => console.log(r.status + '\\n' + (await r.text())), (e) => { console.log('0\\n' + (e.cause?.code || e.name)); });`;
 
 export interface HttpAnswer {
   readonly status: number;
@@ -127,14 +127,20 @@ export class MeshRig {
     return answer(await this.rig.exec(pod, process.execPath, ['-e', FETCH_JS, url, String(timeoutMs)], { timeoutMs: timeoutMs + 5000 }));
   }
 
+  /** The config version a sidecar has applied (admin /config_dump, loopback only: asked from inside the pod). */
+  async configVersion(pod: string): Promise<string> {
+    const r = await this.podGet(pod, 'http://127.0.0.1:15000/config_dump');
+    return String((JSON.parse(r.body) as { version: string | null }).version);
+  }
+
   /** Runs a command in the node namespace (Prometheus, OTLP sink, control plane live there). */
   nodeExec(cmd: string, args: readonly string[], timeoutMs = 15_000): Promise<CommandResult> {
     return runCommand('ip', ['netns', 'exec', this.rig.nodeNs, cmd, ...args], { env: { PATH: RIG_PATH, HOME: '/tmp' }, timeoutMs, allowFail: true, cwd: ROOT });
   }
 
   /** A GET from the node namespace: reaches pod IPs over the bridge, like a node-level client. */
-  async nodeGet(url: string, timeoutMs = 5000): Promise<HttpAnswer> {
-    return answer(await this.nodeExec(process.execPath, ['-e', FETCH_JS, url, String(timeoutMs)], timeoutMs + 5000));
+  async nodeGet(url: string, timeoutMs = 5000, headers: Readonly<Record<string, string>> = {}): Promise<HttpAnswer> {
+    return answer(await this.nodeExec(process.execPath, ['-e', FETCH_JS, url, String(timeoutMs), JSON.stringify(headers)], timeoutMs + 5000));
   }
 
   /** Runs a load to completion from `pod`, as the app's uid (so it is intercepted). */

@@ -71,14 +71,14 @@ const releases: Array<() => void> = [];
 
 beforeAll(async () => {
   ok = await startUpstream('ok');
-  bad = await startUpstream('bad', (_req, res) => res.writeHead(500).end('boom'));
+  bad = await startUpstream('bad', (_req, res) => void res.writeHead(500).end('boom'));
   // Every odd call fails with 503: with one client at a time, each request is retried exactly once.
-  flaky = await startUpstream('flaky', (_req, res, _b, n) => res.writeHead(n % 2 === 1 ? 503 : 200).end());
+  flaky = await startUpstream('flaky', (_req, res, _b, n) => void res.writeHead(n % 2 === 1 ? 503 : 200).end());
   // Holds every request until the test releases it, to fill the connection pool.
   held = await startUpstream('held', (_req, res) => {
     releases.push(() => res.end('late'));
   });
-  eject = await startUpstream('eject', (_req, res) => res.writeHead(500).end());
+  eject = await startUpstream('eject', (_req, res) => void res.writeHead(500).end());
   plain = await startUpstream('plain');
   shadow = await startUpstream('shadow');
   app = await startUpstream('app');
@@ -271,6 +271,13 @@ describe('Prometheus metrics after known traffic', () => {
     });
     const outbound = (await scrape(a.metrics)).samples;
     expect(total(outbound, 'istio_requests_total', { reporter: 'source', destination_service: svc('reviews'), response_code: '200' })).toBe(4);
+  });
+
+  it('labels inbound requests without a peer header as from an unknown source', async () => {
+    for (let i = 0; i < 2; i++) expect((await send(b.inbound, { host: 'reviews' })).status).toBe(200);
+    const { samples } = await scrape(b.metrics);
+    expect(total(samples, 'istio_requests_total', { reporter: 'destination', source_workload: 'unknown', source_app: 'unknown', destination_workload: 'reviews-v2' })).toBe(2);
+    expect(total(samples, 'istio_requests_total', { reporter: 'destination', source_workload: 'productpage-v1' })).toBe(4);
   });
 
   it('serves exposition that a real Prometheus parser accepts', async () => {

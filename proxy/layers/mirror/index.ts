@@ -12,6 +12,13 @@ export type MirrorEvents = (route: string, outcome: MirrorOutcome) => void;
 /** Process-wide cap on mirror requests in flight: a slow mirror must never pile up memory. */
 let maxInflight = 64;
 let inflight = 0;
+/**
+ * A mirror gets the route timeout, as Envoy's shadow requests do; without one,
+ * Envoy's default route timeout (15 s). Without any bound a mirror that never
+ * answers would hold its in-flight slot forever and, once the cap is reached,
+ * silently stop all mirroring.
+ */
+const DEFAULT_MIRROR_TIMEOUT_MS = 15_000;
 export function setMirrorConcurrency(n: number): void {
   maxInflight = n;
 }
@@ -26,10 +33,12 @@ interface Target {
 export class MirrorLayer {
   readonly route: string;
   readonly #targets: Target[];
+  readonly #timeoutMs: number;
 
-  constructor(targets: Target[], route: string) {
+  constructor(targets: Target[], route: string, timeoutMs: number) {
     this.#targets = targets;
     this.route = route;
+    this.#timeoutMs = timeoutMs;
   }
 
   /**
@@ -51,7 +60,7 @@ export class MirrorLayer {
       }
       inflight++;
       const h: Record<string, string | string[]> = { ...headers, host: t.shadowSuffix ? shadowHost(authority) : authority };
-      const sink = new MirrorSink(this.route, events);
+      const sink = new MirrorSink(this.route, events, this.#timeoutMs);
       try {
         ep.pool.dispatch({ method, path, headers: h, body, idempotent: false }, sink);
       } catch {
@@ -62,15 +71,30 @@ export class MirrorLayer {
   }
 }
 
-/** Discards the mirror's response; counts the outcome once. */
+/** Discards the mirror's response; counts the outcome once; gives up after the timeout. */
 class MirrorSink implements Dispatcher.DispatchHandler {
   #done = false;
+  #controller: Dispatcher.DispatchController | undefined;
+  readonly #timer: NodeJS.Timeout;
   constructor(
     readonly route: string,
     readonly events: MirrorEvents,
-  ) {}
+    timeoutMs: number,
+  ) {
+    this.#timer = setTimeout(this.#onTimeout, timeoutMs);
+    this.#timer.unref();
+  }
+  readonly #onTimeout = (): void => {
+    this.#finish('failed');
+    const c = this.#controller;
+    if (c !== undefined && !c.aborted) c.abort(new Error('mirror timeout'));
+  };
   // undici 7 tells handler styles apart by this method: without it dispatch() throws.
-  onRequestStart(): void {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    // Timed out while queued for a connection: do not send it at all.
+    if (this.#done) controller.abort(new Error('mirror timeout'));
+  }
   onResponseStart(_c: Dispatcher.DispatchController, status: number): void {
     this.#finish(status >= 500 ? 'failed' : 'sent');
   }
@@ -82,6 +106,7 @@ class MirrorSink implements Dispatcher.DispatchHandler {
   #finish(o: MirrorOutcome): void {
     if (this.#done) return;
     this.#done = true;
+    clearTimeout(this.#timer);
     inflight--;
     this.events(this.route, o);
   }
@@ -100,10 +125,12 @@ export function compileMirrors(
   mirrors: readonly MirrorPolicy[],
   resolve: (host: string, port: number | undefined, subset: string | undefined) => ClusterRuntime | undefined,
   route: string,
+  routeTimeoutMs = 0,
 ): MirrorLayer | null {
   if (mirrors.length === 0) return null;
   return new MirrorLayer(
     mirrors.map((m) => ({ cluster: resolve(m.host, m.port, m.subset), percent: m.percent, acc: 0, shadowSuffix: m.shadowSuffix })),
     route,
+    routeTimeoutMs > 0 ? routeTimeoutMs : DEFAULT_MIRROR_TIMEOUT_MS,
   );
 }

@@ -94,3 +94,8 @@ export function parseLoadResult(output: string): LoadResult {
   if (line === undefined) throw new Error(`loadgen printed no result; output:\n${output.slice(-2000)}`);
   return JSON.parse(line.slice('LOADGEN result '.length)) as LoadResult;
 }
+
+/** How many `LOADGEN progress` lines (one per 50 requests done) an open-ended load has printed. */
+export function progressLines(output: string): number {
+  return output.split('\n').filter((l) => l.startsWith('LOADGEN progress')).length;
+}
