@@ -78,7 +78,8 @@ export async function run(argv: string[]): Promise<number> {
       traceSampleRate: Number(flags['trace-sample-rate']),
       traceExportEndpoint: flags['trace-endpoint'],
       traceInject: { multi: inject.includes('b3multi'), single: inject.includes('b3'), w3c: inject.includes('w3c') },
-      metrics: true,
+      // No metrics port, no per-request Istio metrics either (the meshlet_* event counters stay).
+      metrics: flags['metrics-port'] !== 'off',
       maxHeaderBytes: intFlag('max-header-bytes', flags['max-header-bytes']),
       bufferLimit: intFlag('buffer-limit', flags['buffer-limit']),
       idleTimeoutMs: intFlag('idle-timeout', flags['idle-timeout']),

@@ -76,6 +76,8 @@ export interface MeshletFlags {
   readonly accessLog: 'off' | 'file';
   readonly metrics: boolean;
   readonly traceRate: number;
+  /** Worker processes (--concurrency); >1 runs unpinned, over both CPUs. */
+  readonly workers?: number;
 }
 
 export function meshletTarget(name: string, label: string, f: MeshletFlags): TargetSpec {
@@ -89,11 +91,12 @@ export function meshletTarget(name: string, label: string, f: MeshletFlags): Tar
       const [outbound, admin, metrics] = [await freePort(), await freePort(), await freePort()];
       const cmd = [process.execPath, MESHLET_BIN, 'proxy', '--config', cfg,
         '--listen-address', '127.0.0.1', '--outbound-port', String(outbound), '--admin-port', String(admin),
-        '--metrics-port', f.metrics ? String(metrics) : '-1',
+        '--metrics-port', f.metrics ? String(metrics) : 'off',
         '--access-log', f.accessLog === 'file' ? path.join(ctx.tmpDir, `${name}-access.log`) : 'off',
-        '--trace-sample-rate', String(f.traceRate)];
+        '--trace-sample-rate', String(f.traceRate), '--concurrency', String(f.workers ?? 1)];
       const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ctx.otlpPort}` };
-      const c = await spawnChild({ cmd, cpu: PROXY_CPU, env, port: outbound });
+      // Scaling runs are unpinned: workers need both CPUs (shared with the load generator and upstream).
+      const c = await spawnChild({ cmd, cpu: f.workers === undefined ? PROXY_CPU : undefined, env, port: outbound });
       await waitRoutable(outbound, MESH_HOST, c.output);
       return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, death: deathOf(c), stop: c.stop };
     },
@@ -157,7 +160,8 @@ export const DIRECT: TargetSpec = {
 export function mainTargets(): TargetSpec[] {
   return [
     DIRECT,
-    meshletTarget('meshlet-default', 'meshlet: ServiceEntry only (metrics on, access log off, tracing 0)', { allFeatures: false, accessLog: 'off', metrics: true, traceRate: 0 }),
+    // Meshlet's defaults: metrics on, access log on (to a file here, as stdout would be in a pod), tracing on but unsampled.
+    meshletTarget('meshlet-default', 'meshlet defaults: metrics on, access log on (file), tracing configured, 0% sampled', { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0 }),
     meshletTarget('meshlet-all-features', 'meshlet: VS retries+timeout+mirror 10%, DR outlier+pool, access log file, tracing 1%', { allFeatures: true, accessLog: 'file', metrics: true, traceRate: 0.01 }),
     peer('http-proxy', 'bare http-proxy 1.18 + keep-alive agent (64)', 'peers/bare-http-proxy', []),
     peer('undici-stream', 'bare undici Pool.stream() (naive)', 'peers/bare-undici', ['--variant', 'stream', '--connections', '64']),
@@ -173,5 +177,7 @@ export function featureTargets(): TargetSpec[] {
     meshletTarget('meshlet-bare', 'meshlet: metrics off, access log off, tracing 0', { allFeatures: false, accessLog: 'off', metrics: false, traceRate: 0 }),
     meshletTarget('meshlet-observed', 'meshlet: metrics on, access log file, tracing 0', { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0 }),
     meshletTarget('meshlet-traced', 'meshlet: metrics on, access log file, tracing 100%', { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 1 }),
+    meshletTarget('meshlet-1-worker', 'meshlet defaults, 1 worker, unpinned', { allFeatures: false, accessLog: 'off', metrics: true, traceRate: 0, workers: 1 }),
+    meshletTarget('meshlet-2-workers', 'meshlet defaults, --concurrency 2, unpinned', { allFeatures: false, accessLog: 'off', metrics: true, traceRate: 0, workers: 2 }),
   ];
 }

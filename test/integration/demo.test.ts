@@ -115,7 +115,10 @@ describe('meshlet demo', () => {
 
   it('stops every child on Ctrl-C (SIGINT) and exits 0', async () => {
     const run = startDemo([]);
-    await until(() => /\[t=\d+s\] users \d/.test(run.out()), 120_000, 100);
+    await until(() => /\[t=\d+s\] users \d/.test(run.out()) || run.proc.exitCode !== null, 120_000, 100).catch((err: Error) => {
+      throw new Error(`${err.message}; demo output:\n${run.out()}`);
+    });
+    expect(run.proc.exitCode, run.out()).toBeNull();
     expect(processesTagged(run.tag).length).toBeGreaterThanOrEqual(15); // 8 sidecars + 7 apps
     run.proc.kill('SIGINT');
     const code = await exitWithin(run, 30_000);

@@ -235,6 +235,18 @@ describe('tap', () => {
     expect(events[0]).toMatchObject({ path: '/json/fail', response_code: 500, x_request_id: 'cli-json' });
   });
 
+  it('`meshlet tap --duration` ends by itself when nothing matches', async () => {
+    const started = Date.now();
+    const cli = spawn(process.execPath, [BIN, 'tap', '--admin', `127.0.0.1:${silent.admin}`, '--path', '/nothing-goes-here', '--duration', '300'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    cli.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((r) => cli.once('exit', (c) => r(c)));
+    expect(code).toBe(0);
+    expect(out).toBe('');
+    // The proxy ends the stream at 300 ms, well before the CLI's own guard (duration + 5 s).
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
   it('`meshlet tap` exits 1 with a message when the admin port is unreachable', async () => {
     const port = await closedPort();
     const cli = spawn(process.execPath, [BIN, 'tap', '--admin', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
