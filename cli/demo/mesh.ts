@@ -2,7 +2,7 @@
 // sidecars are started, and the ServiceEntries that point every service at its
 // instances' sidecar INBOUND ports, so each call crosses two sidecars like in a
 // cluster (app → its sidecar outbound → peer sidecar inbound → peer app).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -40,17 +40,47 @@ export function repoRoot(): string {
   throw new Error('cannot find the meshlet repository root (bin/meshlet.js)');
 }
 
-/** `n` distinct free loopback ports: all bound at once (so distinct), then released. */
+/** The kernel's ephemeral range (what port 0 and outgoing connections draw from). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (lo !== undefined && hi !== undefined && lo > 0 && hi >= lo) return [lo, hi];
+  } catch {
+    // Not Linux: assume the IANA range.
+  }
+  return [49152, 65535];
+}
+
+function tryListen(port: number): Promise<net.Server | undefined> {
+  return new Promise((ok) => {
+    const s = net.createServer();
+    s.once('error', () => ok(undefined));
+    s.listen(port, '127.0.0.1', () => ok(s));
+  });
+}
+
+/**
+ * `n` distinct free loopback ports for the apps, which must be known before
+ * they start. Taken from BELOW the ephemeral range: a port released there can
+ * be handed out again at once to a sidecar's port-0 listener or to an outgoing
+ * connection, and the app would then fail with EADDRINUSE.
+ */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((ok, fail) => {
-      const s = net.createServer();
-      s.once('error', fail);
-      s.listen(0, '127.0.0.1', () => ok(s));
-    })),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const [ephLo] = ephemeralRange();
+  const lo = 10_000;
+  const hi = ephLo - 1;
+  const held: net.Server[] = [];
+  for (let tries = 0; held.length < n && tries < 50 * n && hi - lo > 1000; tries++) {
+    const s = await tryListen(lo + Math.floor(Math.random() * (hi - lo)));
+    if (s) held.push(s);
+  }
+  // No room below the ephemeral range (unusual sysctl): let the kernel pick.
+  while (held.length < n) {
+    const s = await tryListen(0);
+    if (s) held.push(s);
+  }
+  const ports = held.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
   return ports;
 }
 

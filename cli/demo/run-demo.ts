@@ -132,6 +132,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await stopped;
   } catch (err) {
     code = 1;
+    // On a TTY the alternate screen hides events; the summary repeats the last ones.
     event(`demo failed: ${(err as Error).message}`);
   } finally {
     for (const t of timers) clearTimeout(t);
@@ -144,7 +145,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     process.off('exit', onExit);
     if (o.tty) write(ALT_OFF);
   }
-  write(summary(stopReason || 'error', elapsed(), driver, last, configDir, code !== 0 ? events.slice(-5) : []));
+  write(summary(stopReason || 'error', elapsed(), driver, last, configDir, code !== 0 && o.tty ? events.slice(-5) : []));
   return code;
 }
 

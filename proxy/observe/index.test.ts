@@ -35,7 +35,8 @@ describe('createObservers', () => {
       obs.observer.onStart(ex, h);
       expect(h['x-request-id']).toBe(ex.requestId);
       expect(h['x-b3-parentspanid']).toBe('a2fb4a1d1a96d312');
-      expect(h['x-b3-sampled']).toBe('0');
+      // The caller deferred the decision: it stays deferred on the wire.
+      expect(h['x-b3-sampled']).toBeUndefined();
       expect(h['x-meshlet-peer']).toBe('productpage-v1;default;productpage;v1');
       ex.endpoint = endpoint('10.0.0.7:9080', 'reviews', 'v1');
       ex.status = 504;

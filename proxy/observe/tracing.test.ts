@@ -44,8 +44,8 @@ describe('Tracing without export (propagation only)', () => {
     ['incoming sampled=1 honoured at rate 0', { 'x-b3-traceid': T64, 'x-b3-spanid': S, 'x-b3-sampled': '1' }, 0, '1', undefined],
     ['incoming deny honoured at rate 1', { 'x-b3-traceid': T64, 'x-b3-spanid': S, 'x-b3-sampled': '0' }, 1, '0', undefined],
     ['b3: 0 honoured, new ids minted', { b3: '0' }, 1, '0', undefined],
-    ['defer decided locally (rate 1)', { 'x-b3-traceid': T64, 'x-b3-spanid': S }, 1, '1', undefined],
-    ['defer decided locally (rate 0)', { 'x-b3-traceid': T64, 'x-b3-spanid': S }, 0, '0', undefined],
+    ['defer stays defer on the wire (rate 1)', { 'x-b3-traceid': T64, 'x-b3-spanid': S }, 1, undefined, undefined],
+    ['defer stays defer on the wire (rate 0)', { 'x-b3-traceid': T64, 'x-b3-spanid': S }, 0, undefined, undefined],
     ['debug forces and stays debug', { 'x-b3-traceid': T64, 'x-b3-spanid': S, 'x-b3-flags': '1' }, 0, undefined, '1'],
   ])('%s', async (_n, headers, rate, sampled, flags) => {
     const t = await Tracing.create({ sampleRate: rate, inject: MULTI, serviceName: 's', env: {} });

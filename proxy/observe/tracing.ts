@@ -10,7 +10,7 @@
 // CLIENT outbound, SERVER inbound), so exported ids equal the wire ids.
 //
 // Sampling: debug forces; an incoming decision is honoured; otherwise we
-// decide once with `sampleRate` and propagate the decision. Unsampled requests
+// decide once with `sampleRate` at the edge and propagate it; an incoming "defer" stays defer on the wire. Unsampled requests
 // never touch OTel. The SDK is loaded with dynamic import() only when export
 // is configured: a sidecar without tracing pays no start-up time or memory.
 import type { Context, Span, SpanKind, Tracer } from '@opentelemetry/api';
@@ -142,9 +142,10 @@ export class Tracing implements ExchangeObserver {
       up = { traceId: id, spanId: id, parentSpanId: undefined, sampled, debug };
       ex.trace = up;
     } else {
-      incoming.sampled = sampled;
       ex.trace = incoming;
-      up = { traceId: incoming.traceId, spanId: newSpanId(), parentSpanId: incoming.spanId, sampled, debug };
+      // "Defer" stays defer on the wire (faithful pass-through): our local decision
+      // only says whether this sidecar exports a span; the next hop decides for itself.
+      up = { traceId: incoming.traceId, spanId: newSpanId(), parentSpanId: incoming.spanId, sampled: incoming.sampled, debug };
     }
     injectB3(up, upstreamHeaders, this.inject);
     if (sampled && this.sdk !== undefined) ex.span = this.startSpan(this.sdk, ex, up);

@@ -1,12 +1,12 @@
 // What observability costs the proxy process, per request: CPU µs (utime +
 // stime from /proc/<pid>/stat) of a real `meshlet proxy` serving a fixed
-// number of sequential keep-alive requests, in four set-ups that differ only
-// in observability:
-//   baseline        access log off, spans not sampled (rate 0, no exporter)
-//   access-log      + one JSON line per request to a file
-//   unsampled+otlp  exporter configured, rate 0 (what every unsampled request pays)
-//   sampled+otlp    exporter configured, rate 1 (a span per request, batched to a local OTLP receiver)
-// Istio metrics are recorded in every set-up: the CLI has no switch for them.
+// number of sequential keep-alive requests, in set-ups that differ only in
+// observability:
+//   all-off         no metrics (--metrics-port off), no access log, spans not sampled, no exporter
+//   metrics         + Istio/meshlet metrics recorded (the baseline of the rows below)
+//   access-log      metrics + one JSON line per request to a file
+//   unsampled+otlp  metrics + exporter configured, rate 0 (what every unsampled request pays)
+//   sampled+otlp    metrics + exporter configured, rate 1 (a span per request, batched to a local OTLP receiver)
 // Usage: npx tsx test/bench/observe-cost.ts [requests=5000] [rounds=3]
 //    or: npm run build && node dist/test/bench/observe-cost.js
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,7 +58,8 @@ interface Setup {
 }
 
 const SETUPS: readonly Setup[] = [
-  { name: 'baseline', args: () => ['--access-log', 'off', '--trace-sample-rate', '0'] },
+  { name: 'all-off', args: () => ['--access-log', 'off', '--trace-sample-rate', '0', '--metrics-port', 'off'] },
+  { name: 'metrics', args: () => ['--access-log', 'off', '--trace-sample-rate', '0', '--metrics-port', '0'] },
   { name: 'access-log', args: ({ logFile }) => ['--access-log', logFile, '--trace-sample-rate', '0'] },
   { name: 'unsampled+otlp', args: ({ otlp }) => ['--access-log', 'off', '--trace-sample-rate', '0', '--trace-endpoint', otlp] },
   { name: 'sampled+otlp', args: ({ otlp }) => ['--access-log', 'off', '--trace-sample-rate', '1', '--trace-endpoint', otlp] },
@@ -68,7 +69,7 @@ async function measure(root: string, setup: Setup, config: string, ctx: { logFil
   const port = await freePort();
   const child = await spawnChild({
     cmd: [process.execPath, join(root, 'bin', 'meshlet.js'), 'proxy', '--config', config, '--listen-address', '127.0.0.1', '--outbound-port', String(port),
-      '--inbound-port', '0', '--admin-port', '0', '--metrics-port', '0', ...setup.args(ctx)],
+      '--inbound-port', '0', '--admin-port', '0', ...setup.args(ctx)],
     cpu: 1,
     port,
   });
@@ -124,9 +125,10 @@ spec:
       results.push([name, m]);
       process.stdout.write(`  ${name.padEnd(16)} ${m.toFixed(1).padStart(7)} µs CPU/request   (runs: ${runs[i]!.map((x) => x.toFixed(1)).join(', ')})\n`);
     }
-    const base = results[0]![1];
-    process.stdout.write('\nper-request cost over baseline:\n');
-    for (const [name, v] of results.slice(1)) process.stdout.write(`  ${name.padEnd(16)} ${(v - base >= 0 ? '+' : '') + (v - base).toFixed(1)} µs\n`);
+    const off = results[0]![1];
+    const base = results[1]![1];
+    process.stdout.write(`\nmetrics over all-off: ${(base - off >= 0 ? '+' : '') + (base - off).toFixed(1)} µs\nper-request cost over metrics:\n`);
+    for (const [name, v] of results.slice(2)) process.stdout.write(`  ${name.padEnd(16)} ${(v - base >= 0 ? '+' : '') + (v - base).toFixed(1)} µs\n`);
     process.stdout.write(`spans received by the OTLP receiver: ${otlp.spans.length}\n`);
     process.stdout.write('(CPU time resolution is one clock tick, usually 10 ms: ±' + ((10_000 / REQUESTS) | 0) + ' µs/request per run)\n');
   } finally {

@@ -246,13 +246,15 @@ describe('B3 through one sidecar', () => {
     await expectNoSpan(rid2, a);
   });
 
-  it('defer (ids, no decision): the sidecar decides once by its rate and propagates it, as Envoy does', async () => {
-    const yes = await viaProxy(a, { 'x-b3-traceid': T64, 'x-b3-spanid': S });
-    expect(yes['x-b3-sampled']).toBe('1');
-    expect(yes['x-b3-parentspanid']).toBe(S);
-    const no = await viaProxy(b, { 'x-b3-traceid': T64, 'x-b3-spanid': S });
-    expect(no['x-b3-sampled']).toBe('0');
-    expect(no['x-b3-traceid']).toBe(T64);
+  it('defer (ids, no decision) stays defer on the wire: ids kept, new span, no x-b3-sampled invented', async () => {
+    const a1 = await viaProxy(a, { 'x-b3-traceid': T64, 'x-b3-spanid': S });
+    expect(a1['x-b3-sampled']).toBeUndefined();
+    expect(a1['x-b3-traceid']).toBe(T64);
+    expect(a1['x-b3-parentspanid']).toBe(S);
+    expect(a1['x-b3-spanid']).not.toBe(S);
+    const b1 = await viaProxy(b, { 'x-b3-traceid': T64, 'x-b3-spanid': S });
+    expect(b1['x-b3-sampled']).toBeUndefined();
+    expect(b1['x-b3-traceid']).toBe(T64);
   });
 
   it('x-request-id: kept when present, generated once (UUIDv4) when absent', async () => {
