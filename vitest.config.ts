@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['proxy/**/*.test.ts', 'control-plane/**/*.test.ts', 'cli/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['proxy/**/*.test.ts', 'control-plane/**/*.test.ts', 'cli/**/*.test.ts', 'examples/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
