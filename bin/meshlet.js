@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // Thin launcher: the CLI is TypeScript compiled to dist/ by `npm install` (prepare script).
+// The shebang carries the sidecar heap flags (proxy/heap-flags.ts explains them).
 import { main } from '../dist/cli/main.js';
 
 main(process.argv.slice(2)).then(

@@ -30,6 +30,21 @@ export function parseFlags<S extends Record<string, FlagSpec>>(argv: string[], s
   return { flags: flags as Flags<S>, positionals };
 }
 
+/** parseFlags for a command's run(): a bad flag prints the reason and the help, and yields undefined (exit 2). */
+export function parseOrUsage<S extends Record<string, FlagSpec>>(argv: string[], spec: S, help: string): { flags: Flags<S>; positionals: string[] } | undefined {
+  try {
+    return parseFlags(argv, spec);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${help}`);
+    return undefined;
+  }
+}
+
+/** An integer flag whose value may also be `off` (→ -1). */
+export function portOrOff(name: string, v: string | undefined): number {
+  return v === 'off' || v === '-1' ? -1 : intFlag(name, v);
+}
+
 export function flagsHelp(usage: string, spec: Record<string, FlagSpec>): string {
   const rows = Object.entries(spec).map(([k, s]) => {
     const left = `  --${k}${s.type === 'string' ? ' VALUE' : ''}`;

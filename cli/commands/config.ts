@@ -1,32 +1,29 @@
 // `meshlet config NODE`: the MeshConfig the control plane sends (or would send) that node.
-import { parseArgs } from 'node:util';
 import { fetchNodeConfig } from '../../control-plane/index.js';
+import { flagsHelp, parseOrUsage, type FlagSpec } from '../flags.js';
 
-export const help = `meshlet config NODE [--control-plane HOST:PORT]
+const SPEC = {
+  'control-plane': { type: 'string', default: '127.0.0.1:15010', help: 'control plane HOST:PORT' },
+  node: { type: 'string', help: 'node id (or give it as the first argument)' },
+} satisfies Record<string, FlagSpec>;
+
+export const help = flagsHelp(
+  `Usage: meshlet config NODE [--control-plane HOST:PORT]
 
 Prints, as JSON, the config the control plane sends the sidecar NODE (or
-would send it, if it is not connected).
-
-  --control-plane HOST:PORT   default 127.0.0.1:15010 (env MESHLET_CONTROL_PLANE)`;
+would send it, if it is not connected).`,
+  SPEC,
+);
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'control-plane': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${help}\n`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    process.stdout.write(help + '\n');
-    return 0;
-  }
-  const node = parsed.positionals[0] ?? process.env.MESHLET_NODE;
+  const parsed = parseOrUsage(argv, SPEC, help);
+  if (parsed === undefined) return 2;
+  const node = parsed.positionals[0] ?? parsed.flags.node;
   if (!node) {
-    process.stderr.write(`a NODE id is required\n\n${help}\n`);
+    process.stderr.write(`a NODE id is required\n\n${help}`);
     return 2;
   }
-  const target = parsed.values['control-plane'] ?? (process.env.MESHLET_CONTROL_PLANE || '127.0.0.1:15010');
+  const target = parsed.flags['control-plane'] ?? '127.0.0.1:15010';
   try {
     const res = await fetchNodeConfig(target, node);
     if (res.configJson === '') {

@@ -2,7 +2,7 @@
 // the control plane (--control-plane); flags double as MESHLET_* env vars.
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
-import { flagsHelp, intFlag, parseFlags, parseLabels, type FlagSpec } from '../flags.js';
+import { flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, type FlagSpec } from '../flags.js';
 
 const SPEC = {
   config: { type: 'string', help: 'Istio YAML file or directory (standalone mode)' },
@@ -34,7 +34,9 @@ const SPEC = {
 export const help = flagsHelp('Usage: meshlet proxy (--config PATH | --control-plane HOST:PORT) [flags]', SPEC);
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags } = parseFlags(argv, SPEC);
+  const parsed = parseOrUsage(argv, SPEC, help);
+  if (parsed === undefined) return 2;
+  const { flags } = parsed;
   if ((flags.config === undefined) === (flags['control-plane'] === undefined)) {
     process.stderr.write('meshlet proxy: give exactly one of --config PATH or --control-plane HOST:PORT\n\n' + help);
     return 2;
@@ -73,13 +75,13 @@ export async function run(argv: string[]): Promise<number> {
       appAddress: flags['app-address'] ?? '127.0.0.1',
       adminPort: intFlag('admin-port', flags['admin-port']),
       adminAddress: flags['admin-address'] ?? '127.0.0.1',
-      metricsPort: flags['metrics-port'] === 'off' ? -1 : intFlag('metrics-port', flags['metrics-port']),
+      metricsPort: portOrOff('metrics-port', flags['metrics-port']),
       accessLog: flags['access-log'] ?? 'stdout',
       traceSampleRate: Number(flags['trace-sample-rate']),
       traceExportEndpoint: flags['trace-endpoint'],
       traceInject: { multi: inject.includes('b3multi'), single: inject.includes('b3'), w3c: inject.includes('w3c') },
       // No metrics port, no per-request Istio metrics either (the meshlet_* event counters stay).
-      metrics: flags['metrics-port'] !== 'off',
+      metrics: portOrOff('metrics-port', flags['metrics-port']) >= 0,
       maxHeaderBytes: intFlag('max-header-bytes', flags['max-header-bytes']),
       bufferLimit: intFlag('buffer-limit', flags['buffer-limit']),
       idleTimeoutMs: intFlag('idle-timeout', flags['idle-timeout']),

@@ -71,3 +71,24 @@ describe('AccessLog', () => {
     await log.close();
   });
 });
+
+describe('accessLogLine', () => {
+  it('is exactly JSON.stringify of the entry, also for strings that need escaping', async () => {
+    const { accessLogLine, accessLogEntry } = await import('./access-log.js');
+    const { makeExchange } = await import('./exchange-fixture.js');
+    for (const path of ['/plain', '/quote"and\\backslash', '/ünïcode', '/tab\there']) {
+      const ex = makeExchange('outbound');
+      ex.path = path;
+      ex.authority = 'reviews:9080';
+      ex.requestId = 'rid-1';
+      ex.status = 503;
+      ex.flags = 2;
+      ex.durationMs = 12.4;
+      for (const t of [1795626106000, 1795626106007, 1795626106042, 1795626106999]) {
+        (ex as { startEpochMs: number }).startEpochMs = t;
+        expect(accessLogLine(ex)).toBe(JSON.stringify(accessLogEntry(ex)) + '\n');
+        expect(JSON.parse(accessLogLine(ex)).start_time).toBe(new Date(t).toISOString());
+      }
+    }
+  });
+});

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, nodeScript, spawnChild, type Child } from './child-process.js';
 import { haproxyConf, MESH_HOST, nginxConf, writeMeshletConfig } from './meshlet-config.js';
+import { SIDECAR_V8_FLAGS } from '../../proxy/heap-flags.js';
 
 export interface BenchContext {
   readonly upstreamPort: number;
@@ -89,7 +90,8 @@ export function meshletTarget(name: string, label: string, f: MeshletFlags): Tar
         ? { upstreamPort: ctx.upstreamPort, mirrorPort: ctx.mirrorPort, mirrorPercent: 10 }
         : { upstreamPort: ctx.upstreamPort });
       const [outbound, admin, metrics] = [await freePort(), await freePort(), await freePort()];
-      const cmd = [process.execPath, MESHLET_BIN, 'proxy', '--config', cfg,
+      // Run as deployed: with the sidecar heap flags (the bin's shebang and k8s/ apply them too).
+      const cmd = [process.execPath, ...SIDECAR_V8_FLAGS, MESHLET_BIN, 'proxy', '--config', cfg,
         '--listen-address', '127.0.0.1', '--outbound-port', String(outbound), '--admin-port', String(admin),
         '--metrics-port', f.metrics ? String(metrics) : 'off',
         '--access-log', f.accessLog === 'file' ? path.join(ctx.tmpDir, `${name}-access.log`) : 'off',
