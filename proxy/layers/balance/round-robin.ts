@@ -1,4 +1,5 @@
 import type { PickableEndpoint, Picker } from './pickable.js';
+import { smoothWeightedPick } from './smooth-weighted.js';
 
 /** Largest precomputed cycle (entries); above it weighted picks scan instead. */
 const MAX_SCHEDULE = 1 << 16;
@@ -104,28 +105,7 @@ export class RoundRobinPicker<E extends PickableEndpoint> implements Picker<E> {
   }
 
   private pickWeighted(avoid: E | undefined, panic: boolean): E | undefined {
-    const eps = this.endpoints;
-    const cur = this.current;
-    const weights = this.weights;
-    let best = -1;
-    let total = 0;
-    let avoidEligible = false;
-    for (let i = 0; i < eps.length; i++) {
-      const e = eps[i]!;
-      if (!panic && !e.available) continue;
-      if (e === avoid) {
-        avoidEligible = true;
-        continue;
-      }
-      const w = weights[i]!;
-      const c = cur[i]! + w;
-      cur[i] = c;
-      total += w;
-      if (best < 0 || c > cur[best]!) best = i;
-    }
-    if (best < 0) return avoidEligible ? avoid : undefined;
-    cur[best] = cur[best]! - total;
-    return eps[best];
+    return smoothWeightedPick(this.endpoints, this.weights, this.current, avoid, panic, false);
   }
 }
 

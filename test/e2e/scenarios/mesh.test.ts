@@ -156,7 +156,10 @@ describe.skipIf(!avail.ok)('mesh in the pod rig: apps, real sidecars, control pl
     expect(r.minMs).toBeGreaterThanOrEqual(490);
     // Aborted requests never left the caller's sidecar: the upstream logged exactly the other 50.
     await until(() => mesh.accessLog('reviews-v1').filter((e) => e['direction'] === 'inbound' && String(e['x_request_id']).startsWith('fault-')).length === 50, 10_000, 100);
-    const local = mesh.accessLog(PRODUCTPAGE).filter((e) => String(e['x_request_id']).startsWith('fault-') && e['response_code'] === 503);
+    // Access logs are buffered (flushed within 200 ms): poll until the caller's 50 lines are written.
+    const localOf = (): Record<string, unknown>[] => mesh.accessLog(PRODUCTPAGE).filter((e) => String(e['x_request_id']).startsWith('fault-') && e['response_code'] === 503);
+    await until(() => localOf().length >= 50, 10_000, 100);
+    const local = localOf();
     expect(local).toHaveLength(50);
     expect(local.every((e) => String(e['response_flags']).includes('FI'))).toBe(true);
   }));
@@ -173,7 +176,9 @@ describe.skipIf(!avail.ok)('mesh in the pod rig: apps, real sidecars, control pl
     expect(copies).toHaveLength(20);
     expect(new Set(copies.map((e) => e['x_request_id'])).size).toBe(20);
     expect(copies.every((e) => String(e['authority']).startsWith('reviews-shadow'))).toBe(true);
-    expect(mesh.accessLog('reviews-v1').filter((e) => e['direction'] === 'inbound' && String(e['x_request_id']).startsWith('mirror-'))).toHaveLength(20);
+    const primaryOf = (): number => mesh.accessLog('reviews-v1').filter((e) => e['direction'] === 'inbound' && String(e['x_request_id']).startsWith('mirror-')).length;
+    await until(() => primaryOf() >= 20, 10_000, 100);
+    expect(primaryOf()).toBe(20);
   }));
 
   it.skipIf(!havePrometheus)('7. a real Prometheus scraping every sidecar answers PromQL on istio_requests_total with the exact counts', timed('prometheus', async () => {

@@ -1,0 +1,37 @@
+import type { PickableEndpoint } from './pickable.js';
+
+/**
+ * One step of smooth weighted round robin (nginx) over the eligible
+ * endpoints: each gains its effective weight, the largest running total wins
+ * and pays back the sum. `byActive` divides each weight by (active + 1),
+ * Envoy's least-request rule for unequal weights. O(N), no allocation.
+ * `avoid` is only returned when it is the sole eligible endpoint.
+ */
+export function smoothWeightedPick<E extends PickableEndpoint>(
+  eps: readonly E[],
+  weights: Float64Array,
+  current: Float64Array,
+  avoid: E | undefined,
+  panic: boolean,
+  byActive: boolean,
+): E | undefined {
+  let best = -1;
+  let total = 0;
+  let avoidEligible = false;
+  for (let i = 0; i < eps.length; i++) {
+    const e = eps[i]!;
+    if (!panic && !e.available) continue;
+    if (e === avoid) {
+      avoidEligible = true;
+      continue;
+    }
+    const w = byActive ? weights[i]! / (e.active + 1) : weights[i]!;
+    const c = current[i]! + w;
+    current[i] = c;
+    total += w;
+    if (best < 0 || c > current[best]!) best = i;
+  }
+  if (best < 0) return avoidEligible ? avoid : undefined;
+  current[best] = current[best]! - total;
+  return eps[best];
+}
