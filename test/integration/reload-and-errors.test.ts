@@ -4,11 +4,11 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawExchange, send, statusOf } from '../support/http-client.js';
 import { BIN, serviceEntry, startMeshlet, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
+import { closedPort } from '../support/scope.js';
 
 let a: Upstream;
 let b: Upstream;
@@ -130,13 +130,7 @@ describe('malformed input', () => {
 
 describe('upstream failures', () => {
   it('503 UF on connect failure, 502 UC on reset, 503 UH with no endpoint, each with a short reason', async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const s = createServer();
-      s.listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const closed = await closedPort();
     const resetter = await startUpstream('reset', (req) => {
       req.socket.destroy();
     });

@@ -2,23 +2,17 @@
 // layer's deterministic accumulator), DI/FI flags, aborts never retried,
 // delays counting against the route timeout, header-controlled faults only
 // where the VirtualService allows them, and max-active-faults.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { send, type Reply } from '../support/http-client.js';
-import { serviceEntry, startMeshlet, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
-import { startUpstream, type Upstream } from '../support/upstream.js';
+import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { testScope } from '../support/scope.js';
+import type { Upstream } from '../support/upstream.js';
 
-const procs: MeshletProc[] = [];
-const ups: Upstream[] = [];
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-  await Promise.all(ups.splice(0).map((u) => u.close()));
-});
+const scope = testScope();
 
 async function setup(vsYaml: string): Promise<{ m: MeshletProc; up: Upstream }> {
-  const up = await startUpstream('app');
-  ups.push(up);
-  const m = await startMeshlet(['--config', tempConfig({ 'c.yaml': serviceEntry('svc', [up.port]) + vsYaml }), '--access-log', 'off']);
-  procs.push(m);
+  const up = await scope.upstream('app');
+  const m = await scope.meshlet(serviceEntry('svc', [up.port]) + vsYaml);
   return { m, up };
 }
 

@@ -1,30 +1,14 @@
 // Concurrency limits through a real meshlet process: the retry budget stops a
 // retry storm, and connectionPool limits overflow at once with 503 UO.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, startMeshlet, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
-import { startUpstream, type Behaviour, type Upstream } from '../support/upstream.js';
+import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { testScope } from '../support/scope.js';
+import type { Behaviour, Upstream } from '../support/upstream.js';
 
-const procs: MeshletProc[] = [];
-const ups: Upstream[] = [];
-const releases: (() => void)[] = [];
-afterEach(async () => {
-  releases.splice(0).forEach((r) => r());
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-  await Promise.all(ups.splice(0).map((u) => u.close()));
-});
-
-async function upstream(name: string, b?: Behaviour): Promise<Upstream> {
-  const u = await startUpstream(name, b);
-  ups.push(u);
-  return u;
-}
-
-async function mesh(yaml: string): Promise<MeshletProc> {
-  const m = await startMeshlet(['--config', tempConfig({ 'c.yaml': yaml }), '--access-log', 'off']);
-  procs.push(m);
-  return m;
-}
+const scope = testScope();
+const upstream = scope.upstream;
+const mesh = (yaml: string): Promise<MeshletProc> => scope.meshlet(yaml);
 
 function vs(extra: string): string {
   return `apiVersion: networking.istio.io/v1
@@ -113,7 +97,7 @@ async function holding(): Promise<{ up: Upstream; release: () => void }> {
     held.push(() => res.end('released'));
   });
   const release = (): void => held.splice(0).forEach((f) => f());
-  releases.push(release);
+  scope.onTeardown(release);
   return { up, release };
 }
 

@@ -2,34 +2,16 @@
 // (headers, body, `-shadow` Host unless annotated off), the primary never waits
 // for a hanging or dead mirror, mirrorPercentage is exact, mirrors[] fans out,
 // and a hanging mirror cannot use up the mirror slots for good.
-import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, startMeshlet, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
-import { startUpstream, type Behaviour, type Upstream } from '../support/upstream.js';
+import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { closedPort, testScope } from '../support/scope.js';
+import type { Behaviour } from '../support/upstream.js';
 
-const procs: MeshletProc[] = [];
-const ups: Upstream[] = [];
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-  await Promise.all(ups.splice(0).map((u) => u.close()));
-});
+const scope = testScope();
+const upstream = scope.upstream;
 
 const hang: Behaviour = () => undefined;
-
-async function upstream(name: string, b?: Behaviour): Promise<Upstream> {
-  const u = await startUpstream(name, b);
-  ups.push(u);
-  return u;
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Services `svc` (primary) and `shadow`, `shadow2`; VS on svc with `route` lines and annotations. */
 async function mesh(ports: { svc: number; shadow: number; shadow2?: number }, route: string, annotations = '', args: string[] = []): Promise<MeshletProc> {
@@ -46,9 +28,7 @@ ${annotations !== '' ? `  annotations: { ${annotations} }\n` : ''}spec:
   http:
     - route: [{ destination: { host: svc } }]
 ${route}`;
-  const m = await startMeshlet(['--config', tempConfig({ 'c.yaml': yaml }), '--access-log', 'off', ...args]);
-  procs.push(m);
-  return m;
+  return scope.meshlet(yaml, args);
 }
 
 async function timed(m: MeshletProc): Promise<{ status: number; took: number }> {

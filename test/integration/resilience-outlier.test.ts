@@ -2,28 +2,19 @@
 // 5xx, no traffic while ejected, return after baseEjectionTime with a single
 // half-open trial, longer ejection the second time, /clusters state,
 // maxEjectionPercent and minHealthPercent (panic mode).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, startMeshlet, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
-import { answerName, startUpstream, type Behaviour, type Upstream } from '../support/upstream.js';
+import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { testScope } from '../support/scope.js';
+import { answerName, type Behaviour, type Upstream } from '../support/upstream.js';
 
-const procs: MeshletProc[] = [];
-const ups: Upstream[] = [];
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-  await Promise.all(ups.splice(0).map((u) => u.close()));
-});
+const scope = testScope();
+const upstream = scope.upstream;
 
 const fail503: Behaviour = (_req, res) => {
   res.writeHead(503);
   res.end();
 };
-
-async function upstream(name: string, b?: Behaviour): Promise<Upstream> {
-  const u = await startUpstream(name, b);
-  ups.push(u);
-  return u;
-}
 
 /** Round robin + outlier detection with 1 s ejections; retries off so every 5xx reaches the client and the detector once. */
 async function mesh(ports: number[], od: string): Promise<MeshletProc> {
@@ -47,9 +38,7 @@ spec:
     - route: [{ destination: { host: svc } }]
       retries: { attempts: 0 }
 `;
-  const m = await startMeshlet(['--config', tempConfig({ 'c.yaml': yaml }), '--access-log', 'off']);
-  procs.push(m);
-  return m;
+  return scope.meshlet(yaml);
 }
 
 interface EndpointView {

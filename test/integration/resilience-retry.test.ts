@@ -2,39 +2,15 @@
 // fail on purpose: route deadline (UT), retry to another endpoint, attempt
 // counts, the safe default policy, connect-failure retries, body buffering
 // limits, per-try timeouts and Retry-After.
-import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, startMeshlet, tempConfig, type MeshletProc } from '../support/meshlet-process.js';
-import { startUpstream, type Behaviour, type Upstream } from '../support/upstream.js';
+import { serviceEntry } from '../support/meshlet-process.js';
+import { closedPort, testScope } from '../support/scope.js';
+import type { Behaviour, Upstream } from '../support/upstream.js';
 
-const procs: MeshletProc[] = [];
-const ups: Upstream[] = [];
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-  await Promise.all(ups.splice(0).map((u) => u.close()));
-});
-
-async function upstream(name: string, b?: Behaviour): Promise<Upstream> {
-  const u = await startUpstream(name, b);
-  ups.push(u);
-  return u;
-}
-
-async function mesh(yaml: string, args: string[] = []): Promise<MeshletProc> {
-  const m = await startMeshlet(['--config', tempConfig({ 'c.yaml': yaml }), '--access-log', 'off', ...args]);
-  procs.push(m);
-  return m;
-}
-
-/** A port that was free a moment ago and has nothing listening: connections are refused. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+const scope = testScope();
+const upstream = scope.upstream;
+const mesh = scope.meshlet;
 
 /** A VirtualService for host `svc` whose single route carries `extra` (YAML lines, 6-space indented). */
 function vs(extra: string): string {
