@@ -10,7 +10,7 @@ import { startAdmin } from './admin/index.js';
 import { startListener } from './listener/index.js';
 import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
 import { createObservers, type Observers } from './observe/index.js';
-import { createInboundPipeline, createPipeline, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
+import { createInboundPipeline, createPipeline, routeFromSnapshot, routeUpgrade, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
@@ -125,19 +125,9 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     onRequest: outboundHandler,
     onUpgrade: (req, socket, head) => {
       // WebSocket: route with the same snapshot, then tunnel to one endpoint.
-      const snap = holder.current;
-      const authority = req.headers.host ?? '';
-      const vh = snap?.hosts.lookup(authority);
-      const path = req.url ?? '/';
-      const q = path.indexOf('?');
-      const i = vh?.table.match({ method: 'GET', path: q < 0 ? path : path.slice(0, q), rawQuery: q < 0 ? '' : path.slice(q + 1), headers: req.headers, authority, port: 80 }) ?? -1;
-      const route = i >= 0 ? vh!.routes[i] : undefined;
-      if (route === undefined || route.split === undefined) return rejectUpgrade(socket, 404, `no route for host "${authority}"`);
-      const dest = route.split.next();
-      const cluster = dest.cluster ?? [...(dest.byPort?.values() ?? [])][0];
-      const ep = cluster?.picker.pick(undefined, undefined, cluster.panic);
-      if (ep === undefined) return rejectUpgrade(socket, 503, 'no healthy upstream');
-      tunnelUpgrade(req, socket, head, ep, route.rewriteAuthority ?? authority, path);
+      const r = routeUpgrade(holder.current, req);
+      if (!r.ok) return rejectUpgrade(socket, r.status, r.reason);
+      tunnelUpgrade(req, socket, head, r.endpoint, r.authority, r.path);
     },
   });
   servers.push(outbound);
