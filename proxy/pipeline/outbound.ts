@@ -299,7 +299,16 @@ export class RequestState implements AttemptOwner {
     if (this.dest?.responseHeaders !== undefined) applyHeaderOps(out as Record<string, string | string[]>, this.dest.responseHeaders);
     if (this.setCookie !== undefined) out['set-cookie'] = this.setCookie;
     if (this.ex.flags !== 0) out[FLAGS_HEADER] = flagsToString(this.ex.flags);
-    this.res.writeHead(status, out);
+    try {
+      this.res.writeHead(status, out);
+    } catch (err) {
+      // node:http refuses a header an upstream (or a config header op) made
+      // invalid: answer 502 rather than let the exception escape into undici.
+      a.abort(ABORTED);
+      this.#release(a);
+      this.ex.status = 0;
+      return this.fail(errors.upstreamProtocol(`invalid response header: ${(err as Error).message}`));
+    }
     if (this.ex.method === 'HEAD') this.res.end();
   }
 

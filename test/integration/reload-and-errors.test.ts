@@ -178,3 +178,28 @@ spec:
     }
   });
 });
+
+describe('an upstream that sends a malformed response', () => {
+  it('answers 502 UPE and keeps serving', async () => {
+    // A raw upstream sending a header value with a control character.
+    const { createServer: createTcp } = await import('node:net');
+    const raw = createTcp((sock) => {
+      sock.once('data', () => {
+        sock.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-bad: a\u0001b\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', () => r()));
+    const port = (raw.address() as { port: number }).port;
+    const m = await startMeshlet(['--config', tempConfig({ 'c.yaml': serviceEntry('odd', [port]) }), '--access-log', 'off']);
+    try {
+      const r = await send(m.outbound, { host: 'odd' });
+      expect(r.status).toBe(502);
+      expect(r.headers['x-meshlet-flags']).toContain('UPE');
+      // The proxy is still alive and serving.
+      expect((await send(m.admin, { path: '/ready' })).status).toBe(200);
+    } finally {
+      await m.stop();
+      raw.close();
+    }
+  });
+});
