@@ -18,11 +18,10 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { HeaderOps } from '../config/model/index.js';
 import { Flag, MeshletError, errors } from '../errors/index.js';
 import { rescue, FLAGS_HEADER } from '../errors/rescue.js';
 import { flagsToString } from '../errors/flags.js';
-import { forwardableRequestHeaders, forwardableResponseHeaders } from '../listener/hop-by-hop.js';
+import { forwardableResponseHeaders } from '../listener/hop-by-hop.js';
 import { requestHash, generatedCookie } from '../layers/balance/index.js';
 import { admitRequest, admitRetry } from '../layers/admit/index.js';
 import { Attempt, classifyError, type AttemptOwner } from '../layers/forward/index.js';
@@ -31,7 +30,8 @@ import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import { Exchange, type Direction, type ExchangeObserver } from './exchange.js';
 import type { OutcomeRecorder, ResilienceEvents } from './events.js';
-import { parseTarget, applyHeaderOps, rewritePath } from './request-target.js';
+import { parseTarget, applyHeaderOps, buildUpstreamRequest } from './request-target.js';
+import { writeLocalAction } from './local-action.js';
 
 export interface PipelineDeps {
   /** Current snapshot (outbound) — read once per request. */
@@ -68,7 +68,6 @@ function onPerTryTimeout(s: RequestState): void {
 function onDeadline(s: RequestState): void {
   s.onDeadline();
 }
-const NO_HEADERS: IncomingHttpHeaders = {};
 
 /** Builds the node:http request handler for one listener. */
 export function createPipeline(direction: Direction, deps: PipelineDeps, resolve: RouteResolver): (req: IncomingMessage, res: ServerResponse) => void {
@@ -132,7 +131,10 @@ export class RequestState implements AttemptOwner {
     if (route instanceof MeshletError) return this.fail(route);
     this.route = route;
     ex.routeName = route.name;
-    if (route.kind !== 'forward') return this.#localAction(route);
+    if (route.kind !== 'forward') {
+      this.done = true;
+      return writeLocalAction(ex, res, route.model.action, this.path, this.rawQuery);
+    }
 
     const dest = route.split!.next();
     const cluster = dest.cluster ?? dest.byPort?.get(this.port);
@@ -140,7 +142,7 @@ export class RequestState implements AttemptOwner {
     this.dest = dest;
     this.cluster = cluster;
     ex.destination = cluster.destination;
-    this.#prepareUpstreamRequest(route, dest);
+    buildUpstreamRequest(this, route, dest);
     this.deps.observer.onStart(ex, this.upstreamHeaders);
 
     // ----------------------------------------------------------- deadline
@@ -414,26 +416,6 @@ export class RequestState implements AttemptOwner {
     rescue(this.ex, this.res, e);
   }
 
-  #localAction(route: CompiledRoute): void {
-    const a = route.model.action;
-    const res = this.res;
-    this.done = true;
-    if (a.kind === 'direct') {
-      const body = a.body ?? '';
-      this.ex.status = a.status;
-      this.ex.bytesOut = Buffer.byteLength(body);
-      res.writeHead(a.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': this.ex.bytesOut });
-      res.end(body);
-    } else if (a.kind === 'redirect') {
-      const host = a.authority ?? this.ex.authority.replace(/:\d+$/, '');
-      const port = a.port !== undefined ? `:${a.port}` : '';
-      const location = `${a.scheme ?? 'http'}://${host}${port}${a.uri ?? this.path}${this.rawQuery !== '' ? '?' + this.rawQuery : ''}`;
-      this.ex.status = a.status;
-      res.writeHead(a.status, { location, 'content-length': 0 });
-      res.end();
-    }
-  }
-
   /** @internal timer/event trampoline target */
   onClose(): void {
     const ex = this.ex;
@@ -455,21 +437,6 @@ export class RequestState implements AttemptOwner {
   }
 
   // ------------------------------------------------------------- request rewriting
-  #prepareUpstreamRequest(route: CompiledRoute, dest: CompiledDestination): void {
-    const req = this.req;
-    const h = forwardableRequestHeaders(req.headers ?? NO_HEADERS);
-    if (route.requestHeaders !== undefined) applyHeaderOps(h, route.requestHeaders);
-    if (dest.requestHeaders !== undefined) applyHeaderOps(h, dest.requestHeaders as HeaderOps);
-    h['host'] = route.rewriteAuthority ?? this.ex.authority;
-    const xff = req.headers['x-forwarded-for'];
-    const remote = req.socket.remoteAddress ?? '';
-    h['x-forwarded-for'] = typeof xff === 'string' && xff !== '' ? `${xff}, ${remote}` : remote;
-    if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = 'http';
-    h['x-request-id'] = this.ex.requestId;
-    this.upstreamHeaders = h;
-    const path = route.rewriteUri !== undefined ? rewritePath(route, this.path) : this.path;
-    this.upstreamPath = this.rawQuery !== '' ? `${path}?${this.rawQuery}` : path;
-  }
 }
 
 /** Outbound routing: Host → virtual host (Kubernetes short names relative to our namespace) → first matching route. */

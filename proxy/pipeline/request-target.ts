@@ -1,8 +1,10 @@
 // Request-target parsing and rewriting helpers for the pipeline: origin-form
 // (`GET /p` + Host) and absolute-form (`GET http://host:port/p`, as sent to an
 // explicit proxy), header operations, and Istio's uri rewrite.
+import type { IncomingMessage } from 'node:http';
 import type { HeaderOps } from '../config/model/index.js';
-import type { CompiledRoute } from '../snapshot/index.js';
+import { forwardableRequestHeaders } from '../listener/hop-by-hop.js';
+import type { CompiledDestination, CompiledRoute } from '../snapshot/index.js';
 
 interface TargetSink {
   readonly req: { url?: string | undefined; headers: { host?: string | undefined } };
@@ -60,4 +62,34 @@ export function rewritePath(route: CompiledRoute, path: string): string {
     if (u !== undefined && u.kind === 'prefix' && path.startsWith(u.value)) return to + path.slice(u.value.length);
   }
   return to;
+}
+
+interface UpstreamSink {
+  readonly req: IncomingMessage;
+  readonly ex: { readonly authority: string; readonly requestId: string };
+  readonly path: string;
+  readonly rawQuery: string;
+  upstreamHeaders: Record<string, string | string[]>;
+  upstreamPath: string;
+}
+
+/**
+ * The upstream request's headers and path: hop-by-hop headers dropped, the
+ * route's and destination's header operations, Host (or the rewritten
+ * authority), x-forwarded-*, x-request-id, and the rewritten uri.
+ */
+export function buildUpstreamRequest(s: UpstreamSink, route: CompiledRoute, dest: CompiledDestination): void {
+  const req = s.req;
+  const h = forwardableRequestHeaders(req.headers);
+  if (route.requestHeaders !== undefined) applyHeaderOps(h, route.requestHeaders);
+  if (dest.requestHeaders !== undefined) applyHeaderOps(h, dest.requestHeaders);
+  h['host'] = route.rewriteAuthority ?? s.ex.authority;
+  const xff = req.headers['x-forwarded-for'];
+  const remote = req.socket.remoteAddress ?? '';
+  h['x-forwarded-for'] = typeof xff === 'string' && xff !== '' ? `${xff}, ${remote}` : remote;
+  if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = 'http';
+  h['x-request-id'] = s.ex.requestId;
+  s.upstreamHeaders = h;
+  const path = route.rewriteUri !== undefined ? rewritePath(route, s.path) : s.path;
+  s.upstreamPath = s.rawQuery !== '' ? `${path}?${s.rawQuery}` : path;
 }
