@@ -1,6 +1,5 @@
 import type { PickableEndpoint, Picker } from './pickable.js';
-import { smoothWeightedPick } from './smooth-weighted.js';
-import { endpointWeight } from './round-robin.js';
+import { smoothWeightedPick, weightTable } from './smooth-weighted.js';
 
 /** Random draws per candidate before giving up on sampling and scanning instead. */
 const SAMPLE_TRIES = 4;
@@ -31,16 +30,10 @@ export class LeastRequestPicker<E extends PickableEndpoint> implements Picker<E>
   constructor(endpoints: readonly E[], rng: () => number = Math.random) {
     this.endpoints = endpoints;
     this.rng = rng;
-    const n = endpoints.length;
-    this.weights = new Float64Array(n);
-    this.current = new Float64Array(n);
-    let uniform = true;
-    for (let i = 0; i < n; i++) {
-      const w = endpointWeight(endpoints[i]!);
-      this.weights[i] = w;
-      if (w !== this.weights[0]) uniform = false;
-    }
-    this.uniform = uniform;
+    const t = weightTable(endpoints);
+    this.weights = t.weights;
+    this.current = t.current;
+    this.uniform = t.uniform;
   }
 
   pick(_hash: number | undefined, avoid: E | undefined, panic: boolean): E | undefined {

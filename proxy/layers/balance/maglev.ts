@@ -1,6 +1,6 @@
 import { hashString } from './hash-string.js';
 import type { PickableEndpoint, Picker } from './pickable.js';
-import { endpointWeight, } from './round-robin.js';
+import { endpointWeight } from './smooth-weighted.js';
 import { walkClockwise } from './ring-hash.js';
 
 export const DEFAULT_MAGLEV_TABLE_SIZE = 65537;

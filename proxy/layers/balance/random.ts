@@ -1,5 +1,5 @@
 import type { PickableEndpoint, Picker } from './pickable.js';
-import { endpointWeight } from './round-robin.js';
+import { endpointWeight } from './smooth-weighted.js';
 
 /**
  * Weighted random. The first draw is over all endpoints (binary search on a

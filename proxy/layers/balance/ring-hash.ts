@@ -1,6 +1,6 @@
 import { hashString } from './hash-string.js';
 import type { PickableEndpoint, Picker } from './pickable.js';
-import { endpointWeight } from './round-robin.js';
+import { endpointWeight } from './smooth-weighted.js';
 
 /** Envoy's default maximum ring size; a bigger ring costs memory for no measurable gain. */
 const MAX_RING_SIZE = 8 * 1024 * 1024;

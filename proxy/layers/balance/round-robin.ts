@@ -1,5 +1,5 @@
 import type { PickableEndpoint, Picker } from './pickable.js';
-import { smoothWeightedPick } from './smooth-weighted.js';
+import { smoothWeightedPick, weightTable } from './smooth-weighted.js';
 
 /** Largest precomputed cycle (entries); above it weighted picks scan instead. */
 const MAX_SCHEDULE = 1 << 16;
@@ -30,17 +30,11 @@ export class RoundRobinPicker<E extends PickableEndpoint> implements Picker<E> {
 
   constructor(endpoints: readonly E[]) {
     this.endpoints = endpoints;
-    const n = endpoints.length;
-    this.weights = new Float64Array(n);
-    this.current = new Float64Array(n);
-    let uniform = true;
-    for (let i = 0; i < n; i++) {
-      const w = endpointWeight(endpoints[i]!);
-      this.weights[i] = w;
-      if (w !== this.weights[0]) uniform = false;
-    }
-    this.uniform = uniform;
-    this.schedule = uniform ? null : buildSchedule(this.weights);
+    const t = weightTable(endpoints);
+    this.weights = t.weights;
+    this.current = t.current;
+    this.uniform = t.uniform;
+    this.schedule = t.uniform ? null : buildSchedule(this.weights);
   }
 
   pick(_hash: number | undefined, avoid: E | undefined, panic: boolean): E | undefined {
@@ -143,8 +137,3 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-/** Weights below 1 (or NaN) would stall smooth WRR; the model promises >= 1, this keeps a bad value harmless. */
-export function endpointWeight(e: PickableEndpoint): number {
-  const w = e.weight;
-  return w >= 1 ? w : 1;
-}

@@ -1,5 +1,24 @@
 import type { PickableEndpoint } from './pickable.js';
 
+/** Weight used for balancing: at least 1 (a missing or zero weight counts as 1, as in Istio). */
+export function endpointWeight(e: PickableEndpoint): number {
+  const w = e.weight;
+  return w >= 1 ? w : 1;
+}
+
+/** Per-endpoint weights, smooth-WRR running totals, and whether all weights are equal. */
+export function weightTable(endpoints: readonly PickableEndpoint[]): { weights: Float64Array; current: Float64Array; uniform: boolean } {
+  const n = endpoints.length;
+  const weights = new Float64Array(n);
+  let uniform = true;
+  for (let i = 0; i < n; i++) {
+    const w = endpointWeight(endpoints[i]!);
+    weights[i] = w;
+    if (w !== weights[0]) uniform = false;
+  }
+  return { weights, current: new Float64Array(n), uniform };
+}
+
 /**
  * One step of smooth weighted round robin (nginx) over the eligible
  * endpoints: each gains its effective weight, the largest running total wins
