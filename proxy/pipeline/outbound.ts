@@ -218,14 +218,11 @@ export class RequestState implements AttemptOwner {
   #startUpstream(): void {
     const route = this.route!;
     if (route.mirror !== null) {
-      route.mirror.send(
-        this.ex.method,
-        this.upstreamPath,
-        this.ex.authority,
-        this.upstreamHeaders,
-        this.body instanceof Buffer || this.body === null ? this.body : null,
-        this.deps.events.mirror,
-      );
+      // A body too large to buffer streams to the primary only: the mirror is
+      // skipped and counted as dropped rather than sent with a truncated body.
+      if (this.body === null || this.body instanceof Buffer) {
+        route.mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, this.body, this.deps.events.mirror);
+      } else route.mirror.drop(this.deps.events.mirror);
     }
     this.#tryOnce();
   }

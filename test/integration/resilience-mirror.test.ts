@@ -128,4 +128,24 @@ describe('mirroring', () => {
     await until(() => shadow.received.length >= 10 || undefined);
     expect(shadow.received.length).toBe(10);
   });
+
+  it('a body over the buffer limit goes to the primary intact and the mirror is dropped (counted), never truncated', async () => {
+    const primary = await upstream('primary');
+    const shadow = await upstream('shadow');
+    const m = await mesh({ svc: primary.port, shadow: shadow.port }, '      mirror: { host: shadow }\n', '', ['--buffer-limit', '1024']);
+    const big = Buffer.alloc(64 * 1024, 7);
+    const r = await send(m.outbound, { host: 'svc', method: 'POST', body: big });
+    expect(r.status).toBe(200);
+    expect(primary.received[0]!.body.equals(big)).toBe(true);
+    const dropped = await until(async () => {
+      const text = (await send(m.metrics, { path: '/stats/prometheus' })).body;
+      const n = [...text.matchAll(/^meshlet_mirror_requests_total\{[^}]*outcome="dropped"[^}]*\} (\d+)$/gm)].reduce((a, x) => a + Number(x[1]), 0);
+      return n > 0 ? n : undefined;
+    });
+    expect(dropped).toBe(1);
+    // A small body on the same route is still mirrored.
+    expect((await send(m.outbound, { host: 'svc', method: 'POST', body: 'small' })).status).toBe(200);
+    await until(() => shadow.received.length === 1 || undefined);
+    expect(shadow.received[0]!.body.toString()).toBe('small');
+  });
 });

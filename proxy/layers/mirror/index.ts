@@ -46,6 +46,11 @@ export class MirrorLayer {
    * mutated); `body` is the buffered body, null for none, or a stream tee that
    * the caller feeds (bounded by the caller).
    */
+  /** Counts a request this route would have mirrored but could not (e.g. its body was too large to copy). */
+  drop(events: MirrorEvents): void {
+    for (let i = 0; i < this.#targets.length; i++) events(this.route, 'dropped');
+  }
+
   send(method: string, path: string, authority: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null, events: MirrorEvents): void {
     for (const t of this.#targets) {
       if (t.percent < 100) {
