@@ -6,6 +6,7 @@ import type { HeaderBag } from './b3.js';
 import { destination, endpoint, makeExchange } from './exchange-fixture.js';
 import { resolveExportEndpoint, Tracing } from './tracing.js';
 import { ensureRequestId, requestIdFrom } from './request-id.js';
+import { seededRandom as seeded } from '../../test/support/seeded-random.js';
 
 const T64 = '463ac35c9f6413ad';
 const T128 = '463ac35c9f6413ad48485a3953bb6124';
@@ -13,17 +14,6 @@ const S = 'a2fb4a1d1a96d312';
 const P = '0020000000000001';
 const MULTI = { multi: true, single: false, w3c: false };
 
-/** mulberry32: a seeded RNG so the sampling-rate test is deterministic. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('Tracing without export (propagation only)', () => {
   it('root request starts a trace: trace id = span id, no parent, decision propagated', async () => {

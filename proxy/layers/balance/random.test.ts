@@ -1,19 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { RandomPicker } from './random.js';
+import { seededRandom as mulberry32 } from '../../../test/support/seeded-random.js';
 
 interface Ep { id: string; weight: number; active: number; available: boolean }
 const ep = (id: string, weight = 1): Ep => ({ id, weight, active: 0, available: true });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('RandomPicker', () => {
   it.each([
