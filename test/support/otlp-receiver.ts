@@ -114,11 +114,20 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/**
+ * A real OTLP/HTTP trace receiver: POST /v1/traces (protobuf, optionally gzip)
+ * stores decoded spans; GET /spans returns them as JSON (for receivers running
+ * in another process, as in the pod rig).
+ */
+export async function startOtlpReceiver(listen: { host?: string; port?: number } = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   let requests = 0;
   const waiters: Array<() => void> = [];
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/spans') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(spans));
+      return;
+    }
     if (req.method !== 'POST' || req.url !== '/v1/traces') {
       res.writeHead(404).end();
       return;
@@ -141,10 +150,11 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       for (const w of waiters.splice(0)) w();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const host = listen.host ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(listen.port ?? 0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     spans,
     get requests() {
       return requests;
