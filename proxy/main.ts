@@ -2,19 +2,30 @@
 // registry, outlier detector, observers, listeners) and wires a config source
 // (files in standalone mode, or the control plane's stream) to applyConfig,
 // which compiles a new snapshot to one side and swaps one reference.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ConfigIssue, MeshConfig } from './config/model/index.js';
+import { networkInterfaces } from 'node:os';
+import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
-import { startListener } from './listener/index.js';
+import { startListener, type Listener } from './listener/index.js';
+import { createConnectionDispatcher, type ConnectionInfo } from './listener/connection-dispatch.js';
 import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
 import { createObservers, type Observers } from './observe/index.js';
-import { createInboundPipeline, createPipeline, routeFromSnapshot, routeUpgrade, type PipelineDeps } from './pipeline/index.js';
+import {
+  createInboundPipeline,
+  createPipeline,
+  inboundHandlers,
+  outboundHandlers,
+  PassthroughRoutes,
+  routeFromSnapshot,
+  routeUpgrade,
+  withOutboundPolicy,
+  type InboundPipeline,
+  type PipelineDeps,
+  type RouterDeps,
+} from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
-import type { ClusterRuntime } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
 import type { Logger } from './logger.js';
 
@@ -43,6 +54,12 @@ export interface ProxyOptions {
   readonly idleTimeoutMs: number;
   readonly dnsRefreshMs: number;
   readonly mirrorConcurrency: number;
+  /** Destinations outside the registry (a Sidecar resource in config overrides it). */
+  readonly outboundTrafficPolicy: OutboundTrafficPolicy;
+  /** No client bytes for this long → opaque TCP (server-first protocols). */
+  readonly protocolDetectionTimeoutMs: number;
+  /** Idle timeout of proxied TCP connections. */
+  readonly tcpIdleTimeoutMs: number;
 }
 
 export interface RunningProxy {
@@ -115,9 +132,36 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     log.error({ version, issues: issues.map(formatIssue) }, 'config rejected; keeping the last good config');
   };
 
-  const outboundHandler = createPipeline('outbound', deps, routeFromSnapshot);
-  const servers: Server[] = [];
+  const passthrough = new PassthroughRoutes();
+  const policy = (): OutboundTrafficPolicy => holder.current?.config.outboundTrafficPolicy ?? o.outboundTrafficPolicy;
+  const outboundHandler = createPipeline('outbound', deps, withOutboundPolicy(routeFromSnapshot, passthrough, policy));
+  const routerDeps: RouterDeps = {
+    snapshot: () => holder.current,
+    policy,
+    tcp: {
+      observer: obs.tcp,
+      outlier,
+      events: obs.events,
+      connectTimeoutMs: 10_000,
+      idleTimeoutMs: o.tcpIdleTimeoutMs,
+    },
+    // The HTTP/2 handoff point: until HTTP/2 is wired, the preface is opaque TCP.
+    http2: undefined,
+    onLoop: (conn: ConnectionInfo) => {
+      obs.metrics.interceptionLoop();
+      log.warn({ dst: `${conn.dstAddress}:${conn.dstPort}`, src: conn.srcAddress }, 'refused a connection to the proxy itself (redirect loop)');
+    },
+  };
+  const ownPorts = new Set<number>();
+  const localAddresses = new Set(['127.0.0.1', '::1', '0.0.0.0', '::']);
+  for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) localAddresses.add(i.address);
+  const dispatchOptions = {
+    detectionTimeoutMs: o.protocolDetectionTimeoutMs,
+    isOwnListener: (address: string, port: number): boolean => ownPorts.has(port) && localAddresses.has(address),
+  };
+  const servers: Listener[] = [];
   const outbound = await startListener({
+    accept: (http) => createConnectionDispatcher(outboundHandlers(http, routerDeps), dispatchOptions),
     port: o.outboundPort,
     host: o.listenAddress,
     maxHeaderBytes: o.maxHeaderBytes,
@@ -132,24 +176,26 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   });
   servers.push(outbound);
 
-  let inboundCluster: ClusterRuntime | undefined;
+  let inbound: InboundPipeline | undefined;
   if (o.appPort > 0) {
-    const inbound = createInboundPipeline(deps, {
+    const serviceHost = `${o.labels['app'] ?? o.workload}.${o.namespace}.svc.cluster.local`;
+    const pipeline = (inbound = createInboundPipeline(deps, {
       appPort: o.appPort,
       appAddress: o.appAddress,
-      serviceHost: `${o.labels['app'] ?? o.workload}.${o.namespace}.svc.cluster.local`,
+      serviceHost,
       labels: o.labels,
-    });
-    inboundCluster = inbound.cluster;
+    }));
+    const appTarget = { appAddress: o.appAddress, appPort: o.appPort, destination: pipeline.cluster.destination };
     servers.push(
       await startListener({
+        accept: (http) => createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget), dispatchOptions),
         port: o.inboundPort,
         host: o.listenAddress,
         maxHeaderBytes: o.maxHeaderBytes,
         idleTimeoutMs: o.idleTimeoutMs,
-        onRequest: inbound.handler,
+        onRequest: pipeline.handler,
         onUpgrade: (req, socket, head) => {
-          const ep = inbound.cluster.endpoints[0];
+          const ep = pipeline.cluster.endpoints[0];
           if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
           tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
         },
@@ -162,7 +208,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     holder,
     registry,
     outlier,
-    inbound: inboundCluster,
+    inbound: inbound?.cluster,
     ready,
     tap: obs.tap,
     quit: onQuit,
@@ -178,27 +224,29 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       pid: process.pid,
     }),
   });
-  servers.push(admin);
   const metricsPort = o.metricsPort >= 0 ? await obs.startMetricsServer(o.metricsPort, o.listenAddress, ready) : 0;
 
-  const portOf = (s: Server | undefined): number => (s?.address() as AddressInfo | null)?.port ?? 0;
+  for (const l of servers) ownPorts.add(l.port);
+  const adminPort = (admin.address() as { port: number } | null)?.port ?? 0;
+  ownPorts.add(adminPort);
+  if (metricsPort > 0) ownPorts.add(metricsPort);
   return {
-    outboundPort: portOf(outbound),
-    inboundPort: o.appPort > 0 ? portOf(servers[1]) : 0,
-    adminPort: portOf(admin),
+    outboundPort: outbound.port,
+    inboundPort: o.appPort > 0 ? (servers[1]?.port ?? 0) : 0,
+    adminPort,
     metricsPort,
     holder,
     applyConfig,
     dnsSettled: () => dnsPending,
     close: async () => {
       if (expiryTimer !== undefined) clearTimeout(expiryTimer);
-      for (const s of servers) {
-        s.close();
-        s.closeAllConnections();
-      }
+      for (const s of servers) s.close();
+      admin.close();
+      admin.closeAllConnections();
       outlier.close();
       registry.close();
-      inboundCluster?.close();
+      passthrough.close();
+      inbound?.close();
       await obs.close();
     },
   };

@@ -28,6 +28,9 @@ const SPEC = {
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },
+  'outbound-traffic-policy': { type: 'string', default: 'ALLOW_ANY', help: 'ALLOW_ANY | REGISTRY_ONLY: destinations outside every ServiceEntry (a Sidecar resource overrides)' },
+  'protocol-detection-timeout': { type: 'string', default: '100', help: 'ms to wait for a client\'s first bytes before treating the connection as opaque TCP' },
+  'tcp-idle-timeout': { type: 'string', default: '3600000', help: 'idle timeout of proxied TCP connections (ms; Istio: 1 h)' },
   concurrency: { type: 'string', default: '1', help: 'worker processes sharing the listeners (like Envoy --concurrency)' },
 } satisfies Record<string, FlagSpec>;
 
@@ -58,6 +61,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { runProxy } = await import('../../proxy/run.js');
   const inject = (flags['trace-inject'] ?? '').split(',').map((s) => s.trim());
+  const trafficPolicy = flags['outbound-traffic-policy'];
+  if (trafficPolicy !== 'ALLOW_ANY' && trafficPolicy !== 'REGISTRY_ONLY') {
+    process.stderr.write(`meshlet proxy: --outbound-traffic-policy must be ALLOW_ANY or REGISTRY_ONLY, got "${trafficPolicy ?? ''}"\n\n${help}`);
+    return 2;
+  }
   const labels = parseLabels(flags.labels);
   const workload = flags.workload || labels['app'] || 'unknown';
   return runProxy({
@@ -87,6 +95,9 @@ export async function run(argv: string[]): Promise<number> {
       idleTimeoutMs: intFlag('idle-timeout', flags['idle-timeout']),
       dnsRefreshMs: intFlag('dns-refresh', flags['dns-refresh']),
       mirrorConcurrency: intFlag('mirror-concurrency', flags['mirror-concurrency']),
+      outboundTrafficPolicy: trafficPolicy,
+      protocolDetectionTimeoutMs: intFlag('protocol-detection-timeout', flags['protocol-detection-timeout']),
+      tcpIdleTimeoutMs: intFlag('tcp-idle-timeout', flags['tcp-idle-timeout']),
     },
   });
 }

@@ -41,6 +41,8 @@ const OVERLOADED = Object.freeze({ 'x-envoy-overloaded': 'true' });
 
 export const errors = {
   noRoute: (host: string) => new MeshletError('MESH_ERR_NO_ROUTE', Flag.NR, 404, `no route for host "${host}"`),
+  /** REGISTRY_ONLY: a destination outside the registry goes to Envoy's BlackHoleCluster (502 NR). */
+  blackHole: (dst: string) => new MeshletError('MESH_ERR_NO_ROUTE', Flag.NR, 502, `${dst} is not in the service registry (outbound traffic policy REGISTRY_ONLY)`),
   noHealthyUpstream: (cluster: string) =>
     new MeshletError('MESH_ERR_NO_HEALTHY_UPSTREAM', Flag.UH, 503, `no healthy upstream for ${cluster}`),
   connectFailure: (detail: string) => new MeshletError('MESH_ERR_UPSTREAM_CONNECT', Flag.UF, 503, `upstream connect error: ${detail}`),

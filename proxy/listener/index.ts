@@ -1,7 +1,10 @@
-// node:http listeners for the sidecar: HTTP/1.1 keep-alive, strict parsing,
-// Envoy's 60 KiB header limit, 400/431 for malformed input without touching
-// other connections, WebSocket upgrades tunnelled to the chosen endpoint.
+// The sidecar's listeners: a net.Server accepts every connection and hands it
+// to `accept` (connection-dispatch.ts: original destination, protocol choice);
+// HTTP/1.1 connections go to a node:http server that never listens itself
+// (keep-alive, strict parsing, Envoy's 60 KiB header limit, 400/431 for
+// malformed input on that connection only, WebSocket upgrades tunnelled).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FLAGS_HEADER } from '../errors/rescue.js';
 
@@ -13,9 +16,45 @@ export interface ListenerOptions {
   readonly idleTimeoutMs: number;
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   readonly onUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Per-connection entry; default: every connection is HTTP/1.1. */
+  readonly accept?: (http: Server) => (socket: Socket) => void;
 }
 
-export async function startListener(o: ListenerOptions): Promise<Server> {
+/** One listening port: the accepting net.Server, the HTTP server it feeds, and every open socket. */
+export class Listener {
+  readonly http: Server;
+  readonly net: NetServer;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(http: Server, net: NetServer) {
+    this.http = http;
+    this.net = net;
+    net.on('connection', (s: Socket) => {
+      this.#sockets.add(s);
+      s.once('close', () => this.#sockets.delete(s));
+    });
+  }
+
+  get port(): number {
+    return (this.net.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /** Open downstream connections (HTTP, TCP, TLS passthrough alike). */
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  /** Stops accepting and closes every connection, whatever protocol it speaks. */
+  close(): void {
+    this.net.close();
+    this.http.close();
+    this.http.closeAllConnections();
+    for (const s of this.#sockets) s.destroy();
+    this.#sockets.clear();
+  }
+}
+
+export async function startListener(o: ListenerOptions): Promise<Listener> {
   const server = createServer(
     {
       maxHeaderSize: o.maxHeaderBytes,
@@ -31,14 +70,21 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
   );
   server.on('clientError', onClientError);
   if (o.onUpgrade !== undefined) server.on('upgrade', o.onUpgrade);
+  // allowHalfOpen: a TCP client's FIN is passed on, not answered by closing (node:http sets it too).
+  const net = createNetServer({ allowHalfOpen: true, noDelay: true });
+  net.on('connection', o.accept !== undefined ? o.accept(server) : (s: Socket) => server.emit('connection', s));
+  const listener = new Listener(server, net);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => {
-      server.off('error', reject);
+    net.once('error', reject);
+    net.listen(o.port, o.host, () => {
+      net.off('error', reject);
       resolve();
     });
   });
-  return server;
+  // The HTTP server never listens itself; its 'listening' event starts the
+  // connection tracking that enforces headersTimeout and closeAllConnections.
+  server.emit('listening');
+  return listener;
 }
 
 /** Malformed requests get a short reply on that connection only; the process keeps serving. */

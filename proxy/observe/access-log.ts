@@ -8,6 +8,7 @@
 import { pino } from 'pino';
 import { flagsToString } from '../errors/index.js';
 import type { Exchange, ExchangeObserver } from '../pipeline/exchange.js';
+import type { TcpRecord } from '../pipeline/tcp.js';
 import type { HeaderBag } from './b3.js';
 
 /** The fields of one line, in Envoy's vocabulary (shared with tap events). */
@@ -92,6 +93,30 @@ export function accessLogLine(ex: Exchange): string {
   );
 }
 
+/**
+ * One line per TCP (or TLS passthrough) connection, written when it closes:
+ * the HTTP line's keys where they mean the same thing (no method, path or
+ * status), plus where the client meant to go and the SNI.
+ */
+export function tcpAccessLogLine(r: TcpRecord): string {
+  return (
+    '{"start_time":"' + isoTime(r.startEpochMs) +
+    '","direction":"' + r.direction +
+    '","protocol":"' + (r.conn.protocol === 'tls' ? 'tls' : 'tcp') +
+    '","downstream_remote":' + str(`${r.conn.srcAddress}:${r.conn.srcPort}`) +
+    ',"original_dst":' + str(`${r.conn.dstAddress}:${r.conn.dstPort}`) +
+    ',"sni":' + strOrNull(r.conn.sni ?? undefined) +
+    ',"response_flags":"' + flagsToString(r.flags) +
+    '","bytes_received":' + r.bytesReceived +
+    ',"bytes_sent":' + r.bytesSent +
+    ',"duration":' + Math.round(r.durationMs) +
+    ',"upstream_host":' + strOrNull(r.upstreamHost) +
+    ',"upstream_cluster":' + str(r.destination.cluster) +
+    ',"route_name":' + strOrNull(r.routeName) +
+    '}\n'
+  );
+}
+
 /** Builds the entry; one object literal with a fixed shape per request (tap events). */
 export function accessLogEntry(ex: Exchange): AccessLogEntry {
   return {
@@ -169,6 +194,13 @@ export class AccessLog implements ExchangeObserver {
   onComplete(ex: Exchange): void {
     if (this.dest === undefined) return;
     this.dest.write(accessLogLine(ex));
+    this.pending = true;
+  }
+
+  /** The per-connection line of the L4 path. */
+  onTcpClose(r: TcpRecord): void {
+    if (this.dest === undefined) return;
+    this.dest.write(tcpAccessLogLine(r));
     this.pending = true;
   }
 

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationInfo, Exchange, ExchangeObserver } from '../pipeline/exchange.js';
 import type { ResilienceEvents } from '../pipeline/events.js';
+import type { TcpObserver, TcpRecord } from '../pipeline/tcp.js';
 import { AccessLog } from './access-log.js';
 import type { HeaderBag } from './b3.js';
 import { MeshMetrics } from './metrics.js';
@@ -61,6 +62,8 @@ export interface MeshEvents extends ResilienceEvents {
 export interface Observers {
   /** The one observer to hand to the pipeline. */
   readonly observer: ExchangeObserver;
+  /** The L4 path's observer: istio_tcp_* and the per-connection access-log line. */
+  readonly tcp: TcpObserver;
   readonly events: MeshEvents;
   readonly metrics: MeshMetrics;
   readonly tracing: Tracing;
@@ -163,8 +166,18 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
     configRejected: () => metrics.configReload('rejected'),
   };
   let server: MetricsServer | undefined;
+  const tcp: TcpObserver = {
+    onOpen: (r: TcpRecord) => {
+      if (opts.metrics) metrics.tcp.onOpen(r);
+    },
+    onClose: (r: TcpRecord) => {
+      if (opts.metrics) metrics.tcp.onClose(r);
+      accessLog.onTcpClose(r);
+    },
+  };
   return {
     observer: new CompositeObserver(list),
+    tcp,
     events,
     metrics,
     tracing,

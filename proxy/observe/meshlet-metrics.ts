@@ -61,6 +61,7 @@ export class MeshletMetrics {
   private readonly faults: NestedCounter;
   private readonly mirrors: NestedCounter;
   private readonly reloads: NestedCounter;
+  private readonly loops: NestedCounter;
   private readonly versionInfo: Gauge<string>;
   private providers: GaugeProviders = {};
 
@@ -73,6 +74,7 @@ export class MeshletMetrics {
     this.faults = c('meshlet_faults_injected_total', 'Faults injected by route', ['route', 'kind']);
     this.mirrors = c('meshlet_mirror_requests_total', 'Mirrored (shadow) requests by outcome', ['route', 'outcome']);
     this.reloads = c('meshlet_config_reloads_total', 'Config snapshots applied or rejected', ['outcome']);
+    this.loops = c('meshlet_interception_loops_total', 'Redirected connections refused because their original destination is this proxy', []);
     const self = this;
     this.versionInfo = new Gauge({
       name: 'meshlet_config_version_info',
@@ -134,6 +136,10 @@ export class MeshletMetrics {
   /** `limit`: `connections`, `pending`, `requests`, `retries`. */
   overflow(service: string, limit: string): void {
     this.overflows.get(service, limit).inc();
+  }
+  /** A redirected connection aimed at the proxy's own listener was refused. */
+  interceptionLoop(): void {
+    this.loops.get('').inc();
   }
   outlierEjection(service: string): void {
     this.ejections.get(service).inc();

@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Exchange, ExchangeObserver } from '../pipeline/exchange.js';
 import type { HeaderBag } from './b3.js';
 import { IstioMetrics } from './istio-metrics.js';
+import { IstioTcpMetrics } from './istio-tcp-metrics.js';
 import { MeshletMetrics } from './meshlet-metrics.js';
 import type { WorkloadIdentity } from './peer.js';
 
@@ -24,6 +25,8 @@ export class MeshMetrics extends MeshletMetrics implements ExchangeObserver {
   readonly registry: Registry;
   readonly identity: WorkloadIdentity;
   private readonly istio: IstioMetrics;
+  /** istio_tcp_* for the L4 path. */
+  readonly tcp: IstioTcpMetrics;
 
   constructor(opts: MetricsOptions, registry: Registry = new Registry()) {
     super(registry);
@@ -35,6 +38,7 @@ export class MeshMetrics extends MeshletMetrics implements ExchangeObserver {
       version: opts.labels?.version || 'unknown',
     });
     this.istio = new IstioMetrics(registry, { self: this.identity, ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}) });
+    this.tcp = new IstioTcpMetrics(registry, this.identity, opts.cluster);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   }
 

@@ -1,5 +1,7 @@
 // The inbound path: traffic redirected to the sidecar's inbound port goes to
-// the local app on 127.0.0.1:appPort. Same pipeline as outbound, with a fixed
+// the local app on 127.0.0.1:<the port the caller dialled> (Istio's
+// behaviour; --app-port only when the connection carries no original
+// destination, as in standalone mode). Same pipeline as outbound, with a fixed
 // route (no fault, mirror or retry: those are the caller's sidecar's business),
 // observed with reporter=destination.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -7,8 +9,13 @@ import { clusterName, type ClusterModel, type RouteModel } from '../config/model
 import { WeightedSplit } from '../layers/balance/index.js';
 import { compileRetry } from '../layers/retry/index.js';
 import type { CompiledDestination, CompiledRoute } from '../snapshot/index.js';
+import { errors } from '../errors/index.js';
+import { connectionInfoOf } from '../listener/connection-dispatch.js';
 import { ClusterRuntime } from '../upstream/cluster.js';
-import { createPipeline, type PipelineDeps } from './outbound.js';
+import { createPipeline, type PipelineDeps, type RequestState } from './outbound.js';
+
+/** Distinct local ports served inbound; a port scan must not create clusters without end. */
+const MAX_INBOUND_PORTS = 256;
 
 export interface InboundOptions {
   readonly appPort: number;
@@ -18,28 +25,64 @@ export interface InboundOptions {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions): {
-  handler: (req: IncomingMessage, res: ServerResponse) => void;
-  cluster: ClusterRuntime;
-} {
+export interface InboundPipeline {
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The --app-port cluster (admin /clusters shows it). */
+  readonly cluster: ClusterRuntime;
+  close(): void;
+}
+
+export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions): InboundPipeline {
+  const byPort = new Map<number, CompiledRoute>();
+  const clusters: ClusterRuntime[] = [];
+  const routeFor = (port: number): CompiledRoute => {
+    let r = byPort.get(port);
+    if (r === undefined) {
+      const c = inboundCluster(opts, port);
+      clusters.push(c);
+      r = inboundRoute(opts.serviceHost, port, c);
+      byPort.set(port, r);
+    }
+    return r;
+  };
+  const main = routeFor(opts.appPort);
+  const resolve = (s: RequestState): CompiledRoute | ReturnType<typeof errors.noHealthyUpstream> => {
+    const conn = connectionInfoOf(s.req.socket);
+    if (conn === undefined || !conn.redirected || conn.dstPort === opts.appPort) return main;
+    if (!byPort.has(conn.dstPort) && byPort.size >= MAX_INBOUND_PORTS) return errors.noHealthyUpstream(`inbound port ${conn.dstPort}`);
+    return routeFor(conn.dstPort);
+  };
+  return {
+    handler: createPipeline('inbound', deps, resolve),
+    cluster: clusters[0]!,
+    close: () => {
+      for (const c of clusters) c.close();
+    },
+  };
+}
+
+function inboundCluster(opts: InboundOptions, port: number): ClusterRuntime {
   const model: ClusterModel = {
-    name: clusterName(opts.serviceHost, opts.appPort).replace(/^outbound/, 'inbound'),
+    name: clusterName(opts.serviceHost, port).replace(/^outbound/, 'inbound'),
     host: opts.serviceHost,
-    port: opts.appPort,
+    port,
     discovery: 'static',
-    endpoints: [{ address: opts.appAddress, port: opts.appPort, labels: opts.labels, weight: 1 }],
+    endpoints: [{ address: opts.appAddress, port, labels: opts.labels, weight: 1 }],
     policy: { lb: { kind: 'round_robin' } },
   };
-  const cluster = new ClusterRuntime(model);
+  return new ClusterRuntime(model);
+}
+
+function inboundRoute(serviceHost: string, port: number, cluster: ClusterRuntime): CompiledRoute {
   const routeModel: RouteModel = {
     name: 'inbound',
     match: [],
-    action: { kind: 'forward', destinations: [{ host: opts.serviceHost, port: opts.appPort, weight: 100 }] },
+    action: { kind: 'forward', destinations: [{ host: serviceHost, port, weight: 100 }] },
     // The app may be restarting: retry only what provably never reached it.
     retries: { attempts: 1, retryOn: ['connect-failure'], retriableStatusCodes: [], idempotentOnly5xx: false, isDefault: true },
   };
-  const dest: CompiledDestination = { cluster, byPort: undefined, host: opts.serviceHost, requestHeaders: undefined, responseHeaders: undefined };
-  const route: CompiledRoute = {
+  const dest: CompiledDestination = { cluster, byPort: undefined, host: serviceHost, requestHeaders: undefined, responseHeaders: undefined };
+  return {
     name: 'inbound',
     model: routeModel,
     kind: 'forward',
@@ -53,5 +96,4 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     fault: null,
     mirror: null,
   };
-  return { handler: createPipeline('inbound', deps, () => route), cluster };
 }

@@ -10,6 +10,7 @@ import { compileRetry, type RetryLayer } from '../layers/retry/index.js';
 import { compileMirrors, type MirrorLayer } from '../layers/mirror/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { UpstreamRegistry } from '../upstream/registry.js';
+import { L4Index } from './l4-index.js';
 
 export interface CompiledDestination {
   /** Cluster when the destination names a port or the service has one port. */
@@ -47,6 +48,8 @@ export interface Snapshot {
   readonly version: string;
   readonly config: MeshConfig;
   readonly hosts: HostIndex<CompiledVirtualHost>;
+  /** Declared services by original destination, and TLS routes by SNI (the L4 path). */
+  readonly l4: L4Index;
   readonly compiledAt: number;
   /** Earliest expiry of a fault/mirror TTL in this config (ms epoch), Infinity if none. */
   readonly nextExpiry: number;
@@ -74,6 +77,7 @@ export function compileSnapshot(config: MeshConfig, registry: UpstreamRegistry, 
     version: config.version,
     config,
     hosts: new HostIndex<CompiledVirtualHost>(entries, opts.namespace),
+    l4: new L4Index(config, registry),
     compiledAt: opts.now,
     nextExpiry,
   };

@@ -13,7 +13,14 @@ export interface MeshConfig {
   readonly services: readonly ServiceModel[];
   readonly clusters: readonly ClusterModel[];
   readonly virtualHosts: readonly VirtualHostModel[];
+  /** TLS passthrough routes by SNI (VirtualService `tls:`), in declaration order. */
+  readonly tlsRoutes?: readonly TlsRouteModel[];
+  /** Istio `Sidecar` outboundTrafficPolicy.mode; absent = the proxy's flag decides. */
+  readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
 }
+
+/** What happens to traffic for destinations no ServiceEntry declares (Istio's meshConfig.outboundTrafficPolicy). */
+export type OutboundTrafficPolicy = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 
 // ---------------------------------------------------------------- services
 
@@ -30,6 +37,8 @@ export interface ServiceModel {
   readonly host: string;
   readonly namespace: string;
   readonly ports: readonly ServicePort[];
+  /** ServiceEntry `addresses`: VIPs or CIDRs that identify its TCP traffic by original destination. */
+  readonly addresses?: readonly string[];
   /** Where this came from, for error messages and config_dump (`ServiceEntry/default/reviews`). */
   readonly source: string;
 }
@@ -163,6 +172,18 @@ export interface RouteModel {
   readonly retries?: RetryPolicy;
   readonly fault?: FaultPolicy;
   readonly mirrors?: readonly MirrorPolicy[];
+}
+
+/** One VirtualService `tls:` route: SNI (and port) match → weighted destinations, TLS passed through untouched. */
+export interface TlsRouteModel {
+  /** `vs-name.tls.index`, bounded, for access logs. */
+  readonly name: string;
+  /** OR across match blocks flattened: any of these SNI hosts (exact or `*.suffix`). */
+  readonly sniHosts: readonly string[];
+  /** Destination port the match is limited to; 0 = any. */
+  readonly port: number;
+  readonly destinations: readonly WeightedDestination[];
+  readonly source: string;
 }
 
 // ---------------------------------------------------------------- resilience (later issues)

@@ -176,6 +176,15 @@ const ServiceSchema = z.object({
   host: z.string().min(1),
   namespace: z.string().min(1),
   ports: z.array(z.object({ number: port, name: z.string(), protocol: z.string(), targetPort: port.optional() })),
+  addresses: z.array(z.string().min(1)).optional(),
+  source: z.string(),
+});
+
+const TlsRouteSchema = z.object({
+  name: z.string().min(1),
+  sniHosts: z.array(z.string().min(1)).min(1, 'at least one SNI host is required'),
+  port: z.number().int().min(0).max(65535),
+  destinations: z.array(WeightedDestinationSchema).min(1, 'at least one destination is required'),
   source: z.string(),
 });
 
@@ -184,6 +193,8 @@ export const MeshConfigSchema = z.object({
   services: z.array(ServiceSchema),
   clusters: z.array(ClusterSchema),
   virtualHosts: z.array(VirtualHostSchema),
+  tlsRoutes: z.array(TlsRouteSchema).optional(),
+  outboundTrafficPolicy: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).optional(),
 });
 
 // Compile-time proof that whatever the schema accepts is a MeshConfig.

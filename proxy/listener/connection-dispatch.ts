@@ -1,0 +1,170 @@
+// One accept path per listener port: read the original destination (once per
+// connection), then choose the protocol (declared by the destination's
+// ServiceEntry port, else sniffed from the first bytes, else opaque TCP after
+// the detection timeout for server-first protocols) and hand the socket, with
+// every byte read so far pushed back, to that protocol's handler.
+//
+// HTTP/2 handoff point (the HTTP/2 issue): set `ConnectionHandlers.http2`; it
+// receives sockets whose first bytes are the `PRI * HTTP/2.0` preface (or whose
+// destination port is declared HTTP2/GRPC), preface unread, ready for
+// `http2Server.emit('connection', socket)`. Left undefined, such connections
+// are opaque TCP.
+//
+// Connections that were not redirected keep the behaviour of an HTTP/1.1
+// listener (see handOff): only the HTTP/2 preface changes where they go.
+import type { Socket } from 'node:net';
+import { detectProtocol, MAX_SNIFF_BYTES, readSni, type DetectedProtocol } from './detect-protocol.js';
+import { readOriginalDst } from './original-dst.js';
+
+export interface ConnectionInfo {
+  /** Where the client meant to go: SO_ORIGINAL_DST, or the listener's own address when not redirected. */
+  readonly dstAddress: string;
+  readonly dstPort: number;
+  /** True when iptables redirected the connection (an original destination was read). */
+  readonly redirected: boolean;
+  readonly srcAddress: string;
+  readonly srcPort: number;
+  /** Chosen protocol, set once detection ends. */
+  protocol: DetectedProtocol;
+  /** TLS server name from the ClientHello (tls only). */
+  sni: string | null;
+  /** Whether the protocol came from configuration rather than sniffing. */
+  declared: boolean;
+}
+
+const CONNECTION = Symbol('meshlet.connection');
+type TaggedSocket = Socket & { [CONNECTION]?: ConnectionInfo };
+
+/** The connection's info, for request handlers that need the original destination (read once at accept). */
+export function connectionInfoOf(socket: Socket | null | undefined): ConnectionInfo | undefined {
+  return socket === null || socket === undefined ? undefined : (socket as TaggedSocket)[CONNECTION];
+}
+
+/** What configuration says a destination speaks; undefined = detect. */
+export type DeclaredProtocol = 'http1' | 'http2' | 'tls' | 'tcp' | undefined;
+
+export interface ConnectionHandlers {
+  declared(conn: ConnectionInfo): DeclaredProtocol;
+  http1(socket: Socket, conn: ConnectionInfo): void;
+  /** The HTTP/2 handoff (see the header comment); undefined = treat as opaque TCP. */
+  http2: ((socket: Socket, conn: ConnectionInfo) => void) | undefined;
+  tls(socket: Socket, conn: ConnectionInfo): void;
+  tcp(socket: Socket, conn: ConnectionInfo): void;
+  /** A redirected connection whose original destination is this proxy's own listener (a loop). */
+  loop(socket: Socket, conn: ConnectionInfo): void;
+}
+
+export interface DispatchOptions {
+  /** No client bytes for this long → opaque TCP (server-first protocols). */
+  readonly detectionTimeoutMs: number;
+  /** True when ip:port is one of this proxy's own listeners. */
+  readonly isOwnListener: (address: string, port: number) => boolean;
+}
+
+/** The 'connection' listener for a listener's net.Server. */
+export function createConnectionDispatcher(h: ConnectionHandlers, o: DispatchOptions): (socket: Socket) => void {
+  return (socket) => {
+    const od = readOriginalDst(socket);
+    const conn: ConnectionInfo = {
+      dstAddress: od?.address ?? stripMapped(socket.localAddress ?? ''),
+      dstPort: od?.port ?? socket.localPort ?? 0,
+      redirected: od !== undefined,
+      srcAddress: stripMapped(socket.remoteAddress ?? ''),
+      srcPort: socket.remotePort ?? 0,
+      protocol: 'tcp',
+      sni: null,
+      declared: false,
+    };
+    (socket as TaggedSocket)[CONNECTION] = conn;
+    if (od !== undefined && o.isOwnListener(od.address, od.port)) return h.loop(socket, conn);
+    const declared = h.declared(conn);
+    if (declared === 'tcp' || declared === 'http1' || (declared === 'http2' && h.http2 !== undefined)) {
+      conn.declared = true;
+      return handOff(h, socket, conn, declared);
+    }
+    // Undeclared, or TLS (we still need the ClientHello for its SNI): sniff.
+    conn.declared = declared === 'tls';
+    new Sniffer(socket, conn, h, o.detectionTimeoutMs);
+  };
+}
+
+function handOff(h: ConnectionHandlers, socket: Socket, conn: ConnectionInfo, p: DetectedProtocol): void {
+  if (p === 'http2' && h.http2 === undefined) p = 'tcp';
+  // Not redirected (explicit proxy, standalone): the listener is the only
+  // destination there is, so whatever is not HTTP/2 is HTTP/1.1, as it always
+  // was (a slow client is not cut off by the detection timeout; garbage gets 400).
+  if (!conn.redirected && (p === 'tcp' || p === 'tls')) p = 'http1';
+  conn.protocol = p;
+  if (p === 'http1') h.http1(socket, conn);
+  else if (p === 'http2') h.http2!(socket, conn);
+  else if (p === 'tls') h.tls(socket, conn);
+  else h.tcp(socket, conn);
+}
+
+/** `::ffff:10.0.0.1` → `10.0.0.1`: one spelling for IPv4 peers on dual-stack listeners. */
+function stripMapped(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+/** Reads until the first bytes say what the protocol is, then pushes them back and hands the socket over. */
+class Sniffer {
+  readonly #socket: Socket;
+  readonly #conn: ConnectionInfo;
+  readonly #h: ConnectionHandlers;
+  readonly #timer: NodeJS.Timeout;
+  #buf: Buffer = Buffer.alloc(0);
+  #detected: DetectedProtocol | undefined;
+  readonly #onData = (chunk: Buffer): void => this.#data(chunk);
+  readonly #onGone = (): void => this.#abandon();
+
+  constructor(socket: Socket, conn: ConnectionInfo, h: ConnectionHandlers, timeoutMs: number) {
+    this.#socket = socket;
+    this.#conn = conn;
+    this.#h = h;
+    this.#timer = setTimeout(() => this.#finish(this.#detected ?? 'tcp'), timeoutMs);
+    socket.on('data', this.#onData);
+    socket.once('end', this.#onGone);
+    socket.once('error', this.#onGone);
+    socket.once('close', this.#onGone);
+  }
+
+  #data(chunk: Buffer): void {
+    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
+    const d = detectProtocol(this.#buf);
+    if (d === 'more') {
+      if (this.#buf.length >= MAX_SNIFF_BYTES) this.#finish('tcp');
+      return;
+    }
+    if (d === 'tls') {
+      this.#detected = 'tls';
+      const sni = readSni(this.#buf);
+      if (sni === undefined) return; // rest of the ClientHello still to come (the timer bounds the wait)
+      this.#conn.sni = sni;
+    }
+    this.#finish(d);
+  }
+
+  #detach(): void {
+    clearTimeout(this.#timer);
+    const s = this.#socket;
+    s.off('data', this.#onData);
+    s.off('end', this.#onGone);
+    s.off('error', this.#onGone);
+    s.off('close', this.#onGone);
+  }
+
+  #finish(p: DetectedProtocol): void {
+    this.#detach();
+    const s = this.#socket;
+    // Stop the flow we started, and give every byte back to whoever reads next.
+    s.pause();
+    if (this.#buf.length > 0) s.unshift(this.#buf);
+    handOff(this.#h, s, this.#conn, p);
+  }
+
+  /** The client left (or failed) before we knew its protocol: nothing to hand over. */
+  #abandon(): void {
+    this.#detach();
+    this.#socket.destroy();
+  }
+}

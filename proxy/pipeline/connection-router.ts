@@ -1,0 +1,119 @@
+// Where each accepted connection goes, per listener, once its protocol is
+// known (proxy/listener/connection-dispatch.ts decides the protocol):
+//
+//   outbound  HTTP/1.1 → the HTTP server (request path: outbound.ts)
+//             HTTP/2   → the HTTP/2 handoff, when installed
+//             TLS      → VirtualService tls route by SNI → declared TLS service by SNI
+//                        → declared service by original destination → traffic policy
+//             TCP      → declared service by original destination → traffic policy
+//   inbound   HTTP/1.1 → the inbound HTTP server; anything else → 127.0.0.1:<original port>
+//
+// A connection that was not redirected (explicit proxy, standalone mode) has
+// no destination of its own beyond the listener: non-HTTP bytes on it are
+// closed with NR, exactly as before interception existed.
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { OutboundTrafficPolicy } from '../config/model/index.js';
+import { Flag } from '../errors/flags.js';
+import type { ConnectionHandlers, ConnectionInfo, DeclaredProtocol } from '../listener/connection-dispatch.js';
+import type { Snapshot } from '../snapshot/index.js';
+import type { ClusterRuntime } from '../upstream/cluster.js';
+import type { DestinationInfo } from './exchange.js';
+import { BLACKHOLE, PASSTHROUGH } from './passthrough.js';
+import { proxyTcp, type TcpDeps, type TcpTarget } from './tcp.js';
+
+export interface RouterDeps {
+  readonly snapshot: () => Snapshot | undefined;
+  /** The effective outbound traffic policy (Sidecar resource over the flag). */
+  readonly policy: () => OutboundTrafficPolicy;
+  readonly tcp: TcpDeps;
+  /** HTTP/2 handoff; undefined until an HTTP/2 server is wired (then h2 is opaque TCP). */
+  readonly http2: ((socket: Socket, conn: ConnectionInfo) => void) | undefined;
+  /** A redirect loop was refused (counted, logged by the caller). */
+  readonly onLoop: (conn: ConnectionInfo) => void;
+}
+
+function toHttp(http: Server): (socket: Socket) => void {
+  return (socket) => {
+    http.emit('connection', socket);
+    // The sniffer paused the socket; node:http only resumes sockets it paused itself.
+    socket.resume();
+  };
+}
+
+function refuseLoop(deps: RouterDeps): (socket: Socket, conn: ConnectionInfo) => void {
+  return (socket, conn) => {
+    deps.onLoop(conn);
+    socket.resetAndDestroy();
+  };
+}
+
+export function outboundHandlers(http: Server, deps: RouterDeps): ConnectionHandlers {
+  const httpHandoff = toHttp(http);
+  return {
+    declared: (conn): DeclaredProtocol => (conn.redirected ? deps.snapshot()?.l4.lookup(conn.dstAddress, conn.dstPort)?.protocol : undefined),
+    http1: (socket) => httpHandoff(socket),
+    http2: deps.http2,
+    tls: (socket, conn) => proxyTcp('outbound', socket, conn, tlsTarget(deps, conn), deps.tcp),
+    tcp: (socket, conn) => proxyTcp('outbound', socket, conn, tcpTarget(deps, conn), deps.tcp),
+    loop: refuseLoop(deps),
+  };
+}
+
+export interface InboundTarget {
+  readonly appAddress: string;
+  /** --app-port: used only when the connection carries no original destination. */
+  readonly appPort: number;
+  readonly destination: DestinationInfo;
+}
+
+export function inboundHandlers(http: Server, deps: RouterDeps, app: InboundTarget): ConnectionHandlers {
+  const httpHandoff = toHttp(http);
+  const toApp = (socket: Socket, conn: ConnectionInfo): void => {
+    const port = conn.redirected ? conn.dstPort : app.appPort;
+    proxyTcp('inbound', socket, conn, { destination: app.destination, cluster: undefined, address: app.appAddress, port, routeName: 'inbound' }, deps.tcp);
+  };
+  return {
+    declared: () => undefined,
+    http1: (socket) => httpHandoff(socket),
+    http2: deps.http2,
+    tls: toApp,
+    tcp: toApp,
+    loop: refuseLoop(deps),
+  };
+}
+
+function clusterTarget(cluster: ClusterRuntime, routeName: string): TcpTarget {
+  return { destination: cluster.destination, cluster, address: '', port: 0, routeName };
+}
+
+/** Outside the registry: the original destination (ALLOW_ANY) or nowhere (REGISTRY_ONLY, or not redirected). */
+function policyTarget(deps: RouterDeps, conn: ConnectionInfo): TcpTarget {
+  if (!conn.redirected || deps.policy() === 'REGISTRY_ONLY') {
+    return { destination: BLACKHOLE, cluster: undefined, address: '', port: 0, routeName: '', refuse: Flag.NR };
+  }
+  return { destination: PASSTHROUGH, cluster: undefined, address: conn.dstAddress, port: conn.dstPort, routeName: 'allow_any' };
+}
+
+function tcpTarget(deps: RouterDeps, conn: ConnectionInfo): TcpTarget {
+  const snap = deps.snapshot();
+  const svc = conn.redirected ? snap?.l4.lookup(conn.dstAddress, conn.dstPort) : undefined;
+  if (svc?.cluster !== undefined) return clusterTarget(svc.cluster, svc.source);
+  return policyTarget(deps, conn);
+}
+
+function tlsTarget(deps: RouterDeps, conn: ConnectionInfo): TcpTarget {
+  const snap = deps.snapshot();
+  const sni = conn.sni;
+  if (snap !== undefined && sni !== null) {
+    const route = snap.l4.tlsRoute(sni, conn.dstPort);
+    if (route !== undefined) {
+      const cluster = route.split.next();
+      if (cluster !== undefined) return clusterTarget(cluster, route.name);
+      return { destination: BLACKHOLE, cluster: undefined, address: '', port: 0, routeName: route.name, refuse: Flag.UH };
+    }
+    const svc = snap.l4.tlsService(sni, conn.dstPort);
+    if (svc?.cluster !== undefined) return clusterTarget(svc.cluster, svc.source);
+  }
+  return tcpTarget(deps, conn);
+}

@@ -1,0 +1,131 @@
+// Declared services as the L4 path sees them: by original destination
+// address and port, the way Istio recognises TCP services (ServiceEntry
+// `addresses` VIPs/CIDRs; a service without addresses matches its port on any
+// address), plus TLS routing by SNI. Built once per snapshot.
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { clusterName, type MeshConfig, type ServiceModel, type TlsRouteModel } from '../config/model/index.js';
+import { WeightedSplit } from '../layers/balance/index.js';
+import type { ClusterRuntime } from '../upstream/cluster.js';
+import type { UpstreamRegistry } from '../upstream/registry.js';
+import type { DeclaredProtocol } from '../listener/connection-dispatch.js';
+
+export interface L4Service {
+  readonly host: string;
+  readonly port: number;
+  readonly protocol: DeclaredProtocol;
+  readonly cluster: ClusterRuntime | undefined;
+  readonly source: string;
+}
+
+export interface CompiledTlsRoute {
+  readonly name: string;
+  /** Lower-cased SNI patterns: exact or `*.suffix`. */
+  readonly sniHosts: readonly string[];
+  /** 0 = any port. */
+  readonly port: number;
+  readonly split: WeightedSplit<ClusterRuntime | undefined>;
+}
+
+/** ServiceEntry port protocol (or name prefix, already applied by translation) → how to treat its connections. */
+export function declaredProtocolOf(protocol: string): DeclaredProtocol {
+  switch (protocol) {
+    case 'HTTP':
+      return 'http1';
+    case 'HTTP2':
+    case 'GRPC':
+    case 'GRPC-WEB':
+      return 'http2';
+    case 'TLS':
+    case 'HTTPS':
+      return 'tls';
+    case 'TCP':
+    case 'MONGO':
+    case 'REDIS':
+    case 'MYSQL':
+      return 'tcp';
+    default:
+      return undefined;
+  }
+}
+
+export class L4Index {
+  /** Services with addresses, per port: matched by address first. */
+  readonly #byAddress = new Map<number, { readonly list: BlockList; readonly svc: L4Service }[]>();
+  /** Services without addresses, per port (first declared wins). */
+  readonly #byPort = new Map<number, L4Service>();
+  readonly #tls: CompiledTlsRoute[] = [];
+  readonly #tlsHosts = new Map<string, L4Service>();
+
+  constructor(config: MeshConfig, registry: UpstreamRegistry) {
+    for (const s of config.services) this.#addService(s, registry);
+    for (const r of config.tlsRoutes ?? []) this.#tls.push(compileTlsRoute(r, registry, config.services));
+  }
+
+  #addService(s: ServiceModel, registry: UpstreamRegistry): void {
+    const addresses = s.addresses ?? [];
+    for (const p of s.ports) {
+      const svc: L4Service = {
+        host: s.host,
+        port: p.number,
+        protocol: declaredProtocolOf(p.protocol),
+        cluster: registry.get(clusterName(s.host, p.number)),
+        source: s.source,
+      };
+      if (svc.protocol === 'tls' && !this.#tlsHosts.has(`${s.host}:${p.number}`)) this.#tlsHosts.set(`${s.host}:${p.number}`, svc);
+      if (addresses.length === 0) {
+        // Istio: only TCP-ish services claim a bare port for every address;
+        // HTTP services are found by Host, so their port stays sniffed.
+        if (svc.protocol === 'tcp' && !this.#byPort.has(p.number)) this.#byPort.set(p.number, svc);
+        continue;
+      }
+      const list = new BlockList();
+      for (const a of addresses) addToBlockList(list, a);
+      let arr = this.#byAddress.get(p.number);
+      if (arr === undefined) this.#byAddress.set(p.number, (arr = []));
+      arr.push({ list, svc });
+    }
+  }
+
+  /** The declared service for an original destination, if any. */
+  lookup(address: string, port: number): L4Service | undefined {
+    const withAddr = this.#byAddress.get(port);
+    if (withAddr !== undefined) {
+      const family = isIPv4(address) ? 'ipv4' : isIPv6(address) ? 'ipv6' : undefined;
+      if (family !== undefined) for (const e of withAddr) if (e.list.check(address, family)) return e.svc;
+    }
+    return this.#byPort.get(port);
+  }
+
+  /** A VirtualService tls route matching the SNI (and port), first declared wins. */
+  tlsRoute(sni: string, port: number): CompiledTlsRoute | undefined {
+    for (const r of this.#tls) {
+      if (r.port !== 0 && r.port !== port) continue;
+      for (const h of r.sniHosts) if (h === sni || (h.startsWith('*.') && sni.endsWith(h.slice(1)))) return r;
+    }
+    return undefined;
+  }
+
+  /** A declared TLS/HTTPS service named by the SNI, on this port. */
+  tlsService(sni: string, port: number): L4Service | undefined {
+    return this.#tlsHosts.get(`${sni}:${port}`);
+  }
+}
+
+function addToBlockList(list: BlockList, a: string): void {
+  const slash = a.indexOf('/');
+  const ip = slash < 0 ? a : a.slice(0, slash);
+  const family = isIPv4(ip) ? 'ipv4' : 'ipv6';
+  if (slash < 0) list.addAddress(ip, family);
+  else list.addSubnet(ip, Number(a.slice(slash + 1)), family);
+}
+
+function compileTlsRoute(r: TlsRouteModel, registry: UpstreamRegistry, services: readonly ServiceModel[]): CompiledTlsRoute {
+  const split = new WeightedSplit(
+    r.destinations.map((d) => {
+      const ports = services.find((s) => s.host === d.host)?.ports ?? [];
+      const port = d.port ?? (ports.length === 1 ? ports[0]!.number : r.port !== 0 ? r.port : undefined);
+      return { item: port === undefined ? undefined : registry.get(clusterName(d.host, port, d.subset)), weight: d.weight };
+    }),
+  );
+  return { name: r.name, sniHosts: r.sniHosts.map((h) => h.toLowerCase()), port: r.port, split };
+}
