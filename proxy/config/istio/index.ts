@@ -12,9 +12,11 @@ export {
   type IstioMetadata,
   type IstioResource,
   type IstioServiceEntry,
+  type IstioSidecar,
   type IstioVirtualService,
 } from './istio-resource.js';
 export * from './istio-common-schema.js';
 export * from './service-entry-schema.js';
 export * from './destination-rule-schema.js';
 export * from './virtual-service-schema.js';
+export * from './sidecar-schema.js';

@@ -5,9 +5,10 @@
 
 import type { IstioDestinationRuleSpec } from './destination-rule-schema.js';
 import type { IstioServiceEntrySpec } from './service-entry-schema.js';
+import type { IstioSidecarSpec } from './sidecar-schema.js';
 import type { IstioVirtualServiceSpec } from './virtual-service-schema.js';
 
-export type IstioKind = 'ServiceEntry' | 'DestinationRule' | 'VirtualService';
+export type IstioKind = 'ServiceEntry' | 'DestinationRule' | 'VirtualService' | 'Sidecar';
 
 export const ISTIO_GROUP = 'networking.istio.io';
 /** All three served versions share one schema in Istio, so we accept each. */
@@ -33,7 +34,8 @@ interface IstioResourceOf<K extends IstioKind, S> {
 export type IstioServiceEntry = IstioResourceOf<'ServiceEntry', IstioServiceEntrySpec>;
 export type IstioDestinationRule = IstioResourceOf<'DestinationRule', IstioDestinationRuleSpec>;
 export type IstioVirtualService = IstioResourceOf<'VirtualService', IstioVirtualServiceSpec>;
-export type IstioResource = IstioServiceEntry | IstioDestinationRule | IstioVirtualService;
+export type IstioSidecar = IstioResourceOf<'Sidecar', IstioSidecarSpec>;
+export type IstioResource = IstioServiceEntry | IstioDestinationRule | IstioVirtualService | IstioSidecar;
 
 /** `Kind/namespace/name`, the resource id every ConfigIssue carries. */
 export function resourceRef(r: { readonly kind: string; readonly metadata: { readonly namespace: string; readonly name: string } }): string {

@@ -17,6 +17,7 @@ import {
   type IstioResource,
 } from './istio-resource.js';
 import { IstioServiceEntrySpecSchema } from './service-entry-schema.js';
+import { IstioSidecarSpecSchema } from './sidecar-schema.js';
 import { IstioVirtualServiceSpecSchema } from './virtual-service-schema.js';
 
 export interface ParseResult {
@@ -28,6 +29,7 @@ const SPEC_SCHEMAS: Readonly<Record<IstioKind, z.ZodType>> = {
   ServiceEntry: IstioServiceEntrySpecSchema,
   DestinationRule: IstioDestinationRuleSpecSchema,
   VirtualService: IstioVirtualServiceSpecSchema,
+  Sidecar: IstioSidecarSpecSchema,
 };
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -35,7 +37,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 function isSupportedKind(kind: unknown): kind is IstioKind {
-  return kind === 'ServiceEntry' || kind === 'DestinationRule' || kind === 'VirtualService';
+  return kind === 'ServiceEntry' || kind === 'DestinationRule' || kind === 'VirtualService' || kind === 'Sidecar';
 }
 
 /** Parses one multi-document YAML text. `file` is only used to label issues and resources. */
@@ -72,7 +74,7 @@ function collect(value: unknown, where: string, file: string | undefined, out: I
   const apiVersion = value['apiVersion'];
   const kind = value['kind'];
   if (typeof apiVersion !== 'string' || !apiVersion.startsWith(`${ISTIO_GROUP}/`)) return; // not ours: ignore silently
-  if (!isSupportedKind(kind)) return; // Gateway, Sidecar, ... : ignored on purpose
+  if (!isSupportedKind(kind)) return; // Gateway, ... : ignored on purpose
   const rawMeta = isRecord(value['metadata']) ? value['metadata'] : {};
   const ns = typeof rawMeta['namespace'] === 'string' && rawMeta['namespace'] !== '' ? rawMeta['namespace'] : DEFAULT_NAMESPACE;
   const nameGuess = typeof rawMeta['name'] === 'string' && rawMeta['name'] !== '' ? rawMeta['name'] : `<unnamed ${where}>`;

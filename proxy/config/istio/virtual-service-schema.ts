@@ -1,5 +1,6 @@
-// networking.istio.io VirtualService, HTTP routes only. `tcp`, `tls`,
-// `gateways`, `exportTo` and `corsPolicy` are accepted and ignored; checks
+// networking.istio.io VirtualService: HTTP routes, and `tls` routes (SNI
+// passthrough). `tcp`, `gateways`, `exportTo` and `corsPolicy` are accepted
+// and ignored; checks
 // that need other resources (declared hosts, subsets) happen in translate.
 
 import { z } from 'zod';
@@ -124,8 +125,27 @@ const HTTPRouteSchema = z
   });
 export type IstioHTTPRoute = z.infer<typeof HTTPRouteSchema>;
 
+const TLSMatchSchema = z.looseObject({
+  sniHosts: z.array(z.string().min(1)).min(1, 'at least one SNI host is required'),
+  port: z.number().int().min(1).max(65535).optional(),
+});
+
+const TLSRouteSchema = z
+  .looseObject({
+    match: z.array(TLSMatchSchema).min(1, 'a tls route needs at least one match'),
+    route: z.array(RouteDestinationSchema).min(1, 'a tls route needs at least one destination'),
+  })
+  .superRefine((r, ctx) => {
+    if (r.route.length > 1) {
+      const sum = r.route.reduce((acc, d) => acc + (d.weight ?? 0), 0);
+      if (sum !== 100) ctx.addIssue({ code: 'custom', path: ['route'], message: `weights of the destinations must sum to 100 (got ${sum})` });
+    }
+  });
+export type IstioTLSRoute = z.infer<typeof TLSRouteSchema>;
+
 export const IstioVirtualServiceSpecSchema = z.looseObject({
   hosts: z.array(z.string().min(1)).min(1, 'at least one host is required'),
   http: z.array(HTTPRouteSchema).optional(),
+  tls: z.array(TLSRouteSchema).optional(),
 });
 export type IstioVirtualServiceSpec = z.infer<typeof IstioVirtualServiceSpecSchema>;

@@ -56,7 +56,8 @@ export function buildServices(
     }
     const dr = rules.get(host);
     const ports = se.spec.ports.map(toServicePort);
-    services.push({ host, namespace: se.metadata.namespace, ports, source: resourceRef(se) });
+    const addresses = checkedAddresses(se, issues);
+    services.push({ host, namespace: se.metadata.namespace, ports, ...(addresses.length > 0 ? { addresses } : {}), source: resourceRef(se) });
     index.set(host, {
       host,
       ports: ports.map((p) => p.number),
@@ -133,6 +134,26 @@ function endpointsFor(se: IstioServiceEntry, written: string, port: IstioService
     // Istio treats weight 0 as unset; the model wants >= 1.
     weight: ep.weight !== undefined && ep.weight > 0 ? ep.weight : 1,
   }));
+}
+
+/** ServiceEntry `addresses`: IPs or CIDRs (what TCP traffic is recognised by); anything else is refused. */
+function checkedAddresses(se: IstioServiceEntry, issues: ConfigIssue[]): string[] {
+  const out: string[] = [];
+  (se.spec.addresses ?? []).forEach((a, i) => {
+    const slash = a.indexOf('/');
+    const ip = slash < 0 ? a : a.slice(0, slash);
+    const family = isIP(ip);
+    const bits = slash < 0 ? (family === 4 ? 32 : 128) : Number(a.slice(slash + 1));
+    if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128) || (slash >= 0 && a.slice(slash + 1) === '')) {
+      // Only once per ServiceEntry even when it declares several hosts.
+      if (!issues.some((x) => x.path === `spec.addresses[${i}]` && x.resource === resourceRef(se))) {
+        issues.push(issueFor(se, `spec.addresses[${i}]`, `"${a}" is not an IP address or CIDR`));
+      }
+      return;
+    }
+    out.push(a);
+  });
+  return out;
 }
 
 const PROTOCOL_PREFIXES = ['HTTP2', 'HTTPS', 'HTTP', 'GRPC-WEB', 'GRPC', 'TCP', 'TLS', 'MONGO', 'REDIS', 'MYSQL'];

@@ -2,12 +2,13 @@
 // and collects every issue; a config is produced only when there are none
 // (apply nothing unless everything passes).
 
-import type { ConfigIssue, MeshConfig, VirtualHostModel } from '../model/index.js';
+import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy, TlsRouteModel, VirtualHostModel } from '../model/index.js';
 import {
   resourceRef,
   type IstioDestinationRule,
   type IstioResource,
   type IstioServiceEntry,
+  type IstioSidecar,
   type IstioVirtualService,
 } from '../istio/index.js';
 import { contentVersion } from './config-version.js';
@@ -16,6 +17,7 @@ import { issueFor } from './issue-for.js';
 import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
 import { buildServices, type DeclaredHost, type ServiceInfo } from './services.js';
+import { toTlsRoutes } from './tls-routes.js';
 import { toVirtualHost } from './virtual-host.js';
 
 export type TranslateResult = { ok: true; config: MeshConfig } | { ok: false; issues: ConfigIssue[] };
@@ -30,6 +32,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
   const entries = unique.filter((r): r is IstioServiceEntry => r.kind === 'ServiceEntry');
   const rules = unique.filter((r): r is IstioDestinationRule => r.kind === 'DestinationRule');
   const virtualServices = unique.filter((r): r is IstioVirtualService => r.kind === 'VirtualService');
+  const sidecars = unique.filter((r): r is IstioSidecar => r.kind === 'Sidecar');
 
   const declared = declareHosts(entries, issues);
   const declaredSet = new Set(declared.map((d) => d.host));
@@ -44,6 +47,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
   const { services, clusters, index } = buildServices(declared, ruleByHost, issues);
 
   const virtualHosts: VirtualHostModel[] = [];
+  const tlsRoutes: TlsRouteModel[] = [];
   const routedBy = new Map<string, string>();
   for (const vs of virtualServices) {
     vs.spec.hosts.forEach((h, i) => {
@@ -58,14 +62,40 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
       issues.push(issueFor(vs, path, reason));
     };
     virtualHosts.push(toVirtualHost(vs, { services: index, annotations, report }));
+    tlsRoutes.push(...toTlsRoutes(vs, index, report));
   }
   for (const d of declared) {
     if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
   }
 
+  const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
   if (issues.length > 0) return { ok: false, issues };
-  const body = { services, clusters, virtualHosts };
+  // Optional parts stay absent when unused, so existing config versions do not change.
+  const body = {
+    services,
+    clusters,
+    virtualHosts,
+    ...(tlsRoutes.length > 0 ? { tlsRoutes } : {}),
+    ...(outboundTrafficPolicy !== undefined ? { outboundTrafficPolicy } : {}),
+  };
   return { ok: true, config: { version: contentVersion(body), ...body } };
+}
+
+/** Sidecar outboundTrafficPolicy.mode: every Sidecar that sets it must agree (one proxy, one policy). */
+function trafficPolicyOf(sidecars: readonly IstioSidecar[], issues: ConfigIssue[]): OutboundTrafficPolicy | undefined {
+  let mode: OutboundTrafficPolicy | undefined;
+  let from: IstioSidecar | undefined;
+  for (const sc of sidecars) {
+    const m = sc.spec.outboundTrafficPolicy?.mode;
+    if (m === undefined) continue;
+    if (mode !== undefined && m !== mode) {
+      issues.push(issueFor(sc, 'spec.outboundTrafficPolicy.mode', `${m} conflicts with ${mode} from ${resourceRef(from!)}`));
+      continue;
+    }
+    mode = m;
+    from = sc;
+  }
+  return mode;
 }
 
 function dropDuplicates(resources: readonly IstioResource[], issues: ConfigIssue[]): IstioResource[] {
