@@ -3,12 +3,13 @@
 // route (no fault, mirror or retry: those are the caller's sidecar's business),
 // observed with reporter=destination.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { clusterName, type ClusterModel, type RouteModel } from '../config/model/index.js';
 import { WeightedSplit } from '../layers/balance/index.js';
 import { compileRetry } from '../layers/retry/index.js';
-import type { CompiledDestination, CompiledRoute } from '../snapshot/index.js';
+import { WEBSOCKET_ONLY, type CompiledDestination, type CompiledRoute } from '../snapshot/index.js';
 import { ClusterRuntime } from '../upstream/cluster.js';
-import { createPipeline, type PipelineDeps } from './outbound.js';
+import { createPipeline, createUpgradeHandler, type PipelineDeps } from './outbound.js';
 
 export interface InboundOptions {
   readonly appPort: number;
@@ -20,6 +21,7 @@ export interface InboundOptions {
 
 export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions): {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   cluster: ClusterRuntime;
 } {
   const model: ClusterModel = {
@@ -52,6 +54,8 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     retry: compileRetry(routeModel.retries),
     fault: null,
     mirror: null,
+    upgrades: WEBSOCKET_ONLY,
   };
-  return { handler: createPipeline('inbound', deps, () => route), cluster };
+  const resolve = (): CompiledRoute => route;
+  return { handler: createPipeline('inbound', deps, resolve), upgrade: createUpgradeHandler('inbound', deps, resolve), cluster };
 }
