@@ -81,10 +81,10 @@ describe('experiment overlays', () => {
     expect((await many(narrowed.caller, 10, '/bad')).every((r) => r.status === 503)).toBe(true);
   });
 
-  it('a client-placed overlay expires by itself: new version, a log line, no more faults', async () => {
+  it('a client-placed overlay expires by itself: new version, a log line, no more faults', { timeout: 30_000 }, async () => {
     const up = await scope.upstream('app');
     const dir = tempConfig({ 'c.yaml': serviceEntry('svc', [up.port]) + routeVs('{ attempts: 0 }') });
-    writeFileSync(join(dir, 'exp.yaml'), overlay({ abort: 100, expiresAt: Date.now() + 2500, placement: 'client' }));
+    writeFileSync(join(dir, 'exp.yaml'), overlay({ abort: 100, expiresAt: Date.now() + 8000, placement: 'client' }));
     const m = await startMeshlet(['--config', dir, '--access-log', 'off']);
     scope.onTeardown(() => void m.stop());
     const versionOf = async (): Promise<string> => ((await (await fetch(`http://127.0.0.1:${m.admin}/config_dump`)).json()) as { version: string }).version;
@@ -92,7 +92,7 @@ describe('experiment overlays', () => {
     const first = await send(m.outbound, { host: 'svc' });
     expect(first.status).toBe(503);
     expect(first.headers['x-meshlet-flags']).toBe('FI');
-    await until(() => /experiment fault expired \(TTL\)/.test(m.stderr()) || /experiment fault expired \(TTL\)/.test(m.stdout()), 10_000);
+    await until(() => /experiment fault expired \(TTL\)/.test(m.stderr()) || /experiment fault expired \(TTL\)/.test(m.stdout()), 20_000);
     expect(await versionOf()).not.toBe(v1);
     expect((await send(m.outbound, { host: 'svc' })).status).toBe(200);
   });
