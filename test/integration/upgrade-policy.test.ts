@@ -84,7 +84,7 @@ async function handshake(port: number, opts: { method?: string; upgrade?: string
       (body !== '' ? `Content-Length: ${body.length}\r\n` : '') +
       `\r\n${body}`,
   );
-  await until(() => got.includes('\r\n\r\n') || undefined, 5000, 10);
+  await until(() => got.includes('\r\n\r\n') || undefined, 15_000, 10);
   const head = got.slice(0, got.indexOf('\r\n\r\n'));
   return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0), head: head.toLowerCase(), socket: s, text: () => got };
 }
