@@ -8,16 +8,15 @@ import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { startListener, type Listener } from './listener/index.js';
 import { createConnectionDispatcher, type ConnectionInfo } from './listener/connection-dispatch.js';
-import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
 import { createObservers, type Observers } from './observe/index.js';
 import {
   createInboundPipeline,
   createPipeline,
+  createUpgradeHandler,
   inboundHandlers,
   outboundHandlers,
   PassthroughRoutes,
   routeFromSnapshot,
-  routeUpgrade,
   withOutboundPolicy,
   type InboundPipeline,
   type PipelineDeps,
@@ -70,6 +69,8 @@ export interface RunningProxy {
   readonly holder: SnapshotHolder;
   /** Validated config in, issues out (empty = applied). */
   applyConfig(config: MeshConfig): ConfigIssue[];
+  /** Records a config that failed before reaching applyConfig (parse, validation, NACK): /config_dump, metric, log. */
+  rejectConfig(version: string | undefined, issues: readonly ConfigIssue[]): void;
   /** Resolves once DNS clusters of the current config have a first answer. */
   dnsSettled(): Promise<void>;
   close(): Promise<void>;
@@ -134,7 +135,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
 
   const passthrough = new PassthroughRoutes();
   const policy = (): OutboundTrafficPolicy => holder.current?.config.outboundTrafficPolicy ?? o.outboundTrafficPolicy;
-  const outboundHandler = createPipeline('outbound', deps, withOutboundPolicy(routeFromSnapshot, passthrough, policy));
+  const outboundRoute = withOutboundPolicy(routeFromSnapshot, passthrough, policy);
+  const outboundHandler = createPipeline('outbound', deps, outboundRoute);
   const routerDeps: RouterDeps = {
     snapshot: () => holder.current,
     policy,
@@ -167,12 +169,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     maxHeaderBytes: o.maxHeaderBytes,
     idleTimeoutMs: o.idleTimeoutMs,
     onRequest: outboundHandler,
-    onUpgrade: (req, socket, head) => {
-      // WebSocket: route with the same snapshot, then tunnel to one endpoint.
-      const r = routeUpgrade(holder.current, req);
-      if (!r.ok) return rejectUpgrade(socket, r.status, r.reason);
-      tunnelUpgrade(req, socket, head, r.endpoint, r.authority, r.path);
-    },
+    // Upgrades walk the same request path (route, fault, admit, forward) before a tunnel opens.
+    onUpgrade: createUpgradeHandler('outbound', deps, outboundRoute),
   });
   servers.push(outbound);
 
@@ -194,11 +192,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
         maxHeaderBytes: o.maxHeaderBytes,
         idleTimeoutMs: o.idleTimeoutMs,
         onRequest: pipeline.handler,
-        onUpgrade: (req, socket, head) => {
-          const ep = pipeline.cluster.endpoints[0];
-          if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
-          tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
-        },
+        onUpgrade: pipeline.upgrade,
       }),
     );
   }
@@ -237,6 +231,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     metricsPort,
     holder,
     applyConfig,
+    rejectConfig,
     dnsSettled: () => dnsPending,
     close: async () => {
       if (expiryTimer !== undefined) clearTimeout(expiryTimer);

@@ -13,24 +13,11 @@
 // Connections that were not redirected keep the behaviour of an HTTP/1.1
 // listener (see handOff): only the HTTP/2 preface changes where they go.
 import type { Socket } from 'node:net';
-import { detectProtocol, MAX_SNIFF_BYTES, readSni, type DetectedProtocol } from './detect-protocol.js';
-import { readOriginalDst } from './original-dst.js';
+import type { ConnectionInfo, DeclaredProtocol, DetectedProtocol } from '../exchange/index.js';
+import { detectProtocol, MAX_SNIFF_BYTES, readSni } from './detect-protocol.js';
 
-export interface ConnectionInfo {
-  /** Where the client meant to go: SO_ORIGINAL_DST, or the listener's own address when not redirected. */
-  readonly dstAddress: string;
-  readonly dstPort: number;
-  /** True when iptables redirected the connection (an original destination was read). */
-  readonly redirected: boolean;
-  readonly srcAddress: string;
-  readonly srcPort: number;
-  /** Chosen protocol, set once detection ends. */
-  protocol: DetectedProtocol;
-  /** TLS server name from the ClientHello (tls only). */
-  sni: string | null;
-  /** Whether the protocol came from configuration rather than sniffing. */
-  declared: boolean;
-}
+export type { ConnectionInfo, DeclaredProtocol } from '../exchange/index.js';
+import { readOriginalDst } from './original-dst.js';
 
 const CONNECTION = Symbol('meshlet.connection');
 type TaggedSocket = Socket & { [CONNECTION]?: ConnectionInfo };
@@ -39,9 +26,6 @@ type TaggedSocket = Socket & { [CONNECTION]?: ConnectionInfo };
 export function connectionInfoOf(socket: Socket | null | undefined): ConnectionInfo | undefined {
   return socket === null || socket === undefined ? undefined : (socket as TaggedSocket)[CONNECTION];
 }
-
-/** What configuration says a destination speaks; undefined = detect. */
-export type DeclaredProtocol = 'http1' | 'http2' | 'tls' | 'tcp' | undefined;
 
 export interface ConnectionHandlers {
   declared(conn: ConnectionInfo): DeclaredProtocol;

@@ -5,7 +5,8 @@
 // are a prefix of something recognisable: wait for more (bounded by the
 // detection timeout and MAX_SNIFF_BYTES).
 
-export type DetectedProtocol = 'http1' | 'http2' | 'tls' | 'tcp';
+import type { DetectedProtocol } from '../exchange/index.js';
+
 export type Detection = DetectedProtocol | 'more';
 
 /** The HTTP/2 connection preface (RFC 9113 §3.4). */

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FLAGS_HEADER } from '../errors/rescue.js';
+import { rescueClientError } from '../errors/rescue.js';
 
 export interface ListenerOptions {
   readonly port: number;
@@ -68,7 +68,8 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
     },
     o.onRequest,
   );
-  server.on('clientError', onClientError);
+  // Malformed requests get a 400/431 on that connection only; the process keeps serving.
+  server.on('clientError', rescueClientError);
   if (o.onUpgrade !== undefined) server.on('upgrade', o.onUpgrade);
   // allowHalfOpen: a TCP client's FIN is passed on, not answered by closing (node:http sets it too).
   const net = createNetServer({ allowHalfOpen: true, noDelay: true });
@@ -85,18 +86,4 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
   // connection tracking that enforces headersTimeout and closeAllConnections.
   server.emit('listening');
   return listener;
-}
-
-/** Malformed requests get a short reply on that connection only; the process keeps serving. */
-function onClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable || (err.code === 'ECONNRESET' && socket.destroyed)) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const body = tooLarge ? 'request header fields too large\n' : `bad request: ${err.code ?? 'malformed'}\n`;
-  socket.end(
-    `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n${FLAGS_HEADER}: DPE\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

@@ -7,7 +7,7 @@
 // source_* labels are `unknown`, as in Istio without mTLS.
 import type { Registry } from 'prom-client';
 import { flagsToString } from '../errors/index.js';
-import type { TcpObserver, TcpRecord } from '../pipeline/tcp.js';
+import type { TcpObserver, TcpRecord } from '../exchange/index.js';
 import { BoundCounter, type CounterSeries } from './bound-metrics.js';
 import { ISTIO_LABELS } from './istio-metrics.js';
 import { UNKNOWN_PEER, type WorkloadIdentity } from './peer.js';

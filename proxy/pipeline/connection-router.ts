@@ -18,7 +18,7 @@ import { Flag } from '../errors/flags.js';
 import type { ConnectionHandlers, ConnectionInfo, DeclaredProtocol } from '../listener/connection-dispatch.js';
 import type { Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
-import type { DestinationInfo } from './exchange.js';
+import type { DestinationInfo } from '../exchange/index.js';
 import { BLACKHOLE, PASSTHROUGH } from './passthrough.js';
 import { proxyTcp, type TcpDeps, type TcpTarget } from './tcp.js';
 

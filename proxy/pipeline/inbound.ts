@@ -2,17 +2,22 @@
 // the local app on 127.0.0.1:<the port the caller dialled> (Istio's
 // behaviour; --app-port only when the connection carries no original
 // destination, as in standalone mode). Same pipeline as outbound, with a fixed
-// route (no fault, mirror or retry: those are the caller's sidecar's business),
-// observed with reporter=destination.
+// route (no mirror or retry: those are the caller's sidecar's business),
+// observed with reporter=destination. The one exception is a fault placed on
+// the server side (`placement: server`, from `meshlet experiment`): the route
+// of our own service that the request matches carries it, and it is applied
+// here, so the caller's retries and outlier detection see a real failure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { clusterName, type ClusterModel, type RouteModel } from '../config/model/index.js';
 import { WeightedSplit } from '../layers/balance/index.js';
+import { compileFault } from '../layers/fault/index.js';
 import { compileRetry } from '../layers/retry/index.js';
-import type { CompiledDestination, CompiledRoute } from '../snapshot/index.js';
+import { WEBSOCKET_ONLY, type CompiledDestination, type CompiledRoute, type CompiledVirtualHost, type Snapshot } from '../snapshot/index.js';
 import { errors } from '../errors/index.js';
 import { connectionInfoOf } from '../listener/connection-dispatch.js';
 import { ClusterRuntime } from '../upstream/cluster.js';
-import { createPipeline, type PipelineDeps, type RequestState } from './outbound.js';
+import { createPipeline, createUpgradeHandler, type PipelineDeps, type RouteResolver } from './outbound.js';
 
 /** Distinct local ports served inbound; a port scan must not create clusters without end. */
 const MAX_INBOUND_PORTS = 256;
@@ -27,6 +32,7 @@ export interface InboundOptions {
 
 export interface InboundPipeline {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void;
+  readonly upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** The --app-port cluster (admin /clusters shows it). */
   readonly cluster: ClusterRuntime;
   close(): void;
@@ -45,16 +51,40 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     }
     return r;
   };
-  const main = routeFor(opts.appPort);
-  const resolve = (s: RequestState): CompiledRoute | ReturnType<typeof errors.noHealthyUpstream> => {
+  const route = routeFor(opts.appPort);
+  const cluster = clusters[0]!;
+  // Server-placed faults, recomputed once per snapshot: per route index of our
+  // service's virtual host, the inbound route carrying that route's fault.
+  // They apply to the --app-port (the service's HTTP port) only.
+  let seen: Snapshot | undefined;
+  let vh: CompiledVirtualHost | undefined;
+  let faulted: readonly (CompiledRoute | undefined)[] = [];
+  const refresh = (snap: Snapshot | undefined): void => {
+    seen = snap;
+    vh = snap?.hosts.lookup(opts.serviceHost);
+    faulted = (vh?.routes ?? []).map((r) => {
+      const f = r.model.fault;
+      if (f?.placement !== 'server' || (f.expiresAt !== undefined && f.expiresAt <= Date.now())) return undefined;
+      for (const [k, v] of Object.entries(f.serverLabels ?? {})) if (opts.labels[k] !== v) return undefined;
+      return { ...route, name: r.name, fault: compileFault(f, r.name) };
+    });
+    if (!faulted.some((r) => r !== undefined)) vh = undefined;
+  };
+  const resolve: RouteResolver = (s) => {
     const conn = connectionInfoOf(s.req.socket);
-    if (conn === undefined || !conn.redirected || conn.dstPort === opts.appPort) return main;
-    if (!byPort.has(conn.dstPort) && byPort.size >= MAX_INBOUND_PORTS) return errors.noHealthyUpstream(`inbound port ${conn.dstPort}`);
-    return routeFor(conn.dstPort);
+    if (conn !== undefined && conn.redirected && conn.dstPort !== opts.appPort) {
+      if (!byPort.has(conn.dstPort) && byPort.size >= MAX_INBOUND_PORTS) return errors.noHealthyUpstream(`inbound port ${conn.dstPort}`);
+      return routeFor(conn.dstPort);
+    }
+    if (s.snapshot !== seen) refresh(s.snapshot);
+    if (vh === undefined) return route;
+    const i = vh.table.match(s);
+    return (i >= 0 ? faulted[i] : undefined) ?? route;
   };
   return {
     handler: createPipeline('inbound', deps, resolve),
-    cluster: clusters[0]!,
+    upgrade: createUpgradeHandler('inbound', deps, resolve),
+    cluster,
     close: () => {
       for (const c of clusters) c.close();
     },
@@ -95,5 +125,6 @@ function inboundRoute(serviceHost: string, port: number, cluster: ClusterRuntime
     retry: compileRetry(routeModel.retries),
     fault: null,
     mirror: null,
+    upgrades: WEBSOCKET_ONLY,
   };
 }

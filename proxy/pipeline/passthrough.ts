@@ -7,9 +7,9 @@ import { type ClusterModel, type OutboundTrafficPolicy, type RouteModel } from '
 import { errors, MeshletError } from '../errors/index.js';
 import { WeightedSplit } from '../layers/balance/index.js';
 import { connectionInfoOf, type ConnectionInfo } from '../listener/connection-dispatch.js';
-import type { CompiledDestination, CompiledRoute } from '../snapshot/index.js';
+import { WEBSOCKET_ONLY, type CompiledDestination, type CompiledRoute } from '../snapshot/index.js';
 import { ClusterRuntime } from '../upstream/cluster.js';
-import type { DestinationInfo } from './exchange.js';
+import type { DestinationInfo } from '../exchange/index.js';
 import type { RequestState } from './outbound.js';
 
 export const PASSTHROUGH_CLUSTER = 'PassthroughCluster';
@@ -102,6 +102,7 @@ function compilePassthrough(address: string, port: number): CompiledRoute {
     retry: null,
     fault: null,
     mirror: null,
+    upgrades: WEBSOCKET_ONLY,
   };
 }
 

@@ -15,11 +15,10 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Flag } from '../errors/flags.js';
 import { hashString } from '../layers/balance/index.js';
-import type { ConnectionInfo } from '../listener/connection-dispatch.js';
+import type { ConnectionInfo, DestinationInfo, Direction, ResilienceEvents, TcpObserver, TcpRecord } from '../exchange/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
-import type { OutcomeRecorder, ResilienceEvents } from './events.js';
-import type { DestinationInfo, Direction, EndpointInfo } from './exchange.js';
+import type { OutcomeRecorder } from '../upstream/outcome-recorder.js';
 
 export interface TcpTarget {
   readonly destination: DestinationInfo;
@@ -31,30 +30,6 @@ export interface TcpTarget {
   readonly routeName: string;
   /** Nothing may be connected (REGISTRY_ONLY, no route): close at once with this flag. */
   readonly refuse?: number;
-}
-
-/** One finished TCP connection as observers see it. */
-export interface TcpRecord {
-  readonly direction: Direction;
-  readonly conn: ConnectionInfo;
-  readonly destination: DestinationInfo;
-  readonly endpoint: EndpointInfo | undefined;
-  readonly upstreamHost: string;
-  readonly routeName: string;
-  /** Bytes received from the downstream peer. */
-  readonly bytesReceived: number;
-  /** Bytes sent to the downstream peer. */
-  readonly bytesSent: number;
-  readonly startEpochMs: number;
-  readonly durationMs: number;
-  readonly flags: number;
-  /** True when an upstream connection was made (istio_tcp_connections_opened counts only those). */
-  readonly connected: boolean;
-}
-
-export interface TcpObserver {
-  onOpen(r: TcpRecord): void;
-  onClose(r: TcpRecord): void;
 }
 
 export interface TcpDeps {

@@ -7,7 +7,7 @@ import { clusterName, type MeshConfig, type ServiceModel, type TlsRouteModel } f
 import { WeightedSplit } from '../layers/balance/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { UpstreamRegistry } from '../upstream/registry.js';
-import type { DeclaredProtocol } from '../listener/connection-dispatch.js';
+import type { DeclaredProtocol } from '../exchange/index.js';
 
 export interface L4Service {
   readonly host: string;

@@ -14,6 +14,7 @@ import {
 import { contentVersion } from './config-version.js';
 import { normaliseHost } from './host-name.js';
 import { issueFor } from './issue-for.js';
+import { applyOverlays, isExperimentOverlay } from './experiment-overlay.js';
 import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
 import { buildServices, type DeclaredHost, type ServiceInfo } from './services.js';
@@ -31,7 +32,8 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
   const unique = dropDuplicates(resources, issues);
   const entries = unique.filter((r): r is IstioServiceEntry => r.kind === 'ServiceEntry');
   const rules = unique.filter((r): r is IstioDestinationRule => r.kind === 'DestinationRule');
-  const virtualServices = unique.filter((r): r is IstioVirtualService => r.kind === 'VirtualService');
+  const allVirtualServices = unique.filter((r): r is IstioVirtualService => r.kind === 'VirtualService');
+  const virtualServices = allVirtualServices.filter((vs) => !isExperimentOverlay(vs));
   const sidecars = unique.filter((r): r is IstioSidecar => r.kind === 'Sidecar');
 
   const declared = declareHosts(entries, issues);
@@ -68,6 +70,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
   }
 
+  applyOverlays(virtualHosts, allVirtualServices.filter(isExperimentOverlay), now, issues);
   const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
   if (issues.length > 0) return { ok: false, issues };
   // Optional parts stay absent when unused, so existing config versions do not change.
