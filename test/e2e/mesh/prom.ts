@@ -2,9 +2,16 @@
 // real Prometheus server in the node namespace scraping every sidecar.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MeshRig } from '../mesh-rig.js';
-import type { PodProcess } from '../rig/index.js';
+import type { HttpAnswer } from '../mesh-rig.js';
+import type { PodProcess, PodRig } from '../rig/index.js';
 import { runCommand } from '../rig/index.js';
+
+/** What Prometheus needs from a rig: a scratch dir, the node namespace, and a GET from there (MeshRig has all three). */
+export interface PromHost {
+  readonly work: string;
+  readonly rig: PodRig;
+  nodeGet(url: string): Promise<HttpAnswer>;
+}
 
 /** Sum of `metric` samples in Prometheus text whose labels include every `match` pair. */
 export function sumSamples(text: string, metric: string, match: Readonly<Record<string, string>>): number {
@@ -29,7 +36,7 @@ export async function prometheusInstalled(): Promise<boolean> {
 }
 
 /** Starts Prometheus in the node namespace on 127.0.0.1:9090, scraping every sidecar each second. */
-export function startPrometheus(mesh: MeshRig, pods: readonly { ip: string; name: string }[]): PodProcess {
+export function startPrometheus(mesh: PromHost, pods: readonly { ip: string; name: string }[]): PodProcess {
   const targets = pods.map((p) => `      - targets: ['${p.ip}:15090']\n        labels: { pod: '${p.name}' }`).join('\n');
   const config = `global:
   scrape_interval: 1s
@@ -57,7 +64,7 @@ interface PromVector {
 }
 
 /** Runs an instant PromQL query through the HTTP API inside the node namespace; the scalar sum of the vector, or undefined. */
-export async function promQuery(mesh: MeshRig, query: string): Promise<number | undefined> {
+export async function promQuery(mesh: PromHost, query: string): Promise<number | undefined> {
   const r = await mesh.nodeGet(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent(query)}`);
   if (r.status !== 200) return undefined;
   const v = JSON.parse(r.body) as PromVector;
@@ -67,6 +74,6 @@ export async function promQuery(mesh: MeshRig, query: string): Promise<number | 
 }
 
 /** Number of scrape targets Prometheus reports as up. */
-export async function promTargetsUp(mesh: MeshRig): Promise<number> {
+export async function promTargetsUp(mesh: PromHost): Promise<number> {
   return (await promQuery(mesh, 'sum(up{job="sidecars"})')) ?? 0;
 }
