@@ -24,7 +24,7 @@ const SPEC = {
   'trace-endpoint': { type: 'string', help: 'OTLP/HTTP endpoint for spans (else OTEL_EXPORTER_OTLP_ENDPOINT)' },
   'trace-inject': { type: 'string', default: 'b3multi', help: 'comma list of b3multi, b3, w3c to inject' },
   'max-header-bytes': { type: 'string', default: String(60 * 1024), help: 'request header size limit (431 above)' },
-  'buffer-limit': { type: 'string', default: String(64 * 1024), help: 'largest request body buffered for retries/mirroring' },
+  'buffer-limit': { type: 'string', default: String(1024 * 1024), help: 'largest request body copy kept for retries/mirroring (the body itself always streams)' },
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },
