@@ -7,11 +7,14 @@ import { formatIssue } from '../proxy/config/model/index.js';
 import { SnapshotBuilder } from './build/index.js';
 import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
 import { DiscoveryServer, type TlsFiles } from './server/index.js';
-import { DnsResolver, FileSource, loadIstioDir, type ConfigLoader } from './sources/index.js';
+import { DnsResolver, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
 
 export interface ControlPlaneOptions {
-  readonly configDir: string;
+  /** Directory of Istio YAML; optional when the Kubernetes source is on (then merged, files win). */
+  readonly configDir?: string;
+  /** Watch the Kubernetes API (Services, EndpointSlices, Pods, Namespaces, Istio CRDs). */
+  readonly kubernetes?: KubernetesOptions;
   readonly grpcPort: number;
   readonly grpcHost: string;
   /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
@@ -59,20 +62,32 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     },
     onError: (cluster, name, err) => log('warn', `dns: ${cluster}: lookup ${name} failed (keeping previous addresses): ${err.message}`),
   });
-  const onIssues = (issues: readonly ConfigIssue[]): void => {
-    metrics.configErrors.inc();
-    store.setIssues(issues);
-    log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
-  };
-  const files = new FileSource({
-    dir: opts.configDir,
-    load: opts.load ?? loadIstioDir,
-    debounceMs: opts.watchDebounceMs,
+  let lastReported = '';
+  let lastVersion = '';
+  const files = new MeshSources({
+    ...(opts.configDir !== undefined ? { configDir: opts.configDir } : {}),
+    ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
+    ...(opts.load ? { load: opts.load } : {}),
+    watchDebounceMs: opts.watchDebounceMs,
     rescanMs: opts.rescanMs,
-    onIssues,
-    onConfig: (config) => {
+    log,
+    onRejected: (issues: readonly ConfigIssue[]) => {
+      metrics.configErrors.inc();
+      store.setIssues(issues);
+      log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
+    },
+    onConfig: (config, issues) => {
+      const changed = lastVersion !== config.version;
+      lastVersion = config.version;
       store.setConfig(config);
-      log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
+      store.setIssues(issues);
+      // Resources left out (Kubernetes mode): reported once per distinct set, not on every watch event.
+      const report = issues.map(formatIssue).join('\n  ');
+      if (report !== lastReported && issues.length > 0) log('warn', `config applied with ${issues.length} issue(s):\n  ${report}`);
+      lastReported = report;
+      if (changed) {
+        log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
+      }
       void dns.update(config.clusters);
     },
   });
@@ -94,6 +109,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     heartbeatMs: opts.faultTtlMs ? Math.max(50, Math.floor(opts.faultTtlMs / 2)) : undefined,
     keepaliveTimeMs: opts.keepaliveTimeMs,
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+    sources: () => files.status(),
   });
   // Load (and resolve DNS) before listening, so the first subscribers get a full snapshot.
   await files.start();
