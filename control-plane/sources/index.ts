@@ -4,3 +4,4 @@ export { mergeSources, type MergeResult } from './merge-sources.js';
 // The Kubernetes source lives in ./kubernetes/index.js, imported on demand (its client library is slow to load).
 export { DnsResolver, type DnsResolverOptions, type LookupAll } from './dns-resolver.js';
 export { loadIstioDir, type ConfigLoader, type LoadResult } from './istio-loader.js';
+export { ExperimentOverlays, MAX_EXPERIMENT_TTL_MS } from './experiment-overlays.js';

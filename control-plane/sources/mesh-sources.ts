@@ -22,7 +22,10 @@ export interface KubernetesOptions {
 export interface MeshSourcesOptions {
   readonly configDir?: string;
   readonly kubernetes?: KubernetesOptions;
+  /** Files-only loader (default: the Istio directory loader). */
   readonly load?: ConfigLoader;
+  /** Extra resources merged like files in Kubernetes mode (experiment overlays). */
+  readonly overlays?: () => readonly IstioResource[];
   readonly watchDebounceMs?: number;
   readonly rescanMs?: number;
   /** A config to serve, with the problems found on the way (resources left out, clash warnings). */
@@ -121,13 +124,19 @@ export class MeshSources {
     return [{ name: 'kubernetes', stale: st.stale, staleSince: since !== undefined ? new Date(since).toISOString() : '', detail }];
   }
 
+  /** Reload files (and re-merge), serialised with the watcher's reloads. */
+  async reload(): Promise<void> {
+    if (this.#files) await this.#files.reload();
+    else this.#apply();
+  }
+
   close(): void {
     this.#files?.close();
     this.#kubernetesSource?.close();
   }
 
   #apply(): void {
-    const merged = mergeSources(this.#fileResources, this.#kube.resources);
+    const merged = mergeSources([...this.#fileResources, ...(this.#o.overlays?.() ?? [])], this.#kube.resources);
     const issues = [...this.#fileIssues, ...this.#kube.issues, ...merged.issues];
     if (merged.config) this.#o.onConfig(merged.config, issues);
     else this.#o.onRejected(issues);
