@@ -8,9 +8,8 @@ import type { ConfigIssue, MeshConfig } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { ConnectionBudget, Drain, explainBindError, startListener, type DrainOutcome, type ListenerOptions } from './listener/index.js';
-import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
 import { createObservers, type Observers } from './observe/index.js';
-import { createInboundPipeline, createPipeline, routeFromSnapshot, routeUpgrade, type PipelineDeps } from './pipeline/index.js';
+import { createInboundPipeline, createPipeline, createUpgradeHandler, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
@@ -66,10 +65,10 @@ export interface RunningProxy {
   readonly budget: ConnectionBudget;
   /** Readiness 503, keep serving with `Connection: close`; resolves when idle or at the deadline. */
   drain(deadlineMs: number): Promise<DrainOutcome>;
-  /** Records a config rejected before it reached applyConfig (parse/validation). */
-  rejectConfig(version: string | undefined, issues: readonly string[]): void;
   /** Validated config in, issues out (empty = applied). */
   applyConfig(config: MeshConfig): ConfigIssue[];
+  /** Records a config that failed before reaching applyConfig (parse, validation, NACK): /config_dump, metric, log. */
+  rejectConfig(version: string | undefined, issues: readonly ConfigIssue[]): void;
   /** Resolves once DNS clusters of the current config have a first answer. */
   dnsSettled(): Promise<void>;
   close(): Promise<void>;
@@ -126,12 +125,9 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       return [issue];
     }
   };
-  const recordRejection = (version: string | undefined, issues: readonly string[]): void => {
-    holder.lastRejection = { version, at: new Date().toISOString(), issues: [...issues] };
-    obs.events.configRejected();
-  };
   const rejectConfig = (version: string | undefined, issues: readonly ConfigIssue[]): void => {
-    recordRejection(version, issues.map(formatIssue));
+    holder.lastRejection = { version, at: new Date().toISOString(), issues: issues.map(formatIssue) };
+    obs.events.configRejected();
     log.error({ version, issues: issues.map(formatIssue) }, 'config rejected; keeping the last good config');
   };
 
@@ -172,12 +168,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       portFlag: '--outbound-port',
       direction: 'outbound',
       onRequest: outboundHandler,
-      onUpgrade: (req, socket, head) => {
-        // WebSocket: route with the same snapshot, then tunnel to one endpoint.
-        const r = routeUpgrade(holder.current, req);
-        if (!r.ok) return rejectUpgrade(socket, r.status, r.reason);
-        tunnelUpgrade(req, socket, head, r.endpoint, r.authority, r.path);
-      },
+      // Upgrades walk the same request path (route, fault, admit, forward) before a tunnel opens.
+      onUpgrade: createUpgradeHandler('outbound', deps, routeFromSnapshot),
     });
     servers.push(outbound);
 
@@ -197,11 +189,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
           portFlag: '--inbound-port',
           direction: 'inbound',
           onRequest: inbound.handler,
-          onUpgrade: (req, socket, head) => {
-            const ep = inbound.cluster.endpoints[0];
-            if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
-            tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
-          },
+          onUpgrade: inbound.upgrade,
         }),
       );
     }
@@ -248,7 +236,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       holder,
       budget,
       drain: (deadlineMs) => drain.drain(deadlineMs),
-      rejectConfig: recordRejection,
+      rejectConfig,
       applyConfig,
       dnsSettled: () => dnsPending,
       close: async () => {

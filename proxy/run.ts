@@ -34,10 +34,7 @@ export async function runProxy(r: RunOptions): Promise<number> {
     const source = startFileSource(
       r.configPath,
       proxy.applyConfig,
-      (issues) => {
-        proxy.rejectConfig(undefined, issues.map((i) => issuesText([i]).trim()));
-        log.error({ issues: issues.length }, `config rejected; keeping the last good config:\n${issuesText(issues)}`);
-      },
+      (issues) => proxy.rejectConfig(undefined, issues),
       log,
     );
     const issues = await source.reload();
@@ -59,11 +56,8 @@ export async function runProxy(r: RunOptions): Promise<number> {
       currentVersion: () => proxy.holder.current?.version,
       maxConfigBytes: r.maxConfigBytes,
       onState: (s) => log.info({ controlPlane: r.controlPlane, state: s }, 'control plane stream'),
-      onReject: (version, issues, stage) => {
-        // Configs that failed to apply were already recorded by applyConfig.
-        if (stage !== 'apply') proxy.rejectConfig(version, issues.map((i) => issuesText([i]).trim()));
-        log.error({ version }, `config from control plane rejected (NACK):\n${issuesText(issues)}`);
-      },
+      // Configs that failed to apply were already recorded by applyConfig itself.
+      onReject: (version, issues, stage) => stage !== 'apply' && proxy.rejectConfig(version, issues),
     });
     client.start();
     stopSource = () => client.close();

@@ -31,6 +31,20 @@ export interface DiscoveryServerOptions {
   /** Largest config message sent (and request accepted); default 64 MiB. */
   readonly maxConfigBytes?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Experiment overlays (ApplyExperiment / RemoveExperiment); absent = refused. */
+  readonly experiments?: ExperimentControl;
+}
+
+export interface ExperimentControl {
+  apply(name: string, yaml: string, ttlMs: number): Promise<{ ok: true; generation: number; expiresAt: number } | { ok: false; reason: string }>;
+  remove(name: string): Promise<{ generation: number; removed: boolean }>;
+}
+
+/** Fault injection is powerful: only loopback callers or certificate-authenticated peers may do it. */
+function mayExperiment(call: { getPeer(): string; getAuthContext(): { sslPeerCertificate?: unknown } }): boolean {
+  if (call.getAuthContext().sslPeerCertificate !== undefined) return true;
+  const peer = call.getPeer().replace(/^ipv[46]:/, '');
+  return /^127\./.test(peer) || /^\[?::1\]?/.test(peer) || /^\[?::ffff:127\./.test(peer);
 }
 
 export const DEFAULT_MAX_CONFIG_BYTES = 64 * 1024 * 1024;
@@ -78,6 +92,23 @@ export class DiscoveryServer {
       GetStatus: (_call, cb) =>
         cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) }),
       GetNodeConfig: (call, cb) => cb(null, this.nodeConfig(call.request.nodeId)),
+      ApplyExperiment: (call, cb) => {
+        const ex = opts.experiments;
+        if (ex === undefined || !mayExperiment(call)) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        const r = call.request;
+        ex.apply(r.name, r.virtualServiceYaml, r.ttlMs).then(
+          (res) => (res.ok ? cb(null, { generation: res.generation, expiresAtMs: res.expiresAt, removed: false }) : cb({ code: GrpcStatus.INVALID_ARGUMENT, details: res.reason })),
+          (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
+        );
+      },
+      RemoveExperiment: (call, cb) => {
+        const ex = opts.experiments;
+        if (ex === undefined || !mayExperiment(call)) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        ex.remove(call.request.name).then(
+          (res) => cb(null, { generation: res.generation, expiresAtMs: 0, removed: res.removed }),
+          (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
+        );
+      },
     };
     this.#grpc.addService(proto.meshlet.v1.MeshDiscovery.service, discovery);
     const health: HealthHandlers = {

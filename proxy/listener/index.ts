@@ -1,16 +1,18 @@
 // node:http listeners for the sidecar: HTTP/1.1 keep-alive, strict parsing,
 // Envoy's 60 KiB header limit, 400/408/431 for malformed or stalled input
-// without touching other connections, the request guard (header count,
-// authority, scheme, owned headers), the shared connection budget, drain
-// bookkeeping, and WebSocket upgrades handed to the caller.
+// without touching other connections (replies written by errors/rescue.ts),
+// the request guard (header count, authority, scheme, owned headers), the
+// shared connection budget, drain bookkeeping, and upgrades handed to the
+// pipeline's upgrade handler.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FLAGS_HEADER } from '../errors/rescue.js';
+import { errors, type MeshletError } from '../errors/index.js';
+import { clientErrorOf, rescueSocket, rescueUnrouted } from '../errors/rescue.js';
 import { listenOn } from './bind-error.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { Drain } from './drain.js';
-import { checkRequest, rejectionResponse, type RejectReason, type Rejection } from './request-guard.js';
+import { checkRequest, type RejectReason } from './request-guard.js';
 
 export { BindError, explainBindError, listenOn } from './bind-error.js';
 export { ConnectionBudget, effectiveMaxConnections, openFileLimit } from './connection-budget.js';
@@ -45,10 +47,9 @@ export interface ListenerOptions {
 const REARMED = Symbol('meshlet.idleRearmed');
 type IdleSocket = Socket & { _httpMessage?: ServerResponse | null; [REARMED]?: boolean };
 
-const CONNECT_REFUSED = rejectionResponse({ status: 405, reason: 'connect', message: 'CONNECT is not supported', flag: 'DPE' }).replace(
-  'connection: close',
-  'allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE\r\nconnection: close',
-);
+const CONNECT = errors.connectNotAllowed();
+const STREAM_IDLE = errors.downstreamIdle();
+const INTERNAL = errors.internal();
 
 export async function startListener(o: ListenerOptions): Promise<Server> {
   const outbound = o.direction === 'outbound';
@@ -68,13 +69,12 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
     (req, res) => {
       o.drain.onRequest(res);
       const bad = checkRequest(req, o.maxHeadersCount, outbound);
-      if (bad !== undefined) return reject(o, res, bad);
+      if (bad !== undefined) return reject(o, res, bad.reason, bad.error);
       try {
         o.onRequest(req, res);
       } catch (err) {
         o.onHandlerError(err);
-        if (!res.headersSent) reject(o, res, { status: 500, reason: 'internal_error', message: 'internal error', flag: 'LR' });
-        else res.destroy();
+        reject(o, res, 'internal_error', INTERNAL);
       }
     },
   );
@@ -84,7 +84,7 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     o.onReject('connect');
     socket.on('error', () => socket.destroy());
-    socket.end(CONNECT_REFUSED);
+    rescueSocket(socket, CONNECT);
   });
   if (o.streamIdleTimeoutMs > 0) {
     server.timeout = o.streamIdleTimeoutMs;
@@ -97,7 +97,7 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
       const bad = checkRequest(req, o.maxHeadersCount, outbound);
       if (bad !== undefined) {
         o.onReject(bad.reason);
-        socket.end(rejectionResponse(bad));
+        rescueSocket(socket, bad.error);
         return;
       }
       o.drain.onTunnel(socket);
@@ -115,12 +115,9 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
   return server;
 }
 
-function reject(o: ListenerOptions, res: ServerResponse, r: Rejection): void {
-  o.onReject(r.reason);
-  const body = r.message + '\n';
-  res.shouldKeepAlive = false;
-  res.writeHead(r.status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), [FLAGS_HEADER]: r.flag });
-  res.end(body);
+function reject(o: ListenerOptions, res: ServerResponse, reason: RejectReason, e: MeshletError): void {
+  o.onReject(reason);
+  rescueUnrouted(res, e);
 }
 
 /**
@@ -132,14 +129,7 @@ function reject(o: ListenerOptions, res: ServerResponse, r: Rejection): void {
 function onStreamIdle(o: ListenerOptions, socket: IdleSocket): void {
   const res = socket._httpMessage;
   if (res === undefined || res === null || res.writableFinished) return void socket.destroy();
-  if (!res.headersSent && !res.req.complete) {
-    o.onReject('stream_idle');
-    const body = 'stream idle timeout\n';
-    res.shouldKeepAlive = false;
-    res.writeHead(408, { 'content-type': 'text/plain', 'content-length': body.length, [FLAGS_HEADER]: 'SI' });
-    res.end(body);
-    return;
-  }
+  if (!res.headersSent && !res.req.complete) return reject(o, res, 'stream_idle', STREAM_IDLE);
   if (!res.headersSent && socket[REARMED] !== true) {
     socket[REARMED] = true;
     socket.setTimeout(o.streamIdleTimeoutMs);
@@ -154,21 +144,6 @@ function onClientError(o: ListenerOptions, err: Error & { code?: string }, socke
     socket.destroy();
     return;
   }
-  let status = '400 Bad Request';
-  let body = `bad request: ${err.code ?? 'malformed'}\n`;
-  let flag = 'DPE';
-  if (err.code === 'HPE_HEADER_OVERFLOW') {
-    status = '431 Request Header Fields Too Large';
-    body = 'request header fields too large\n';
-    flag = 'RHL';
-  } else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    o.onReject('headers_timeout');
-    status = '408 Request Timeout';
-    body = 'request headers not received in time\n';
-  } else if (err.code === 'HPE_PAUSED_H2_UPGRADE') {
-    // `PRI * HTTP/2.0`: the HTTP/2 prior-knowledge preface. Until an h2 hand-off exists, refuse it here.
-    body = 'HTTP/2 prior knowledge is not supported on this listener\n';
-    o.onReject('http_version');
-  } else o.onReject('bad_request');
-  socket.end(`HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n${FLAGS_HEADER}: ${flag}\r\nconnection: close\r\n\r\n${body}`);
+  o.onReject(err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'headers_timeout' : err.code === 'HPE_PAUSED_H2_UPGRADE' ? 'http_version' : 'bad_request');
+  rescueSocket(socket, clientErrorOf(err));
 }

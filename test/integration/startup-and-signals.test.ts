@@ -50,7 +50,7 @@ describe('a port that cannot be bound stops start-up with one clear line', () =>
   for (const flag of ['--outbound-port', '--inbound-port', '--admin-port', '--metrics-port'] as const) {
     it(`sidecar ${flag}`, async () => {
       const port = await occupy();
-      const extra = flag === '--inbound-port' ? { '--app-port': '1' } : {};
+      const extra: Record<string, string> = flag === '--inbound-port' ? { '--app-port': '1' } : {};
       const r = await runToExit(proxyArgs({ [flag]: String(port), ...extra }));
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use (change it with ${flag})`);
