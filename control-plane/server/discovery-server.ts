@@ -8,6 +8,7 @@ import type { MeshConfig } from '../../proxy/config/model/index.js';
 import type { HealthHandlers } from '../../proto/gen/grpc/health/v1/Health.js';
 import type { MeshDiscoveryHandlers } from '../../proto/gen/meshlet/v1/MeshDiscovery.js';
 import type { ConfigError } from '../../proto/gen/meshlet/v1/ConfigError.js';
+import type { SourceStatus } from '../../proto/gen/meshlet/v1/SourceStatus.js';
 import type { NodeConfigResponse } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
 import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
 import type { ControlPlaneMetrics } from '../metrics/index.js';
@@ -31,6 +32,8 @@ export interface DiscoveryServerOptions {
   /** Largest config message sent (and request accepted); default 64 MiB. */
   readonly maxConfigBytes?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Freshness of sources that can go stale (Kubernetes), for `meshlet status`. */
+  readonly sources?: () => readonly SourceStatus[];
   /** Experiment overlays (ApplyExperiment / RemoveExperiment); absent = refused. */
   readonly experiments?: ExperimentControl;
 }
@@ -90,7 +93,7 @@ export class DiscoveryServer {
     const discovery: MeshDiscoveryHandlers = {
       StreamConfig: (call) => this.#onStream(call),
       GetStatus: (_call, cb) =>
-        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) }),
+        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError), sources: [...(opts.sources?.() ?? [])] }),
       GetNodeConfig: (call, cb) => cb(null, this.nodeConfig(call.request.nodeId)),
       ApplyExperiment: (call, cb) => {
         const ex = opts.experiments;
