@@ -2,11 +2,13 @@
 // registry, outlier detector, observers, listeners) and wires a config source
 // (files in standalone mode, or the control plane's stream) to applyConfig,
 // which compiles a new snapshot to one side and swaps one reference.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
-import { startListener, type Listener } from './listener/index.js';
+import { ConnectionBudget, destroyForeignConnections, Drain, explainBindError, startListener, type DrainOutcome, type ListenerOptions } from './listener/index.js';
 import { createConnectionDispatcher, type ConnectionInfo } from './listener/connection-dispatch.js';
 import { createObservers, type Observers } from './observe/index.js';
 import {
@@ -33,7 +35,11 @@ export interface ProxyOptions {
   readonly namespace: string;
   readonly workload: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Bind address of the outbound listener (loopback by default in standalone mode). */
   readonly listenAddress: string;
+  /** Bind address of the inbound and metrics listeners (reached from other pods). */
+  readonly inboundAddress: string;
+  readonly metricsAddress: string;
   readonly outboundPort: number;
   readonly inboundPort: number;
   /** Local app port for the inbound listener; 0 = no inbound listener. */
@@ -49,8 +55,16 @@ export interface ProxyOptions {
   readonly traceInject: { readonly multi: boolean; readonly single: boolean; readonly w3c: boolean };
   readonly metrics: boolean;
   readonly maxHeaderBytes: number;
+  /** More request headers than this → 431 (Envoy's max_headers_count, 100). */
+  readonly maxHeadersCount: number;
   readonly bufferLimit: number;
   readonly idleTimeoutMs: number;
+  /** The request head must arrive within this (Envoy's request_headers_timeout; 408). */
+  readonly requestHeadersTimeoutMs: number;
+  /** No bytes either way on a request for this long → 408 downstream / 504 SI upstream (Envoy's stream_idle_timeout). */
+  readonly streamIdleTimeoutMs: number;
+  /** Downstream connections across the data-plane listeners (Envoy's global_downstream_max_connections). */
+  readonly maxConnections: number;
   readonly dnsRefreshMs: number;
   readonly mirrorConcurrency: number;
   /** Destinations outside the registry (a Sidecar resource in config overrides it). */
@@ -67,6 +81,9 @@ export interface RunningProxy {
   readonly adminPort: number;
   readonly metricsPort: number;
   readonly holder: SnapshotHolder;
+  readonly budget: ConnectionBudget;
+  /** Readiness 503, keep serving with `Connection: close`; resolves when idle or at the deadline. */
+  drain(deadlineMs: number): Promise<DrainOutcome>;
   /** Validated config in, issues out (empty = applied). */
   applyConfig(config: MeshConfig): ConfigIssue[];
   /** Records a config that failed before reaching applyConfig (parse, validation, NACK): /config_dump, metric, log. */
@@ -154,6 +171,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       log.warn({ dst: `${conn.dstAddress}:${conn.dstPort}`, src: conn.srcAddress }, 'refused a connection to the proxy itself (redirect loop)');
     },
   };
+  // Filled once every listener is bound: a redirected connection aimed at one of them is a loop.
   const ownPorts = new Set<number>();
   const localAddresses = new Set(['127.0.0.1', '::1', '0.0.0.0', '::']);
   for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) localAddresses.add(i.address);
@@ -161,88 +179,126 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     detectionTimeoutMs: o.protocolDetectionTimeoutMs,
     isOwnListener: (address: string, port: number): boolean => ownPorts.has(port) && localAddresses.has(address),
   };
-  const servers: Listener[] = [];
-  const outbound = await startListener({
-    accept: (http) => createConnectionDispatcher(outboundHandlers(http, routerDeps), dispatchOptions),
-    port: o.outboundPort,
+  const servers: Server[] = [];
+  const drain = new Drain();
+  const budget = new ConnectionBudget(o.maxConnections, () => obs.events.connectionRefused());
+  const onHandlerError = (err: unknown): void => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'request handler threw; answered 500');
+  const common: Omit<ListenerOptions, 'port' | 'portFlag' | 'direction' | 'onRequest' | 'onUpgrade'> = {
     host: o.listenAddress,
     maxHeaderBytes: o.maxHeaderBytes,
+    maxHeadersCount: o.maxHeadersCount,
     idleTimeoutMs: o.idleTimeoutMs,
-    onRequest: outboundHandler,
-    // Upgrades walk the same request path (route, fault, admit, forward) before a tunnel opens.
-    onUpgrade: createUpgradeHandler('outbound', deps, outboundRoute),
-  });
-  servers.push(outbound);
-
-  let inbound: InboundPipeline | undefined;
-  if (o.appPort > 0) {
-    const serviceHost = `${o.labels['app'] ?? o.workload}.${o.namespace}.svc.cluster.local`;
-    const pipeline = (inbound = createInboundPipeline(deps, {
-      appPort: o.appPort,
-      appAddress: o.appAddress,
-      serviceHost,
-      labels: o.labels,
-    }));
-    const appTarget = { appAddress: o.appAddress, appPort: o.appPort, destination: pipeline.cluster.destination };
-    servers.push(
-      await startListener({
-        accept: (http) => createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget), dispatchOptions),
-        port: o.inboundPort,
-        host: o.listenAddress,
-        maxHeaderBytes: o.maxHeaderBytes,
-        idleTimeoutMs: o.idleTimeoutMs,
-        onRequest: pipeline.handler,
-        onUpgrade: pipeline.upgrade,
-      }),
-    );
-  }
-
-  const ready = (): boolean => holder.current !== undefined;
-  const admin = await startAdmin(o.adminPort, o.adminAddress, {
-    holder,
-    registry,
-    outlier,
-    inbound: inbound?.cluster,
-    ready,
-    tap: obs.tap,
-    quit: onQuit,
-    serverInfo: () => ({
-      node_id: o.nodeId,
-      workload: o.workload,
-      namespace: o.namespace,
-      labels: o.labels,
-      version: holder.current?.version ?? null,
-      uptime_s: Math.round(process.uptime()),
-      memory: process.memoryUsage(),
-      node: process.version,
-      pid: process.pid,
-    }),
-  });
-  const metricsPort = o.metricsPort >= 0 ? await obs.startMetricsServer(o.metricsPort, o.listenAddress, ready) : 0;
-
-  for (const l of servers) ownPorts.add(l.port);
-  const adminPort = (admin.address() as { port: number } | null)?.port ?? 0;
-  ownPorts.add(adminPort);
-  if (metricsPort > 0) ownPorts.add(metricsPort);
-  return {
-    outboundPort: outbound.port,
-    inboundPort: o.appPort > 0 ? (servers[1]?.port ?? 0) : 0,
-    adminPort,
-    metricsPort,
-    holder,
-    applyConfig,
-    rejectConfig,
-    dnsSettled: () => dnsPending,
-    close: async () => {
-      if (expiryTimer !== undefined) clearTimeout(expiryTimer);
-      for (const s of servers) s.close();
-      admin.close();
-      admin.closeAllConnections();
-      outlier.close();
-      registry.close();
-      passthrough.close();
-      inbound?.close();
-      await obs.close();
-    },
+    requestHeadersTimeoutMs: o.requestHeadersTimeoutMs,
+    streamIdleTimeoutMs: o.streamIdleTimeoutMs,
+    budget,
+    drain,
+    onReject: (reason) => obs.events.downstreamRejected(reason),
+    onHandlerError,
   };
+  const closeAll = async (): Promise<void> => {
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer);
+    for (const s of servers) {
+      s.close();
+      s.closeAllConnections();
+      destroyForeignConnections(s);
+    }
+    outlier.close();
+    registry.close();
+    passthrough.close();
+    inbound?.close();
+    await obs.close();
+  };
+  let inbound: InboundPipeline | undefined;
+  // All or nothing: a listener that cannot bind stops start-up and closes what did start.
+  try {
+    const outbound = await startListener({
+      ...common,
+      port: o.outboundPort,
+      portFlag: '--outbound-port',
+      direction: 'outbound',
+      accept: (http) => createConnectionDispatcher(outboundHandlers(http, routerDeps), dispatchOptions),
+      onRequest: outboundHandler,
+      // Upgrades walk the same request path (route, fault, admit, forward) before a tunnel opens.
+      onUpgrade: createUpgradeHandler('outbound', deps, outboundRoute),
+    });
+    servers.push(outbound);
+
+    if (o.appPort > 0) {
+      const pipeline = (inbound = createInboundPipeline(deps, {
+        appPort: o.appPort,
+        appAddress: o.appAddress,
+        serviceHost: `${o.labels['app'] ?? o.workload}.${o.namespace}.svc.cluster.local`,
+        labels: o.labels,
+      }));
+      const appTarget = { appAddress: o.appAddress, appPort: o.appPort, destination: pipeline.cluster.destination };
+      servers.push(
+        await startListener({
+          ...common,
+          host: o.inboundAddress,
+          port: o.inboundPort,
+          portFlag: '--inbound-port',
+          direction: 'inbound',
+          accept: (http) => createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget), dispatchOptions),
+          onRequest: pipeline.handler,
+          onUpgrade: pipeline.upgrade,
+        }),
+      );
+    }
+
+    const ready = (): boolean => holder.current !== undefined && !drain.draining;
+    const admin = await startAdmin(o.adminPort, o.adminAddress, {
+      holder,
+      registry,
+      outlier,
+      inbound: inbound?.cluster,
+      ready,
+      draining: () => drain.draining,
+      onHandlerError,
+      tap: obs.tap,
+      quit: onQuit,
+      serverInfo: () => ({
+        node_id: o.nodeId,
+        workload: o.workload,
+        namespace: o.namespace,
+        labels: o.labels,
+        version: holder.current?.version ?? null,
+        uptime_s: Math.round(process.uptime()),
+        memory: process.memoryUsage(),
+        node: process.version,
+        pid: process.pid,
+      }),
+    });
+    servers.push(admin);
+    let metricsPort = 0;
+    if (o.metricsPort >= 0) {
+      try {
+        metricsPort = await obs.startMetricsServer(o.metricsPort, o.metricsAddress, ready);
+      } catch (err) {
+        throw explainBindError(err, o.metricsAddress, o.metricsPort, '--metrics-port');
+      }
+    }
+
+    const portOf = (s: Server | undefined): number => (s?.address() as AddressInfo | null)?.port ?? 0;
+    for (const s of servers) ownPorts.add(portOf(s));
+    if (metricsPort > 0) ownPorts.add(metricsPort);
+    return {
+      outboundPort: portOf(outbound),
+      inboundPort: o.appPort > 0 ? portOf(servers[1]) : 0,
+      adminPort: portOf(admin),
+      metricsPort,
+      holder,
+      budget,
+      drain: (deadlineMs) => drain.drain(deadlineMs),
+      rejectConfig,
+      applyConfig,
+      dnsSettled: () => dnsPending,
+      close: async () => {
+        drain.cutAll();
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }

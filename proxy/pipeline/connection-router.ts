@@ -11,7 +11,6 @@
 // A connection that was not redirected (explicit proxy, standalone mode) has
 // no destination of its own beyond the listener: non-HTTP bytes on it are
 // closed with NR, exactly as before interception existed.
-import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { OutboundTrafficPolicy } from '../config/model/index.js';
 import { Flag } from '../errors/flags.js';
@@ -33,9 +32,10 @@ export interface RouterDeps {
   readonly onLoop: (conn: ConnectionInfo) => void;
 }
 
-function toHttp(http: Server): (socket: Socket) => void {
+/** node:http's connection handler, taking a socket the sniffer may have paused. */
+function toHttp(http: (socket: Socket) => void): (socket: Socket) => void {
   return (socket) => {
-    http.emit('connection', socket);
+    http(socket);
     // The sniffer paused the socket; node:http only resumes sockets it paused itself.
     socket.resume();
   };
@@ -48,7 +48,7 @@ function refuseLoop(deps: RouterDeps): (socket: Socket, conn: ConnectionInfo) =>
   };
 }
 
-export function outboundHandlers(http: Server, deps: RouterDeps): ConnectionHandlers {
+export function outboundHandlers(http: (socket: Socket) => void, deps: RouterDeps): ConnectionHandlers {
   const httpHandoff = toHttp(http);
   return {
     declared: (conn): DeclaredProtocol => (conn.redirected ? deps.snapshot()?.l4.lookup(conn.dstAddress, conn.dstPort)?.protocol : undefined),
@@ -67,7 +67,7 @@ export interface InboundTarget {
   readonly destination: DestinationInfo;
 }
 
-export function inboundHandlers(http: Server, deps: RouterDeps, app: InboundTarget): ConnectionHandlers {
+export function inboundHandlers(http: (socket: Socket) => void, deps: RouterDeps, app: InboundTarget): ConnectionHandlers {
   const httpHandoff = toHttp(http);
   const toApp = (socket: Socket, conn: ConnectionInfo): void => {
     const port = conn.redirected ? conn.dstPort : app.appPort;
