@@ -1,8 +1,11 @@
-// Pod traffic interception: the iptables rule set shared by the e2e rig and a
-// future Kubernetes injector.
+// Pod traffic interception: the iptables rule set shared by `meshlet iptables`,
+// the Kubernetes init container and the e2e pod rig.
 export {
+  cleanupScript,
   interceptionRules,
+  interceptionScript,
   ISTIO_DEFAULT_INTERCEPTION,
   INBOUND_PASSTHROUGH_SOURCE,
+  OWN_CHAINS,
   type InterceptionOptions,
 } from './iptables-rules.js';

@@ -1,10 +1,12 @@
-// The pod's nat rule set, in the one place that emits it: the e2e rig loads it
-// today and a Kubernetes init container / CNI step must load the very same
-// text later, so the interception a test proves is the interception we ship.
+// The pod's nat rule set, in the one place that emits it: the e2e rig, the
+// Kubernetes init container and `meshlet iptables` all run interceptionScript,
+// so the interception a test proves is the interception we ship. It owns four
+// chains and two jumps, and nothing else in the table is ever flushed or
+// edited (Docker's 127.0.0.11 DNS rules, a CNI's rules survive).
 //
 // Shape and order follow what Istio's `istio-iptables` produces for the
 // injector's default istio-init arguments (REDIRECT mode, all inbound ports,
-// IPv4, no DNS capture); see reference/pod-rig.md for the golden set.
+// IPv4, no DNS capture; no ip6tables twin yet); see reference/pod-rig.md for the golden set.
 
 export interface InterceptionOptions {
   /** Where outbound TCP of the app is redirected (Istio: 15001). */
@@ -22,7 +24,22 @@ export interface InterceptionOptions {
    * the rule set stays identical to Istio's; null drops both rules using it.
    */
   readonly inboundTunnelPort?: number | null;
+  /** Inbound ports redirected to the proxy; '*' (default) = all but the excluded ones; [] = no inbound capture. */
+  readonly includeInboundPorts?: readonly number[] | '*';
+  /** Outbound destination ports never redirected (Istio --exclude-outbound-ports). */
+  readonly excludeOutboundPorts?: readonly number[];
+  /** Outbound destinations (CIDRs) never redirected (Istio --exclude-outbound-ip-ranges). */
+  readonly excludeOutboundIpRanges?: readonly string[];
+  /** Outbound destinations redirected; '*' (default) = all; [] = no outbound capture (Istio --include-outbound-ip-ranges). */
+  readonly includeOutboundIpRanges?: readonly string[] | '*';
+  /** Further uids whose outbound traffic is never redirected (Istio --exclude-uids, e.g. a DNS cache or a debugger). */
+  readonly excludeUids?: readonly number[];
 }
+
+/** The chains this module creates: the only ones it ever flushes or deletes. */
+export const OWN_CHAINS = ['ISTIO_INBOUND', 'ISTIO_IN_REDIRECT', 'ISTIO_OUTPUT', 'ISTIO_REDIRECT'] as const;
+/** The jumps from built-in chains it adds (each at most once); cleanup removes exactly these. */
+const JUMPS = { inbound: ['PREROUTING', '-p', 'tcp', '-j', 'ISTIO_INBOUND'], outbound: ['OUTPUT', '-j', 'ISTIO_OUTPUT'] } as const;
 
 /** Istio's injector defaults, for callers that just want "what istio-init does". */
 export const ISTIO_DEFAULT_INTERCEPTION: InterceptionOptions = Object.freeze({
@@ -46,6 +63,12 @@ function checkPort(name: string, port: number): void {
   }
 }
 
+function checkCidr(name: string, cidr: string): void {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(cidr);
+  const ok = m !== null && [m[1], m[2], m[3], m[4]].every((o) => Number(o) <= 255) && (m[5] === undefined || Number(m[5]) <= 32);
+  if (!ok) throw new RangeError(`interceptionRules: ${name} must be IPv4 addresses or CIDRs, got "${cidr}"`);
+}
+
 function checkId(name: string, id: number): void {
   if (!Number.isInteger(id) || id < 0 || id > 0xfffffffe) {
     throw new RangeError(`interceptionRules: ${name} must be a non-negative integer, got ${String(id)}`);
@@ -53,11 +76,18 @@ function checkId(name: string, id: number): void {
 }
 
 /**
- * `iptables-restore` input for the nat table (`*nat` … `COMMIT`), declaring the
- * four ISTIO_* chains it uses. Load it with `iptables-restore` (not `--noflush`)
- * so the table is replaced atomically. Throws RangeError on invalid options.
+ * The whole rule set in `iptables-save` form (`*nat` … `COMMIT`): what the nat
+ * table of a fresh pod holds once `interceptionScript` ran, and what is
+ * compared with Istio's golden files. Do not load it with a flushing
+ * `iptables-restore` on a machine with other rules: use interceptionScript,
+ * which touches only this module's chains. Throws RangeError on invalid options.
  */
 export function interceptionRules(opts: InterceptionOptions): string {
+  const { excluded, tunnel } = validate(opts);
+  return interceptionText(opts, excluded, tunnel);
+}
+
+function validate(opts: InterceptionOptions): { excluded: number[]; tunnel: number | null } {
   checkPort('outboundPort', opts.outboundPort);
   checkPort('inboundPort', opts.inboundPort);
   checkId('proxyUid', opts.proxyUid);
@@ -74,35 +104,63 @@ export function interceptionRules(opts: InterceptionOptions): string {
     // Excluding the proxy's own listener would let inbound traffic skip it silently.
     if (excluded.includes(p)) throw new RangeError(`interceptionRules: port ${p} is a proxy listener and cannot be excluded`);
   }
+  for (const p of opts.excludeOutboundPorts ?? []) checkPort('excludeOutboundPorts[]', p);
+  if (opts.includeInboundPorts !== undefined && opts.includeInboundPorts !== '*') for (const p of opts.includeInboundPorts) checkPort('includeInboundPorts[]', p);
+  for (const c of opts.excludeOutboundIpRanges ?? []) checkCidr('excludeOutboundIpRanges[]', c);
+  if (opts.includeOutboundIpRanges !== undefined && opts.includeOutboundIpRanges !== '*') for (const c of opts.includeOutboundIpRanges) checkCidr('includeOutboundIpRanges[]', c);
+  for (const u of opts.excludeUids ?? []) checkId('excludeUids[]', u);
+  return { excluded, tunnel };
+}
 
-  const uid = String(opts.proxyUid);
-  const gid = String(opts.proxyGid);
-  const notTunnel = tunnel === null ? '' : ` ! --dport ${tunnel}`;
+function interceptionText(opts: InterceptionOptions, excluded: readonly number[], tunnel: number | null): string {
+  const { jumps, rules } = ruleLines(opts, excluded, tunnel);
   const lines: string[] = [
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
     ':INPUT ACCEPT [0:0]',
     ':OUTPUT ACCEPT [0:0]',
     ':POSTROUTING ACCEPT [0:0]',
-    ':ISTIO_INBOUND - [0:0]',
-    ':ISTIO_IN_REDIRECT - [0:0]',
-    ':ISTIO_OUTPUT - [0:0]',
-    ':ISTIO_REDIRECT - [0:0]',
-    '-A PREROUTING -p tcp -j ISTIO_INBOUND',
-    '-A OUTPUT -j ISTIO_OUTPUT',
+    ...OWN_CHAINS.map((c) => `:${c} - [0:0]`),
+    ...jumps.map((j) => `-A ${j.join(' ')}`),
+    ...rules,
+    'COMMIT',
+    '',
   ];
-  if (tunnel !== null) lines.push(`-A ISTIO_INBOUND -p tcp -m tcp --dport ${tunnel} -j RETURN`);
-  for (let i = 0; i < excluded.length; i += MULTIPORT_MAX) {
-    const chunk = excluded.slice(i, i + MULTIPORT_MAX);
-    lines.push(
-      chunk.length === 1
-        ? `-A ISTIO_INBOUND -p tcp -m tcp --dport ${chunk[0]} -j RETURN`
-        : `-A ISTIO_INBOUND -p tcp -m multiport --dports ${chunk.join(',')} -j RETURN`,
-    );
+  return lines.join('\n');
+}
+
+function portMatches(ports: readonly number[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < ports.length; i += MULTIPORT_MAX) {
+    const chunk = ports.slice(i, i + MULTIPORT_MAX);
+    out.push(chunk.length === 1 ? `-m tcp --dport ${chunk[0]}` : `-m multiport --dports ${chunk.join(',')}`);
   }
-  lines.push(
-    '-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT',
-    `-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.inboundPort}`,
+  return out;
+}
+
+/** The jumps from built-in chains, and the rules of this module's own chains, in Istio's order. */
+function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunnel: number | null): { jumps: string[][]; rules: string[] } {
+  const uid = String(opts.proxyUid);
+  const gid = String(opts.proxyGid);
+  const notTunnel = tunnel === null ? '' : ` ! --dport ${tunnel}`;
+  const includeIn = opts.includeInboundPorts ?? '*';
+  const includeOut = opts.includeOutboundIpRanges ?? '*';
+  const jumps: string[][] = [];
+  const rules: string[] = [];
+  if (includeIn === '*' || includeIn.length > 0) jumps.push([...JUMPS.inbound]);
+  jumps.push([...JUMPS.outbound]);
+  if (includeIn === '*') {
+    if (tunnel !== null) rules.push(`-A ISTIO_INBOUND -p tcp -m tcp --dport ${tunnel} -j RETURN`);
+    for (const m of portMatches(excluded)) rules.push(`-A ISTIO_INBOUND -p tcp ${m} -j RETURN`);
+    rules.push('-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT');
+  } else {
+    // Only the listed ports (Istio's -b list): each one goes to the proxy, the rest stays direct.
+    for (const p of includeIn) if (!excluded.includes(p)) rules.push(`-A ISTIO_INBOUND -p tcp -m tcp --dport ${p} -j ISTIO_IN_REDIRECT`);
+  }
+  rules.push(`-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.inboundPort}`);
+  // Excluded outbound ports first, as istio-iptables does (-o).
+  for (const m of portMatches(opts.excludeOutboundPorts ?? [])) rules.push(`-A ISTIO_OUTPUT -p tcp ${m} -j RETURN`);
+  rules.push(
     // The proxy's inbound passthrough to the app comes from 127.0.0.6: leave it be.
     `-A ISTIO_OUTPUT -s ${INBOUND_PASSTHROUGH_SOURCE}/32 -o lo -j RETURN`,
     // The proxy dialling its own pod's IP (a call to its own service) must come
@@ -113,11 +171,48 @@ export function interceptionRules(opts: InterceptionOptions): string {
     `-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp${notTunnel} -m owner --gid-owner ${gid} -j ISTIO_IN_REDIRECT`,
     `-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner ${gid} -j RETURN`,
     `-A ISTIO_OUTPUT -m owner --gid-owner ${gid} -j RETURN`,
-    '-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN',
-    '-A ISTIO_OUTPUT -j ISTIO_REDIRECT',
-    `-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.outboundPort}`,
-    'COMMIT',
-    '',
   );
-  return lines.join('\n');
+  for (const u of opts.excludeUids ?? []) rules.push(`-A ISTIO_OUTPUT -m owner --uid-owner ${u} -j RETURN`);
+  rules.push('-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN');
+  for (const c of opts.excludeOutboundIpRanges ?? []) rules.push(`-A ISTIO_OUTPUT -d ${c} -j RETURN`);
+  if (includeOut === '*') rules.push('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
+  else for (const c of includeOut) rules.push(`-A ISTIO_OUTPUT -d ${c} -j ISTIO_REDIRECT`);
+  rules.push(`-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.outboundPort}`);
+  return { jumps, rules };
+}
+
+/**
+ * The interception as a POSIX sh script that touches only what it owns: it
+ * (re)fills this module's four chains with `iptables-restore --noflush`
+ * (declaring a chain there empties that chain and nothing else) and adds each
+ * jump from PREROUTING/OUTPUT only if it is not there yet. Idempotent: run it
+ * twice and the table is the same. Other rules (Docker's 127.0.0.11 DNS NAT,
+ * a CNI's) are never flushed or edited. The pod rig and the Kubernetes init
+ * container run this very script; `meshlet iptables --apply` pipes it to sh.
+ */
+export function interceptionScript(opts: InterceptionOptions): string {
+  const { excluded, tunnel } = validate(opts);
+  const { jumps, rules } = ruleLines(opts, excluded, tunnel);
+  const table = ['*nat', ...OWN_CHAINS.map((c) => `:${c} - [0:0]`), ...rules, 'COMMIT'].join('\n');
+  const lines = ['set -e', `iptables-restore --noflush <<'MESHLET_RULES'`, table, 'MESHLET_RULES'];
+  for (const j of jumps) {
+    const rule = j.join(' ');
+    lines.push(`iptables -t nat -C ${rule} 2>/dev/null || iptables -t nat -A ${rule}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Removes exactly what interceptionScript added: its jumps (every copy), then
+ * its chains. Safe to run when nothing was applied. Nothing else is touched.
+ */
+export function cleanupScript(): string {
+  const lines: string[] = [];
+  for (const j of Object.values(JUMPS)) {
+    const rule = j.join(' ');
+    lines.push(`while iptables -t nat -C ${rule} 2>/dev/null; do iptables -t nat -D ${rule}; done`);
+  }
+  for (const c of OWN_CHAINS) lines.push(`iptables -t nat -F ${c} 2>/dev/null || true`);
+  for (const c of OWN_CHAINS) lines.push(`iptables -t nat -X ${c} 2>/dev/null || true`);
+  return `${lines.join('\n')}\n`;
 }

@@ -19,13 +19,14 @@ export function toTlsRoutes(vs: IstioVirtualService, services: ReadonlyMap<strin
       const path = `spec.tls[${i}].route[${j}].destination`;
       const host = normaliseHost(rd.destination.host, ns);
       const info = services.get(host);
-      const port = rd.destination.port?.number;
+      // A single-port service needs no port; a multi-port one takes the match's port at runtime.
+      const port = rd.destination.port?.number ?? (info !== undefined && info.ports.length === 1 ? info.ports[0] : undefined);
       if (info === undefined) report(`${path}.host`, `host "${rd.destination.host}" (${host}) is not declared by any ServiceEntry`);
       else {
         if (rd.destination.subset !== undefined && !info.subsets.has(rd.destination.subset)) {
           report(`${path}.subset`, `subset "${rd.destination.subset}" is not defined by a DestinationRule for host ${host}`);
         }
-        if (port !== undefined && !info.ports.includes(port)) report(`${path}.port.number`, `port ${port} is not a port of ${host} (${info.ports.join(', ')})`);
+        if (rd.destination.port !== undefined && port !== undefined && !info.ports.includes(port)) report(`${path}.port.number`, `port ${port} is not a port of ${host} (${info.ports.join(', ')})`);
       }
       return {
         host,

@@ -32,7 +32,7 @@ apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: echo }
 spec:
-  hosts: [echo.internal]
+  hosts: [echo.db.internal]
   addresses: [${ECHO_VIP}/32]
   ports: [{ number: 9090, name: tcp-echo }]
   resolution: STATIC
