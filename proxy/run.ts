@@ -1,5 +1,7 @@
 // Process-level wiring for `meshlet proxy`: start the proxy, attach the
 // config source, print where everything listens, shut down on SIGTERM.
+import { readFile } from 'node:fs/promises';
+import type { WorkloadIdentity } from './identity/index.js';
 import { createLogger } from './logger.js';
 import { startProxy, type ProxyOptions } from './main.js';
 import { startFileSource, issuesText } from './standalone.js';
@@ -7,6 +9,10 @@ import { startFileSource, issuesText } from './standalone.js';
 export interface RunOptions {
   readonly configPath: string | undefined;
   readonly controlPlane: string | undefined;
+  /** Authenticated control plane (absent = --insecure). */
+  readonly controlPlaneAuth?: { readonly caFile: string; readonly tokenFile: string; readonly serviceAccount: string };
+  /** Node id given explicitly; otherwise the one the credential allows (authenticated) or proxy.nodeId. */
+  readonly explicitNodeId?: boolean;
   readonly proxy: ProxyOptions;
 }
 
@@ -15,7 +21,35 @@ export async function runProxy(r: RunOptions): Promise<number> {
   let stopping = false;
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
-  const proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'));
+  let identity: WorkloadIdentity | undefined;
+  let stopIdentity: () => void = () => undefined;
+  let auth: import('./xds/index.js').ControlPlaneAuth | undefined;
+  if (r.controlPlane !== undefined && r.controlPlaneAuth !== undefined) {
+    const a = r.controlPlaneAuth;
+    const [{ CertificateClient, tokenFromFile }, { WorkloadIdentity: Identity }] = await Promise.all([import('./xds/index.js'), import('./identity/index.js')]);
+    let ca: Buffer;
+    try {
+      ca = await readFile(a.caFile);
+    } catch (err) {
+      process.stderr.write(`meshlet proxy: cannot read --ca-cert ${a.caFile}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    auth = { ca, token: tokenFromFile(a.tokenFile) };
+    const certs = new CertificateClient(r.controlPlane, auth);
+    const ns = r.proxy.namespace;
+    identity = new Identity({
+      namespace: ns,
+      serviceAccount: a.serviceAccount,
+      sign: (csr) => certs.create(csr, ns, a.serviceAccount),
+      onIssued: (c) => log.info({ identity: c.spiffeId, node: c.nodeId, notAfter: c.notAfter.toISOString() }, 'workload certificate issued'),
+      onError: (err, retryInMs) => log.warn({ retryInMs }, `workload certificate not obtained: ${err.message}`),
+    });
+    stopIdentity = () => {
+      identity?.close();
+      certs.close();
+    };
+  }
+  const proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'), identity);
   let stopSource: () => void = () => undefined;
 
   if (r.configPath !== undefined) {
@@ -40,19 +74,29 @@ export async function runProxy(r: RunOptions): Promise<number> {
   } else {
     // gRPC (and protobufjs) load only in sidecar mode: a standalone proxy never pays their memory.
     const { ConfigStreamClient } = await import('./xds/index.js');
-    const client = new ConfigStreamClient({
-      target: r.controlPlane!,
-      node: { id: r.proxy.nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
-      apply: proxy.applyConfig,
-      currentVersion: () => proxy.holder.current?.version,
-      onState: (s) => log.info({ controlPlane: r.controlPlane, state: s }, 'control plane stream'),
-      onReject: (version, issues) => {
-        proxy.holder.lastRejection = { version, at: new Date().toISOString(), issues: issues.map((i) => issuesText([i]).trim()) };
-        log.error({ version }, `config from control plane rejected (NACK):\n${issuesText(issues)}`);
-      },
-    });
-    client.start();
-    stopSource = () => client.close();
+    const subscribe = (nodeId: string): void => {
+      const client = new ConfigStreamClient({
+        target: r.controlPlane!,
+        ...(auth ? { auth } : {}),
+        node: { id: nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
+        apply: proxy.applyConfig,
+        currentVersion: () => proxy.holder.current?.version,
+        onState: (s) => log.info({ controlPlane: r.controlPlane, state: s }, 'control plane stream'),
+        onReject: (version, issues) => {
+          proxy.holder.lastRejection = { version, at: new Date().toISOString(), issues: issues.map((i) => issuesText([i]).trim()) };
+          log.error({ version }, `config from control plane rejected (NACK):\n${issuesText(issues)}`);
+        },
+      });
+      client.start();
+      stopSource = () => client.close();
+    };
+    if (identity === undefined) subscribe(r.proxy.nodeId);
+    else {
+      // Authenticated: subscribe once the CA has answered, as the node id the credential allows.
+      void identity.start().ready().then((cert) => {
+        if (!stopping) subscribe(r.explicitNodeId ? r.proxy.nodeId : cert.nodeId);
+      });
+    }
   }
 
   const line =
@@ -67,6 +111,7 @@ export async function runProxy(r: RunOptions): Promise<number> {
     stopping = true;
     log.info({ why }, 'shutting down');
     stopSource();
+    stopIdentity();
     await proxy.close();
     resolveExit(0);
     // Tunnelled WebSockets and idle upstream sockets may outlive the listeners:

@@ -7,7 +7,11 @@ import { flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, type FlagSpec
 const SPEC = {
   config: { type: 'string', help: 'Istio YAML file or directory (standalone mode)' },
   'control-plane': { type: 'string', help: 'control plane HOST:PORT (sidecar mode)' },
-  'node-id': { type: 'string', help: 'node id sent to the control plane', default: '' },
+  'node-id': { type: 'string', help: 'node id sent to the control plane (default: the one --token-file allows; else workload~host~pid)', default: '' },
+  'token-file': { type: 'string', help: 'bootstrap token proving this workload\'s identity to the control plane (re-read on every use)' },
+  'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it' },
+  'service-account': { type: 'string', default: 'default', help: 'service account of this workload (its identity: spiffe://<td>/ns/<namespace>/sa/<name>)' },
+  insecure: { type: 'boolean', default: false, help: 'talk to the control plane in plaintext without a credential (tests only)' },
   'outbound-port': { type: 'string', default: '15001', help: 'outbound listener port (the app\'s calls)' },
   'inbound-port': { type: 'string', default: '15006', help: 'inbound listener port (calls to the app)' },
   'app-port': { type: 'string', default: '0', help: 'local app port for inbound traffic (0 = no inbound listener)' },
@@ -41,6 +45,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('meshlet proxy: give exactly one of --config PATH or --control-plane HOST:PORT\n\n' + help);
     return 2;
   }
+  const cpAuth = controlPlaneAuth(flags);
+  if (typeof cpAuth === 'string') {
+    process.stderr.write(`meshlet proxy: ${cpAuth}\n\n${help}`);
+    return 2;
+  }
   const concurrency = intFlag('concurrency', flags.concurrency);
   if (concurrency > 1 && cluster.isPrimary) {
     // Workers share the listening sockets; the primary only supervises.
@@ -63,6 +72,8 @@ export async function run(argv: string[]): Promise<number> {
   return runProxy({
     configPath: flags.config,
     controlPlane: flags['control-plane'],
+    ...(cpAuth ? { controlPlaneAuth: cpAuth } : {}),
+    explicitNodeId: (flags['node-id'] ?? '') !== '',
     proxy: {
       nodeId: flags['node-id'] || `${workload}~${hostname()}~${process.pid}`,
       namespace: flags.namespace ?? 'default',
@@ -89,4 +100,22 @@ export async function run(argv: string[]): Promise<number> {
       mirrorConcurrency: intFlag('mirror-concurrency', flags['mirror-concurrency']),
     },
   });
+}
+
+/** The control plane's credentials from the flags; a string is the reason they are unusable. */
+function controlPlaneAuth(flags: { 'control-plane': string | undefined; 'token-file': string | undefined; 'ca-cert': string | undefined; 'service-account': string | undefined; insecure: boolean }):
+  | { caFile: string; tokenFile: string; serviceAccount: string }
+  | undefined
+  | string {
+  if (flags['control-plane'] === undefined) return undefined;
+  if (flags.insecure) {
+    process.stderr.write('meshlet proxy: *** --insecure: the control plane connection is PLAINTEXT and UNAUTHENTICATED ***\n');
+    return undefined;
+  }
+  const caFile = flags['ca-cert'];
+  const tokenFile = flags['token-file'];
+  if (caFile === undefined || tokenFile === undefined) {
+    return `refusing to talk to the control plane in plaintext or without a credential: give --ca-cert (its root certificate) and --token-file (this workload's bootstrap token), or --insecure`;
+  }
+  return { caFile, tokenFile, serviceAccount: flags['service-account'] || 'default' };
 }

@@ -13,6 +13,10 @@ import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
 import type { ControlPlaneMetrics } from '../metrics/index.js';
 import type { ConfigStore } from '../store/index.js';
 import type { NodeStatusView } from '../status/index.js';
+import type { Authenticator, Credential } from '../auth/index.js';
+import type { DiscoveryRequest__Output } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
+import { CallGuard, type Admission, type CallDenial } from './call-guard.js';
+import { CertificateService, type CertificateIssuer } from './certificate-service.js';
 import { NodeStream, type StreamCall } from './node-stream.js';
 import { PushDebouncer } from './push-debouncer.js';
 
@@ -27,6 +31,9 @@ export interface DiscoveryServerOptions {
   /** Server keepalive pings (default 30 s / 10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Authentication + CA; undefined = --insecure (every caller trusted, no certificates). */
+  readonly security?: { readonly authenticator: Authenticator; readonly issuer: CertificateIssuer };
+  readonly log?: (msg: string) => void;
 }
 
 export interface TlsFiles {
@@ -42,6 +49,8 @@ export class DiscoveryServer {
   readonly #grpc: Server;
   readonly #streams = new Set<NodeStream>();
   readonly #debouncer: PushDebouncer;
+  readonly #guard: CallGuard;
+  readonly #certs: CertificateService;
   #nonce = 0;
   #serving = true;
   /** Streams that still owe an ACK/NACK for the current push round. */
@@ -61,12 +70,22 @@ export class DiscoveryServer {
       'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 10_000,
     };
     this.#grpc = new Server(serverOptions);
+    this.#guard = new CallGuard(opts.security?.authenticator);
+    this.#certs = new CertificateService(this.#guard, opts.security?.issuer, opts.metrics, opts.log ?? (() => undefined));
     const proto = loadDiscoveryProto();
+    const admin = <T>(rpc: string, call: Parameters<CallGuard['admitAdmin']>[0], cb: (err: CallDenial | null, res?: T) => void, answer: () => T): void => {
+      void this.#guard.admitAdmin(call).then((a: Admission) => {
+        if (a.ok) return cb(null, answer());
+        this.#denied(rpc, a.denial);
+        cb(a.denial);
+      });
+    };
     const discovery: MeshDiscoveryHandlers = {
       StreamConfig: (call) => this.#onStream(call),
-      GetStatus: (_call, cb) =>
-        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) }),
-      GetNodeConfig: (call, cb) => cb(null, this.nodeConfig(call.request.nodeId)),
+      GetStatus: (call, cb) =>
+        admin('GetStatus', call, cb, () => ({ controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) })),
+      GetNodeConfig: (call, cb) => admin('GetNodeConfig', call, cb, () => this.nodeConfig(call.request.nodeId)),
+      CreateCertificate: this.#certs.handle,
     };
     this.#grpc.addService(proto.meshlet.v1.MeshDiscovery.service, discovery);
     const health: HealthHandlers = {
@@ -115,6 +134,8 @@ export class DiscoveryServer {
         lastNackReason: s.lastNack?.reason ?? '',
         connectedSince: s.connectedSince.toISOString(),
         lastPushAt: s.lastPushAt?.toISOString() ?? '',
+        identity: this.#certs.issued.get(s.node.id)?.spiffeId ?? '',
+        certExpiresAt: this.#certs.issued.get(s.node.id)?.notAfter.toISOString() ?? '',
       });
     }
     return rows;
@@ -153,12 +174,38 @@ export class DiscoveryServer {
       call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'shutting down' });
       return;
     }
+    // Nothing is read until the caller is authenticated.
+    call.pause();
+    void this.#guard.admit(call).then((a) => {
+      if (!a.ok) {
+        this.#denied('StreamConfig', a.denial);
+        call.emit('error', a.denial);
+        return;
+      }
+      if (this.#serving) this.#accept(call, a.credential);
+      else call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'shutting down' });
+    });
+  }
+
+  #denied(rpc: string, d: CallDenial): void {
+    const reason = d.code === GrpcStatus.UNAUTHENTICATED ? 'unauthenticated' : d.code === GrpcStatus.PERMISSION_DENIED ? 'permission_denied' : undefined;
+    if (reason !== undefined) this.#opts.metrics.callsDenied.inc({ rpc, reason });
+  }
+
+  #accept(call: StreamCall, credential: Credential | undefined): void {
     const stream = new NodeStream(call, this.controlPlaneId, () => `${this.controlPlaneId}-${++this.#nonce}`);
     this.#streams.add(stream);
     this.#opts.metrics.connectedSidecars.inc();
     // Headers now, so the sidecar knows it is connected even when nothing is sent.
     call.sendMetadata(new Metadata());
-    call.on('data', (req) => {
+    call.on('data', (req: DiscoveryRequest__Output) => {
+      const n = req.subscribe?.node;
+      const refused = req.kind === 'subscribe' && n ? this.#guard.checkSubscribe(credential, n.id, n.namespace) : undefined;
+      if (refused !== undefined) {
+        this.#denied('StreamConfig', refused);
+        call.emit('error', refused);
+        return;
+      }
       const outcome = stream.handle(req);
       if (outcome === 'invalid') {
         call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: 'first message must be a Subscribe with a node id' });
@@ -182,6 +229,7 @@ export class DiscoveryServer {
     call.on('error', gone);
     call.on('cancelled', gone);
     call.on('close', gone);
+    call.resume();
   }
 
   #pushTo(s: NodeStream, config: MeshConfig): boolean {

@@ -247,3 +247,4 @@ export interface ConfigIssue {
 export function formatIssue(i: ConfigIssue): string {
   return `${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }
+export * from './spiffe-id.js';

@@ -2,6 +2,8 @@
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CertificateRequest as _meshlet_v1_CertificateRequest, CertificateRequest__Output as _meshlet_v1_CertificateRequest__Output } from '../../meshlet/v1/CertificateRequest.js';
+import type { CertificateResponse as _meshlet_v1_CertificateResponse, CertificateResponse__Output as _meshlet_v1_CertificateResponse__Output } from '../../meshlet/v1/CertificateResponse.js';
 import type { DiscoveryRequest as _meshlet_v1_DiscoveryRequest, DiscoveryRequest__Output as _meshlet_v1_DiscoveryRequest__Output } from '../../meshlet/v1/DiscoveryRequest.js';
 import type { DiscoveryResponse as _meshlet_v1_DiscoveryResponse, DiscoveryResponse__Output as _meshlet_v1_DiscoveryResponse__Output } from '../../meshlet/v1/DiscoveryResponse.js';
 import type { NodeConfigRequest as _meshlet_v1_NodeConfigRequest, NodeConfigRequest__Output as _meshlet_v1_NodeConfigRequest__Output } from '../../meshlet/v1/NodeConfigRequest.js';
@@ -10,6 +12,15 @@ import type { StatusRequest as _meshlet_v1_StatusRequest, StatusRequest__Output 
 import type { StatusResponse as _meshlet_v1_StatusResponse, StatusResponse__Output as _meshlet_v1_StatusResponse__Output } from '../../meshlet/v1/StatusResponse.js';
 
 export interface MeshDiscoveryClient extends grpc.Client {
+  CreateCertificate(argument: _meshlet_v1_CertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  CreateCertificate(argument: _meshlet_v1_CertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  CreateCertificate(argument: _meshlet_v1_CertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  CreateCertificate(argument: _meshlet_v1_CertificateRequest, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  createCertificate(argument: _meshlet_v1_CertificateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  createCertificate(argument: _meshlet_v1_CertificateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  createCertificate(argument: _meshlet_v1_CertificateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  createCertificate(argument: _meshlet_v1_CertificateRequest, callback: grpc.requestCallback<_meshlet_v1_CertificateResponse__Output>): grpc.ClientUnaryCall;
+  
   GetNodeConfig(argument: _meshlet_v1_NodeConfigRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
   GetNodeConfig(argument: _meshlet_v1_NodeConfigRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
   GetNodeConfig(argument: _meshlet_v1_NodeConfigRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_meshlet_v1_NodeConfigResponse__Output>): grpc.ClientUnaryCall;
@@ -36,6 +47,8 @@ export interface MeshDiscoveryClient extends grpc.Client {
 }
 
 export interface MeshDiscoveryHandlers extends grpc.UntypedServiceImplementation {
+  CreateCertificate: grpc.handleUnaryCall<_meshlet_v1_CertificateRequest__Output, _meshlet_v1_CertificateResponse>;
+  
   GetNodeConfig: grpc.handleUnaryCall<_meshlet_v1_NodeConfigRequest__Output, _meshlet_v1_NodeConfigResponse>;
   
   GetStatus: grpc.handleUnaryCall<_meshlet_v1_StatusRequest__Output, _meshlet_v1_StatusResponse>;
@@ -45,6 +58,7 @@ export interface MeshDiscoveryHandlers extends grpc.UntypedServiceImplementation
 }
 
 export interface MeshDiscoveryDefinition extends grpc.ServiceDefinition {
+  CreateCertificate: MethodDefinition<_meshlet_v1_CertificateRequest, _meshlet_v1_CertificateResponse, _meshlet_v1_CertificateRequest__Output, _meshlet_v1_CertificateResponse__Output>
   GetNodeConfig: MethodDefinition<_meshlet_v1_NodeConfigRequest, _meshlet_v1_NodeConfigResponse, _meshlet_v1_NodeConfigRequest__Output, _meshlet_v1_NodeConfigResponse__Output>
   GetStatus: MethodDefinition<_meshlet_v1_StatusRequest, _meshlet_v1_StatusResponse, _meshlet_v1_StatusRequest__Output, _meshlet_v1_StatusResponse__Output>
   StreamConfig: MethodDefinition<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryResponse, _meshlet_v1_DiscoveryRequest__Output, _meshlet_v1_DiscoveryResponse__Output>

@@ -12,6 +12,8 @@ export interface NodeStatus {
   'lastNackReason'?: (string);
   'connectedSince'?: (string);
   'lastPushAt'?: (string);
+  'identity'?: (string);
+  'certExpiresAt'?: (string);
 }
 
 export interface NodeStatus__Output {
@@ -25,4 +27,6 @@ export interface NodeStatus__Output {
   'lastNackReason': (string);
   'connectedSince': (string);
   'lastPushAt': (string);
+  'identity': (string);
+  'certExpiresAt': (string);
 }
