@@ -3,12 +3,12 @@
 import { readFile } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { ConfigIssue } from '../proxy/config/model/index.js';
-import { formatIssue } from '../proxy/config/model/index.js';
+import { experimentFaults, formatIssue } from '../proxy/config/model/index.js';
 import { loadSecurity, type ControlPlaneSecurity, type LoadedSecurity } from './auth/index.js';
 import { SnapshotBuilder } from './build/index.js';
 import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
-import { DiscoveryServer, type TlsFiles } from './server/index.js';
-import { DnsResolver, FileSource, loadIstioDir, type ConfigLoader } from './sources/index.js';
+import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
+import { DnsResolver, ExperimentOverlays, FileSource, type ConfigLoader } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
 
 export interface ControlPlaneOptions {
@@ -74,9 +74,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     store.setIssues(issues);
     log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
   };
-  const files = new FileSource({
+  const overlays = new ExperimentOverlays();
+  // Live experiment faults; when the earliest expires, reload: the overlay drops out (new generation).
+  let live: ReturnType<typeof experimentFaults> = [];
+  let expiry: NodeJS.Timeout | undefined;
+  const files: FileSource = new FileSource({
     dir: opts.configDir,
-    load: opts.load ?? loadIstioDir,
+    load: opts.load ?? overlays.loader(),
     debounceMs: opts.watchDebounceMs,
     rescanMs: opts.rescanMs,
     onIssues,
@@ -84,8 +88,44 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       store.setConfig(config);
       log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
       void dns.update(config.clusters);
+      const before = live;
+      live = experimentFaults(config);
+      for (const e of live) if (!before.some((b) => b.experiment === e.experiment && b.host === e.host)) log('info', `experiment ${e.experiment}: fault on ${e.host} applied until ${new Date(e.expiresAt).toISOString()} (generation ${store.generation()})`);
+      for (const e of before) {
+        if (live.some((l) => l.experiment === e.experiment && l.host === e.host)) continue;
+        log('info', `experiment ${e.experiment}: fault on ${e.host} ${e.expiresAt <= Date.now() ? 'expired (TTL)' : 'removed'} (generation ${store.generation()})`);
+      }
+      if (expiry !== undefined) clearTimeout(expiry);
+      const next = Math.min(...live.map((e) => e.expiresAt));
+      if (Number.isFinite(next)) {
+        expiry = setTimeout(() => {
+          overlays.prune();
+          void files.reload();
+        }, Math.max(0, next - Date.now()) + 5);
+        expiry.unref();
+      }
     },
   });
+  const experiments: ExperimentControl = {
+    async apply(name, yaml, ttlMs) {
+      const set = overlays.set(name, yaml, ttlMs);
+      if (!set.ok) return { ok: false, reason: set.issues.map(formatIssue).join('; ') };
+      await files.reload();
+      const bad = store.issues();
+      if (bad.length > 0) {
+        // Refused as a whole: take it out again so the next reload is clean.
+        overlays.delete(name);
+        await files.reload();
+        return { ok: false, reason: bad.map(formatIssue).join('; ') };
+      }
+      return { ok: true, generation: store.generation(), expiresAt: set.expiresAt };
+    },
+    async remove(name) {
+      const removed = overlays.delete(name);
+      if (removed) await files.reload();
+      return { generation: store.generation(), removed };
+    },
+  };
 
   let security: LoadedSecurity | undefined;
   if ('insecure' in opts.security && opts.security.insecure === true) {
@@ -113,6 +153,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
     ...(security ? { security: { authenticator: security.authenticator, issuer: { ca: security.ca, trustDomain: security.trustDomain, certTtlMs: security.certTtlMs } } } : {}),
     log: (msg) => log('info', msg),
+    experiments,
   });
   // Load (and resolve DNS) before listening, so the first subscribers get a full snapshot.
   await files.start();
@@ -140,6 +181,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     rootCertPem: security?.ca.rootPem,
     close() {
       closing ??= (async () => {
+        if (expiry !== undefined) clearTimeout(expiry);
         files.close();
         dns.close();
         await server.close();

@@ -59,6 +59,8 @@ export interface RunningProxy {
   readonly holder: SnapshotHolder;
   /** Validated config in, issues out (empty = applied). */
   applyConfig(config: MeshConfig): ConfigIssue[];
+  /** Records a config that failed before reaching applyConfig (parse, validation, NACK): /config_dump, metric, log. */
+  rejectConfig(version: string | undefined, issues: readonly ConfigIssue[]): void;
   /** Resolves once DNS clusters of the current config have a first answer. */
   dnsSettled(): Promise<void>;
   close(): Promise<void>;
@@ -198,6 +200,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     metricsPort,
     holder,
     applyConfig,
+    rejectConfig,
     dnsSettled: () => dnsPending,
     close: async () => {
       if (expiryTimer !== undefined) clearTimeout(expiryTimer);

@@ -34,6 +34,20 @@ export interface DiscoveryServerOptions {
   /** Authentication + CA; undefined = --insecure (every caller trusted, no certificates). */
   readonly security?: { readonly authenticator: Authenticator; readonly issuer: CertificateIssuer };
   readonly log?: (msg: string) => void;
+  /** Experiment overlays (ApplyExperiment / RemoveExperiment); absent = refused. */
+  readonly experiments?: ExperimentControl;
+}
+
+export interface ExperimentControl {
+  apply(name: string, yaml: string, ttlMs: number): Promise<{ ok: true; generation: number; expiresAt: number } | { ok: false; reason: string }>;
+  remove(name: string): Promise<{ generation: number; removed: boolean }>;
+}
+
+/** Fault injection is powerful: only loopback callers or certificate-authenticated peers may do it. */
+function mayExperiment(call: { getPeer(): string; getAuthContext(): { sslPeerCertificate?: unknown } }): boolean {
+  if (call.getAuthContext().sslPeerCertificate !== undefined) return true;
+  const peer = call.getPeer().replace(/^ipv[46]:/, '');
+  return /^127\./.test(peer) || /^\[?::1\]?/.test(peer) || /^\[?::ffff:127\./.test(peer);
 }
 
 export interface TlsFiles {
@@ -86,6 +100,23 @@ export class DiscoveryServer {
         admin('GetStatus', call, cb, () => ({ controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) })),
       GetNodeConfig: (call, cb) => admin('GetNodeConfig', call, cb, () => this.nodeConfig(call.request.nodeId)),
       CreateCertificate: this.#certs.handle,
+      ApplyExperiment: async (call, cb) => {
+        const ex = opts.experiments;
+        if (ex === undefined || !(await this.#mayExperiment(call))) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        const r = call.request;
+        ex.apply(r.name, r.virtualServiceYaml, r.ttlMs).then(
+          (res) => (res.ok ? cb(null, { generation: res.generation, expiresAtMs: res.expiresAt, removed: false }) : cb({ code: GrpcStatus.INVALID_ARGUMENT, details: res.reason })),
+          (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
+        );
+      },
+      RemoveExperiment: async (call, cb) => {
+        const ex = opts.experiments;
+        if (ex === undefined || !(await this.#mayExperiment(call))) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        ex.remove(call.request.name).then(
+          (res) => cb(null, { generation: res.generation, expiresAtMs: 0, removed: res.removed }),
+          (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
+        );
+      },
     };
     this.#grpc.addService(proto.meshlet.v1.MeshDiscovery.service, discovery);
     const health: HealthHandlers = {
@@ -185,6 +216,12 @@ export class DiscoveryServer {
       if (this.#serving) this.#accept(call, a.credential);
       else call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'shutting down' });
     });
+  }
+
+  /** Loopback or a client certificate, or (secure control plane) an admin credential. */
+  async #mayExperiment(call: Parameters<typeof mayExperiment>[0] & Parameters<CallGuard['admitAdmin']>[0]): Promise<boolean> {
+    if (mayExperiment(call)) return true;
+    return this.#guard.secure && (await this.#guard.admitAdmin(call)).ok;
   }
 
   #denied(rpc: string, d: CallDenial): void {

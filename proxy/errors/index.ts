@@ -54,7 +54,3 @@ export const errors = {
   badRequest: (detail: string) => new MeshletError('MESH_ERR_BAD_REQUEST', Flag.DPE, 400, `bad request: ${detail}`),
   headersTooLarge: () => new MeshletError('MESH_ERR_HEADERS_TOO_LARGE', Flag.RHL, 431, 'request header fields too large'),
 } as const;
-
-export function isMeshletError(e: unknown): e is MeshletError {
-  return e instanceof MeshletError;
-}

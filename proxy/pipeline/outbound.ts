@@ -28,8 +28,8 @@ import { Attempt, classifyError, type AttemptOwner } from '../layers/forward/ind
 import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
-import { Exchange, type Direction, type ExchangeObserver } from './exchange.js';
-import type { OutcomeRecorder, ResilienceEvents } from './events.js';
+import { Exchange, type Direction, type ExchangeObserver, type ResilienceEvents } from '../exchange/index.js';
+import type { OutcomeRecorder } from '../upstream/outcome-recorder.js';
 import { parseTarget, applyHeaderOps, buildUpstreamRequest } from './request-target.js';
 import { writeLocalAction } from './local-action.js';
 

@@ -107,7 +107,8 @@ function compileRoute(r: RouteModel, registry: UpstreamRegistry, portsByHost: Ma
       }),
     );
   }
-  const fault = r.fault !== undefined && (r.fault.expiresAt === undefined || r.fault.expiresAt > now) ? r.fault : undefined;
+  // A server-placed fault is the destination's inbound sidecar's business (pipeline/inbound.ts).
+  const fault = r.fault !== undefined && r.fault.placement !== 'server' && (r.fault.expiresAt === undefined || r.fault.expiresAt > now) ? r.fault : undefined;
   const mirrors = (r.mirrors ?? []).filter((m) => m.expiresAt === undefined || m.expiresAt > now);
   return {
     name: r.name,

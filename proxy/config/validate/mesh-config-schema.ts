@@ -86,6 +86,9 @@ const FaultPolicySchema = z.object({
   headerControlled: z.boolean().optional(),
   maxActiveFaults: nonNegInt.optional(),
   expiresAt: z.number().optional(),
+  placement: z.literal('server').optional(),
+  serverLabels: z.record(z.string(), z.string()).optional(),
+  experiment: z.string().min(1).optional(),
 });
 
 const MirrorPolicySchema = z.object({
