@@ -154,8 +154,8 @@ export class MeshRig {
     ];
     const proc = this.rig.spawn(pod, { uid: PROXY_UID, cmd: process.execPath, args, cwd: ROOT, logFile: join(this.work, `sidecar-${pod}.log`) });
     this.sidecars.set(pod, proc);
-    await proc.waitForLine(/meshlet proxy listening/, 20_000);
-    await until(async () => (await this.podGet(pod, 'http://127.0.0.1:15000/ready')).status === 200, 20_000, 100);
+    await proc.waitForLine(/meshlet proxy listening/, 45_000);
+    await until(async () => (await this.podGet(pod, 'http://127.0.0.1:15000/ready')).status === 200, 30_000, 100);
   }
 
   /** A GET run inside `pod` as root (captured like an app, except to loopback). */

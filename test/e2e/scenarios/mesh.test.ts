@@ -36,7 +36,7 @@ describe.skipIf(!avail.ok)('mesh in the pod rig: apps, real sidecars, control pl
       await mesh.down(true);
       throw new Error(`mesh bring-up failed (logs kept in ${mesh.work}): ${(err as Error).message}`);
     }
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await mesh.down(keep);
