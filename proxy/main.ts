@@ -8,9 +8,8 @@ import type { ConfigIssue, MeshConfig } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { startListener } from './listener/index.js';
-import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
 import { createObservers, type Observers } from './observe/index.js';
-import { createInboundPipeline, createPipeline, routeFromSnapshot, routeUpgrade, type PipelineDeps } from './pipeline/index.js';
+import { createInboundPipeline, createPipeline, createUpgradeHandler, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
@@ -132,12 +131,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     maxHeaderBytes: o.maxHeaderBytes,
     idleTimeoutMs: o.idleTimeoutMs,
     onRequest: outboundHandler,
-    onUpgrade: (req, socket, head) => {
-      // WebSocket: route with the same snapshot, then tunnel to one endpoint.
-      const r = routeUpgrade(holder.current, req);
-      if (!r.ok) return rejectUpgrade(socket, r.status, r.reason);
-      tunnelUpgrade(req, socket, head, r.endpoint, r.authority, r.path);
-    },
+    // Upgrades walk the same request path (route, fault, admit, forward) before a tunnel opens.
+    onUpgrade: createUpgradeHandler('outbound', deps, routeFromSnapshot),
   });
   servers.push(outbound);
 
@@ -157,11 +152,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
         maxHeaderBytes: o.maxHeaderBytes,
         idleTimeoutMs: o.idleTimeoutMs,
         onRequest: inbound.handler,
-        onUpgrade: (req, socket, head) => {
-          const ep = inbound.cluster.endpoints[0];
-          if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
-          tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
-        },
+        onUpgrade: inbound.upgrade,
       }),
     );
   }
