@@ -1,7 +1,11 @@
 // What an authenticated caller may be: one node id with one workload identity
 // (and, for operators, the admin RPCs). Authenticators turn a bearer token into
 // a Credential: bootstrap tokens here; Kubernetes TokenReview plugs in the same way.
-import type { Metadata } from '@grpc/grpc-js';
+
+/** The part of a gRPC Metadata this module reads (it stays free of grpc-js). */
+export interface MetadataReader {
+  get(key: string): readonly unknown[];
+}
 
 export interface Credential {
   readonly nodeId: string;
@@ -18,7 +22,7 @@ export interface Authenticator {
 }
 
 /** The bearer token of a call (`authorization: Bearer …`), or undefined. */
-export function bearerToken(md: Metadata): string | undefined {
+export function bearerToken(md: MetadataReader): string | undefined {
   const v = md.get('authorization')[0];
   if (typeof v !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)$/i.exec(v.trim());
