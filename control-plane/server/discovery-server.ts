@@ -8,6 +8,7 @@ import type { MeshConfig } from '../../proxy/config/model/index.js';
 import type { HealthHandlers } from '../../proto/gen/grpc/health/v1/Health.js';
 import type { MeshDiscoveryHandlers } from '../../proto/gen/meshlet/v1/MeshDiscovery.js';
 import type { ConfigError } from '../../proto/gen/meshlet/v1/ConfigError.js';
+import type { SourceStatus } from '../../proto/gen/meshlet/v1/SourceStatus.js';
 import type { NodeConfigResponse } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
 import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
 import type { ControlPlaneMetrics } from '../metrics/index.js';
@@ -34,6 +35,8 @@ export interface DiscoveryServerOptions {
   /** Authentication + CA; undefined = --insecure (every caller trusted, no certificates). */
   readonly security?: { readonly authenticator: Authenticator; readonly issuer: CertificateIssuer };
   readonly log?: (msg: string) => void;
+  /** Freshness of sources that can go stale (Kubernetes), for `meshlet status`. */
+  readonly sources?: () => readonly SourceStatus[];
   /** Experiment overlays (ApplyExperiment / RemoveExperiment); absent = refused. */
   readonly experiments?: ExperimentControl;
 }
@@ -97,7 +100,13 @@ export class DiscoveryServer {
     const discovery: MeshDiscoveryHandlers = {
       StreamConfig: (call) => this.#onStream(call),
       GetStatus: (call, cb) =>
-        admin('GetStatus', call, cb, () => ({ controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) })),
+        admin('GetStatus', call, cb, () => ({
+          controlPlaneId: this.controlPlaneId,
+          generation: opts.store.generation(),
+          nodes: this.status(),
+          configErrors: opts.store.issues().map(toConfigError),
+          sources: [...(opts.sources?.() ?? [])],
+        })),
       GetNodeConfig: (call, cb) => admin('GetNodeConfig', call, cb, () => this.nodeConfig(call.request.nodeId)),
       CreateCertificate: this.#certs.handle,
       ApplyExperiment: async (call, cb) => {
