@@ -41,6 +41,8 @@ export interface ControlPlaneOptions {
   /** Server keepalive (default 30 s / 10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Largest snapshot sent to a sidecar (gRPC max message length; default 64 MiB). */
+  readonly maxConfigBytes?: number;
   /** Replaces the Istio loader (tests, other sources). */
   readonly load?: ConfigLoader;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -170,7 +172,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     keepaliveTimeMs: opts.keepaliveTimeMs,
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
     ...(security ? { security: { authenticator: security.authenticator, issuer: { ca: security.ca, trustDomain: security.trustDomain, certTtlMs: security.certTtlMs } } } : {}),
-    log: (msg) => log('info', msg),
+    maxConfigBytes: opts.maxConfigBytes,
+    log,
     experiments,
     sources: () => files.status(),
   });

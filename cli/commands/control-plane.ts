@@ -2,6 +2,7 @@
 import { startControlPlane } from '../../control-plane/index.js';
 import { DEFAULT_TRUST_DOMAIN } from '../../control-plane/auth/index.js';
 import { parseDuration } from '../../proxy/config/istio/duration.js';
+import { installLastResort } from '../last-resort.js';
 import { flagsHelp, intFlag, parseOrUsage, portOrOff, type FlagSpec } from '../flags.js';
 
 const SPEC = {
@@ -26,6 +27,7 @@ const SPEC = {
   'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain instead of one from the CA ...' },
   'tls-key': { type: 'string', help: '... and this private key' },
   'client-ca': { type: 'string', help: 'require client certificates signed by this CA' },
+  'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest snapshot sent to a sidecar; a bigger one is not sent and the node shows ERROR in meshlet status' },
   'fault-ttl-ms': { type: 'string', default: '0', help: 'faults/mirrors expire on sidecars N ms after they lose the control plane (0 = never)' },
 } satisfies Record<string, FlagSpec>;
 
@@ -54,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const clientCaFile = f['client-ca'];
+  installLastResort('meshlet control-plane');
   let cp;
   try {
     const ttl = intFlag('fault-ttl-ms', f['fault-ttl-ms']);
@@ -92,6 +95,7 @@ export async function run(argv: string[]): Promise<number> {
       security,
       ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),
       ...(ttl > 0 ? { faultTtlMs: ttl } : {}),
+      maxConfigBytes: intFlag('max-config-bytes', f['max-config-bytes']),
     });
   } catch (err) {
     process.stderr.write(`control-plane: ${(err as Error).message}\n`);

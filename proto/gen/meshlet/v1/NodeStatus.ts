@@ -12,6 +12,7 @@ export interface NodeStatus {
   'lastNackReason'?: (string);
   'connectedSince'?: (string);
   'lastPushAt'?: (string);
+  'pushError'?: (string);
   'identity'?: (string);
   'certExpiresAt'?: (string);
 }
@@ -27,6 +28,7 @@ export interface NodeStatus__Output {
   'lastNackReason': (string);
   'connectedSince': (string);
   'lastPushAt': (string);
+  'pushError': (string);
   'identity': (string);
   'certExpiresAt': (string);
 }
