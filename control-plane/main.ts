@@ -10,12 +10,15 @@ import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
 import { DnsResolver, ExperimentOverlays, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
+import { startInjector, type InjectorOptions, type RunningInjector } from './injector-runner.js';
 
 export interface ControlPlaneOptions {
   /** Directory of Istio YAML; optional when the Kubernetes source is on (then merged, files win). */
   readonly configDir?: string;
   /** Watch the Kubernetes API (Services, EndpointSlices, Pods, Namespaces, Istio CRDs). */
   readonly kubernetes?: KubernetesOptions;
+  /** Serve the sidecar-injection webhook (HTTPS POST /inject). */
+  readonly injector?: InjectorOptions;
   readonly grpcPort: number;
   readonly grpcHost: string;
   /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
@@ -55,6 +58,8 @@ export interface RunningControlPlane {
   readonly store: ConfigStore;
   /** The root sidecars verify the control plane with (PEM); undefined with --insecure. */
   readonly rootCertPem: string | undefined;
+  /** The injection webhook, when enabled: its port and the CA its certificate chains to. */
+  readonly injector: RunningInjector | undefined;
   close(): Promise<void>;
 }
 
@@ -182,17 +187,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const dnsClusters = store.current()?.clusters.filter((c) => c.discovery === 'dns') ?? [];
   if (dnsClusters.length > 0) await dns.refresh();
   let metricsServer: HttpServer | undefined;
+  let injector: RunningInjector | undefined;
   let port: number;
   try {
     port = await server.listen(opts.grpcHost, opts.grpcPort, tls);
     if (opts.metricsPort >= 0) metricsServer = await serveMetrics(metrics, opts.metricsPort, opts.grpcHost);
+    if (opts.injector) injector = await startInjector(opts.injector, files.kubernetes, log);
   } catch (err) {
+    metricsServer?.close();
     files.close();
     dns.close();
     await server.close(0);
     throw err;
   }
-  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ' (PLAINTEXT, --insecure)'}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}`);
+  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ' (PLAINTEXT, --insecure)'}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}${injector ? `, injector on :${injector.port}` : ''}`);
 
   let closing: Promise<void> | undefined;
   const running: RunningControlPlane = {
@@ -201,11 +209,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     server,
     store,
     rootCertPem: security?.ca.rootPem,
+    injector,
     close() {
       closing ??= (async () => {
         if (expiry !== undefined) clearTimeout(expiry);
         files.close();
         dns.close();
+        await injector?.close();
         await server.close();
         if (metricsServer) {
           metricsServer.closeAllConnections();
