@@ -64,13 +64,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     store.setIssues(issues);
     log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
   };
+  let warnedVersion = '';
   const files = new FileSource({
     dir: opts.configDir,
     load: opts.load ?? loadIstioDir,
     debounceMs: opts.watchDebounceMs,
     rescanMs: opts.rescanMs,
     onIssues,
-    onConfig: (config) => {
+    onConfig: (config, warnings) => {
+      if (warnings.length > 0 && config.version !== warnedVersion) {
+        log('warn', `config has ${warnings.length} note(s):\n  ${warnings.map(formatIssue).join('\n  ')}`);
+      }
+      warnedVersion = config.version;
       store.setConfig(config);
       log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
       void dns.update(config.clusters);

@@ -1,5 +1,6 @@
 // `meshlet control-plane`: serve Istio YAML from a directory to sidecars.
 import { startControlPlane } from '../../control-plane/index.js';
+import { setRegexLimits } from '../../proxy/config/index.js';
 import { flagsHelp, intFlag, parseOrUsage, portOrOff, type FlagSpec } from '../flags.js';
 
 const SPEC = {
@@ -10,6 +11,7 @@ const SPEC = {
   'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain ...' },
   'tls-key': { type: 'string', help: '... and this private key' },
   'client-ca': { type: 'string', help: 'require client certificates signed by this CA' },
+  'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'fault-ttl-ms': { type: 'string', default: '0', help: 'faults/mirrors expire on sidecars N ms after they lose the control plane (0 = never)' },
 } satisfies Record<string, FlagSpec>;
 
@@ -35,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   let cp;
   try {
     const ttl = intFlag('fault-ttl-ms', f['fault-ttl-ms']);
+    setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', f['max-regex-program-size']) });
     cp = await startControlPlane({
       configDir: f['config-dir'],
       grpcPort: intFlag('grpc-port', f['grpc-port']),

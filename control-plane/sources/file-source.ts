@@ -12,7 +12,7 @@ export interface FileSourceOptions {
   readonly dir: string;
   readonly load: ConfigLoader;
   /** A good config was loaded (may be identical to the previous one). */
-  readonly onConfig: (config: MeshConfig) => void;
+  readonly onConfig: (config: MeshConfig, warnings: readonly ConfigIssue[]) => void;
   /** The load failed: the caller keeps the last good config. */
   readonly onIssues: (issues: readonly ConfigIssue[]) => void;
   /** Quiet time after the last file event before reloading (default 100 ms). */
@@ -95,7 +95,7 @@ export class FileSource {
       result = { ok: false as const, issues: [{ resource: this.#opts.dir, path: '', reason: `load failed: ${(err as Error).message}` }] };
     }
     if (this.#closed) return;
-    if (result.ok) this.#opts.onConfig(result.config);
+    if (result.ok) this.#opts.onConfig(result.config, result.warnings ?? []);
     else this.#opts.onIssues(result.issues);
   }
 
