@@ -9,6 +9,7 @@ import type { TranslateResult } from './translate/index.js';
 export * from './model/index.js';
 export {
   loadIstioPath,
+  parseIstioObject,
   parseIstioYaml,
   FIELD_SUPPORT,
   resourceRef,
@@ -19,6 +20,12 @@ export {
   type IstioVirtualService,
   type ParseResult,
 } from './istio/index.js';
+export {
+  ANNOTATION_EXPERIMENT,
+  ANNOTATION_EXPERIMENT_EXPIRES_AT,
+  ANNOTATION_FAULT_LABELS,
+  ANNOTATION_FAULT_PLACEMENT,
+} from './translate/index.js';
 export { translate, normaliseHost, contentVersion, canonicalJson, SAFE_DEFAULT_RETRIES, type TranslateResult } from './translate/index.js';
 export { analyzePaths, type AnalyzeResult } from './analyze.js';
 export { closestName, didYouMean } from './validate/did-you-mean.js';

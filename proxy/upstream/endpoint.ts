@@ -4,7 +4,7 @@
 import { Pool } from 'undici';
 import type { EndpointModel } from '../config/model/index.js';
 import type { PickableEndpoint } from '../layers/balance/pickable.js';
-import type { EndpointInfo } from '../pipeline/exchange.js';
+import type { EndpointInfo } from '../exchange/index.js';
 
 export interface PoolSettings {
   /** Max connections to this endpoint (connectionPool.tcp.maxConnections); undefined = unbounded. */

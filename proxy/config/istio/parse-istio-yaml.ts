@@ -56,6 +56,17 @@ export function parseIstioYaml(text: string, file?: string): ParseResult {
   return out;
 }
 
+/**
+ * One already-decoded object (e.g. from the Kubernetes API) → the same
+ * checked resource or issues as a YAML document. `where` labels issues of
+ * objects too malformed to name.
+ */
+export function parseIstioObject(value: unknown, where: string): ParseResult {
+  const out: ParseResult = { resources: [], issues: [], warnings: [] };
+  collect(value, where, undefined, out);
+  return out;
+}
+
 function collect(value: unknown, where: string, file: string | undefined, out: ParseResult): void {
   if (value === null || value === undefined) return; // empty document
   const fileField = file ? { file } : {};

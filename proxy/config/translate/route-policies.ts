@@ -82,8 +82,8 @@ const NO_PERCENTAGE = 'no percentage given: no request is faulted (Istio: "if le
 export function toFaultPolicy(
   f: IstioHTTPFaultInjection | undefined,
   ann: MeshletAnnotations,
-  path: string,
-  warn: (path: string, reason: string, severity: 'warning' | 'info') => void,
+  path = 'fault',
+  warn: (path: string, reason: string, severity: 'warning' | 'info') => void = () => undefined,
 ): FaultPolicy | undefined {
   if (f === undefined && !ann.faultHeaderControl) return undefined;
   const out: { -readonly [K in keyof FaultPolicy]: FaultPolicy[K] } = {};

@@ -4,10 +4,10 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { MirrorPolicy } from '../../config/model/index.js';
+import type { MirrorEvents, MirrorOutcome } from '../../exchange/index.js';
 import type { ClusterRuntime } from '../../upstream/cluster.js';
 
-export type MirrorOutcome = 'sent' | 'failed' | 'dropped';
-export type MirrorEvents = (route: string, outcome: MirrorOutcome) => void;
+export type { MirrorEvents, MirrorOutcome };
 
 /** Process-wide cap on mirror requests in flight: a slow mirror must never pile up memory. */
 let maxInflight = 64;
