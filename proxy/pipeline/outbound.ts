@@ -28,6 +28,7 @@ import { forwardableResponseHeaders } from '../listener/hop-by-hop.js';
 import { requestHash, generatedCookie } from '../layers/balance/index.js';
 import { admitRequest, admitRetry } from '../layers/admit/index.js';
 import { Attempt, classifyError, type AttemptOwner } from '../layers/forward/index.js';
+import { ReplayBody, type ReplayOwner } from '../layers/retry/index.js';
 import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
@@ -53,6 +54,8 @@ export type RouteResolver = (req: RequestState) => CompiledRoute | MeshletError;
 
 const ABORTED = new Error('attempt abandoned');
 const EMPTY = Buffer.alloc(0);
+/** Marks "no body" for bodyComplete (a distinct object: a real empty body is a different Buffer). */
+const EMPTY_BODY = Buffer.alloc(0);
 const STATE = Symbol('meshlet.request');
 type ResponseWithState = ServerResponse & { [STATE]?: RequestState };
 
@@ -118,7 +121,7 @@ export function createPipeline(direction: Direction, deps: PipelineDeps, resolve
   };
 }
 
-export class RequestState implements AttemptOwner, TunnelOwner {
+export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
   readonly ex: Exchange;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -137,8 +140,8 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   cluster: ClusterRuntime | undefined;
   upstreamHeaders: Record<string, string | string[]> = {};
   upstreamPath = '';
-  body: Buffer | IncomingMessage | null = null;
-  replayable = true;
+  /** The request body (streamed, with a bounded replay copy); undefined when there is none. */
+  replay: ReplayBody | undefined;
   hash: number | undefined;
   setCookie: string | undefined;
   attempt: Attempt | undefined;
@@ -238,46 +241,32 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   // ------------------------------------------------------------- body, then mirror
   #readBody(): void {
     const req = this.req;
-    const len = req.headers['content-length'];
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    if (this.upgrade !== null || ((len === undefined || len === '0') && !chunked)) {
-      this.body = null;
-      return this.#startUpstream();
+    if (this.upgrade === null && hasBody(req)) {
+      // Streamed as it arrives; a bounded copy is kept only when a retry or a mirror may need it.
+      const route = this.route!;
+      this.replay = new ReplayBody(req, route.retry !== null || route.mirror !== null ? this.deps.bufferLimit : 0);
     }
-    const n = len === undefined ? Infinity : Number(len);
-    this.ex.bytesIn = Number.isFinite(n) ? n : 0;
-    const wantsCopy = this.route!.retry !== null || this.route!.mirror !== null;
-    if (!wantsCopy || n > this.deps.bufferLimit) {
-      // Too large (or unknown size) to buffer: stream it through, and give up
-      // retries for this request rather than buffering without bound.
-      this.body = req;
-      this.replayable = false;
-      return this.#startUpstream();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      chunks.push(c);
-    });
-    req.once('end', () => {
-      this.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.ex.bytesIn = size;
-      if (!this.done) this.#startUpstream();
-    });
+    this.#startUpstream();
   }
 
   #startUpstream(): void {
-    const route = this.route!;
-    if (route.mirror !== null) {
-      // A body too large to buffer streams to the primary only: the mirror is
-      // skipped and counted as dropped rather than sent with a truncated body.
-      // A tunnel cannot be duplicated either.
-      if (this.upgrade === null && (this.body === null || this.body instanceof Buffer)) {
-        route.mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, this.body, this.deps.events.mirror);
-      } else route.mirror.drop(this.deps.events.mirror);
+    const mirror = this.route!.mirror;
+    if (mirror !== null) {
+      // A tunnel cannot be duplicated. A body goes to the mirror once it has
+      // arrived whole; a body past --buffer-limit is not mirrored (counted
+      // dropped) rather than sent truncated.
+      if (this.upgrade !== null) mirror.drop(this.deps.events.mirror);
+      else if (this.replay === undefined) this.bodyComplete(EMPTY_BODY);
+      else this.replay.whenComplete(this);
     }
     this.#tryOnce();
+  }
+
+  /** The whole request body has arrived (or its copy was dropped): time to mirror. */
+  bodyComplete(copy: Buffer | null): void {
+    const mirror = this.route!.mirror!;
+    if (copy === null) return mirror.drop(this.deps.events.mirror);
+    mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, copy === EMPTY_BODY ? null : copy, this.deps.events.mirror);
   }
 
   // ------------------------------------------------------------- retry { pick → admit → forward }
@@ -313,7 +302,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     this.attempt = a;
     const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
-    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body, this.upgrade);
+    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.replay?.stream() ?? null, this.upgrade);
   }
 
   /** Releases the counters an attempt holds. Idempotent per attempt via `attempt` identity. */
@@ -344,6 +333,8 @@ export class RequestState implements AttemptOwner, TunnelOwner {
       if (this.retries >= retry.maxRetries) this.ex.flags |= Flag.URX;
     }
     a.commit();
+    // No attempt follows a committed response: the replay copy is no longer needed.
+    this.replay?.release();
     this.ex.status = status;
     this.ex.upstreamHeadersMs = performance.now() - this.ex.startMs;
     const out = forwardableResponseHeaders(headers as Record<string, string | string[] | undefined>);
@@ -435,7 +426,12 @@ export class RequestState implements AttemptOwner, TunnelOwner {
 
   #canRetry(): boolean {
     const retry = this.route!.retry!;
-    if (this.retries >= retry.maxRetries || !this.replayable || this.done) return false;
+    if (this.retries >= retry.maxRetries || this.done) return false;
+    if (this.replay !== undefined && !this.replay.replayable) {
+      // Envoy's retry_or_shadow_abandoned: the body outgrew its copy.
+      this.deps.events.retryAbandoned(this.cluster!.destination.service, 'body_too_large');
+      return false;
+    }
     if (!admitRetry(this.cluster!, this.retries > 0)) {
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
@@ -523,6 +519,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     this.#clearDeadline();
     if (this.retries > 0 && this.cluster !== undefined) this.cluster.activeRetries--;
     ex.durationMs = performance.now() - ex.startMs;
+    if (this.replay !== undefined) ex.bytesIn = this.replay.received;
     if (ex.status === 0) ex.status = this.res.statusCode;
     this.deps.observer.onComplete(ex);
   }
