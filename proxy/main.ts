@@ -9,6 +9,7 @@ import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { startListener } from './listener/index.js';
 import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
+import { addH2c, isH2cUpgrade, serveIgnoringUpgrade } from './listener/h2c.js';
 import { createObservers, type Observers } from './observe/index.js';
 import { createInboundPipeline, createPipeline, routeFromSnapshot, routeUpgrade, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
@@ -124,12 +125,14 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     idleTimeoutMs: o.idleTimeoutMs,
     onRequest: outboundHandler,
     onUpgrade: (req, socket, head) => {
+      if (isH2cUpgrade(req)) return serveIgnoringUpgrade(req, socket, head, outboundHandler);
       // WebSocket: route with the same snapshot, then tunnel to one endpoint.
       const r = routeUpgrade(holder.current, req);
       if (!r.ok) return rejectUpgrade(socket, r.status, r.reason);
       tunnelUpgrade(req, socket, head, r.endpoint, r.authority, r.path);
     },
   });
+  addH2c(outbound, outboundHandler, o.idleTimeoutMs);
   servers.push(outbound);
 
   let inboundCluster: ClusterRuntime | undefined;
@@ -141,20 +144,21 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       labels: o.labels,
     });
     inboundCluster = inbound.cluster;
-    servers.push(
-      await startListener({
-        port: o.inboundPort,
-        host: o.listenAddress,
-        maxHeaderBytes: o.maxHeaderBytes,
-        idleTimeoutMs: o.idleTimeoutMs,
-        onRequest: inbound.handler,
-        onUpgrade: (req, socket, head) => {
-          const ep = inbound.cluster.endpoints[0];
-          if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
-          tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
-        },
-      }),
-    );
+    const inboundServer = await startListener({
+      port: o.inboundPort,
+      host: o.listenAddress,
+      maxHeaderBytes: o.maxHeaderBytes,
+      idleTimeoutMs: o.idleTimeoutMs,
+      onRequest: inbound.handler,
+      onUpgrade: (req, socket, head) => {
+        if (isH2cUpgrade(req)) return serveIgnoringUpgrade(req, socket, head, inbound.handler);
+        const ep = inbound.cluster.endpoints[0];
+        if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
+        tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
+      },
+    });
+    addH2c(inboundServer, inbound.handler, o.idleTimeoutMs);
+    servers.push(inboundServer);
   }
 
   const ready = (): boolean => holder.current !== undefined;

@@ -16,6 +16,8 @@
 // without a policy has `null` there and the step costs one comparison. Errors
 // are MeshletErrors turned into replies only by errors/rescue.ts.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Flag, MeshletError, errors } from '../errors/index.js';
@@ -24,7 +26,11 @@ import { flagsToString } from '../errors/flags.js';
 import { forwardableResponseHeaders } from '../listener/hop-by-hop.js';
 import { requestHash, generatedCookie } from '../layers/balance/index.js';
 import { admitRequest, admitRetry } from '../layers/admit/index.js';
-import { Attempt, classifyError, type AttemptOwner } from '../layers/forward/index.js';
+import { Attempt, H2Attempt, classifyError, type AttemptOwner, type UpstreamAttempt } from '../layers/forward/index.js';
+import { grpcToHttpStatus } from '../errors/grpc-status.js';
+import { GrpcFrameCounter, grpcStatusOf, grpcTimeoutMs, isGrpcContentType } from './grpc.js';
+import { BodyTee } from './body-tee.js';
+import { HeldResponse, moveGrpcStatusToTrailers } from './held-response.js';
 import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
@@ -68,6 +74,13 @@ function onPerTryTimeout(s: RequestState): void {
 function onDeadline(s: RequestState): void {
   s.onDeadline();
 }
+function onTeeComplete(this: void, tee: BodyTee): void {
+  (tee as BodyTee & { [STATE]?: RequestState })[STATE]?.onBodyComplete();
+}
+function countRequestMessages(this: IncomingMessage, chunk: Buffer): void {
+  const s = (this as IncomingMessage & { [STATE]?: RequestState })[STATE];
+  if (s !== undefined) s.reqFrames!.push(chunk);
+}
 
 /** Builds the node:http request handler for one listener. */
 export function createPipeline(direction: Direction, deps: PipelineDeps, resolve: RouteResolver): (req: IncomingMessage, res: ServerResponse) => void {
@@ -96,11 +109,23 @@ export class RequestState implements AttemptOwner {
   cluster: ClusterRuntime | undefined;
   upstreamHeaders: Record<string, string | string[]> = {};
   upstreamPath = '';
-  body: Buffer | IncomingMessage | null = null;
+  body: Buffer | Readable | null = null;
   replayable = true;
+  /** Caller spoke HTTP/2 (node:http2 compatibility request/response). */
+  readonly h2: boolean;
+  /** A gRPC call (content-type application/grpc*). */
+  grpc = false;
+  /** Streamed request body with a bounded copy for retries (HTTP/2 bodies of unknown length). */
+  tee: BodyTee | undefined;
+  /** gRPC response held until its status is known, so a retriable status in trailers can still be retried. */
+  held: HeldResponse | undefined;
+  /** gRPC status fields of a trailers-only upstream response, sent to an HTTP/2 caller as trailers. */
+  pendingTrailers: Record<string, string> | undefined;
+  reqFrames: GrpcFrameCounter | undefined;
+  resFrames: GrpcFrameCounter | undefined;
   hash: number | undefined;
   setCookie: string | undefined;
-  attempt: Attempt | undefined;
+  attempt: UpstreamAttempt | undefined;
   lastEndpoint: Endpoint | undefined;
   retries = 0;
   deadline: NodeJS.Timeout | undefined;
@@ -114,6 +139,14 @@ export class RequestState implements AttemptOwner {
     this.deps = deps;
     this.method = this.ex.method;
     this.headers = req.headers;
+    this.h2 = req.httpVersionMajor === 2;
+    if (isGrpcContentType(req.headers['content-type'])) {
+      // Known before anything can fail: local replies to a gRPC caller are gRPC.
+      this.grpc = true;
+      this.ex.protocol = 'grpc';
+      this.reqFrames = new GrpcFrameCounter();
+      this.resFrames = new GrpcFrameCounter();
+    }
   }
 
   // ------------------------------------------------------------- observe + route
@@ -147,7 +180,13 @@ export class RequestState implements AttemptOwner {
 
     // ----------------------------------------------------------- deadline
     // Started before the fault delay: an injected delay counts against the route timeout.
-    if (route.timeoutMs > 0) this.deadline = setTimeout(onDeadline, route.timeoutMs, this);
+    // A gRPC caller's own deadline (grpc-timeout) caps the route timeout.
+    let timeoutMs = route.timeoutMs;
+    if (this.grpc) {
+      const callerMs = grpcTimeoutMs(req.headers['grpc-timeout']);
+      if (callerMs > 0 && (timeoutMs === 0 || callerMs < timeoutMs)) timeoutMs = callerMs;
+    }
+    if (timeoutMs > 0) this.deadline = setTimeout(onDeadline, timeoutMs, this);
 
     // ----------------------------------------------------------- fault
     const fault = route.fault;
@@ -177,7 +216,7 @@ export class RequestState implements AttemptOwner {
       if (status > 0) {
         // The experiment itself: never retried.
         this.deps.events.fault(route.name, 'abort');
-        return this.fail(errors.faultAbort(status));
+        return this.fail(errors.faultAbort(status, route.fault.grpcStatusFor(status)));
       }
     }
     this.#readBody();
@@ -186,6 +225,7 @@ export class RequestState implements AttemptOwner {
   // ------------------------------------------------------------- body, then mirror
   #readBody(): void {
     const req = this.req;
+    if (this.h2) return this.#readH2Body();
     const len = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
     if ((len === undefined || len === '0') && !chunked) {
@@ -213,6 +253,43 @@ export class RequestState implements AttemptOwner {
       this.ex.bytesIn = size;
       if (!this.done) this.#startUpstream();
     });
+  }
+
+  /** HTTP/2 bodies: END_STREAM on HEADERS means none; otherwise stream with a bounded copy when a retry or mirror may need it. */
+  #readH2Body(): void {
+    const req = this.req;
+    if ((req as unknown as Http2ServerRequest).stream.endAfterHeaders) {
+      this.body = null;
+      return this.#startUpstream();
+    }
+    const wantsCopy = this.route!.retry !== null || this.route!.mirror !== null;
+    if (!wantsCopy) {
+      this.body = req;
+      this.replayable = false;
+      if (this.reqFrames !== undefined) {
+        (req as IncomingMessage & { [STATE]?: RequestState })[STATE] = this;
+        req.on('data', countRequestMessages);
+      }
+      return this.#startUpstream();
+    }
+    const tee = new BodyTee(req, this.deps.bufferLimit);
+    (tee as BodyTee & { [STATE]?: RequestState })[STATE] = this;
+    tee.onComplete = onTeeComplete;
+    const frames = this.reqFrames;
+    if (frames !== undefined) tee.onChunk = (c) => frames.push(c);
+    this.tee = tee;
+    this.body = tee.stream;
+    this.#tryOnce();
+  }
+
+  /** @internal the teed body ended: mirror it now that it is whole. */
+  onBodyComplete(): void {
+    const tee = this.tee!;
+    this.ex.bytesIn = tee.overflow ? this.ex.bytesIn : tee.buffer().length;
+    const mirror = this.route!.mirror;
+    if (mirror === null || this.done) return;
+    if (tee.replayable) mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, tee.buffer(), this.deps.events.mirror);
+    else mirror.drop(this.deps.events.mirror);
   }
 
   #startUpstream(): void {
@@ -256,7 +333,8 @@ export class RequestState implements AttemptOwner {
     ep.requestsTotal++;
     this.lastEndpoint = ep;
     this.ex.endpoint = ep;
-    const a = new Attempt(this, ep, n);
+    const proto = cluster.model.protocol;
+    const a = proto === 'http2' || (proto === 'downstream' && this.h2) ? new H2Attempt(this, ep, n) : new Attempt(this, ep, n);
     this.attempt = a;
     const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
@@ -264,7 +342,7 @@ export class RequestState implements AttemptOwner {
   }
 
   /** Releases the counters an attempt holds. Idempotent per attempt via `attempt` identity. */
-  #release(a: Attempt): void {
+  #release(a: UpstreamAttempt): void {
     if (this.attempt !== a) return;
     this.attempt = undefined;
     const c = this.cluster!;
@@ -276,21 +354,38 @@ export class RequestState implements AttemptOwner {
     }
   }
 
-  attemptHeaders(a: Attempt, status: number, headers: IncomingHttpHeaders): void {
+  attemptHeaders(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
     const route = this.route!;
-    this.deps.outlier.record(this.cluster!, a.endpoint, status);
+    // gRPC: a trailers-only answer carries its status here; outlier detection
+    // and retries see it as Envoy maps it (UNAVAILABLE → 503, ...).
+    const gs = this.grpc ? grpcStatusOf(headers) : -1;
+    if (gs >= 0) this.ex.grpcStatus = gs;
+    if (!this.grpc || gs >= 0 || status !== 200) this.deps.outlier.record(this.cluster!, a.endpoint, gs >= 0 ? grpcToHttpStatus(gs) : status);
     const retry = route.retry;
-    if (retry !== null && retry.retriableStatus(status, this.ex.method)) {
+    if (retry !== null && (retry.retriableStatus(status, this.ex.method) || retry.retriableGrpc(gs))) {
       if (this.#canRetry()) {
         const ra = status === 429 || status === 503 ? headers['retry-after'] : undefined;
         a.abort(ABORTED);
         this.#release(a);
-        return this.#scheduleRetry(typeof ra === 'string' ? ra : undefined, 'status');
+        return this.#scheduleRetry(typeof ra === 'string' ? ra : undefined, gs > 0 ? 'grpc' : 'status');
       }
       // Envoy's URX: the upstream's own answer is passed on, marked as the last of spent retries.
       if (this.retries >= retry.maxRetries) this.ex.flags |= Flag.URX;
     }
     a.commit();
+    if (gs < 0 && this.grpc && status === 200 && retry !== null && retry.grpcOn !== 0 && !retry.isDefault && this.retries < retry.maxRetries && this.#replayable()) {
+      // The status will come in trailers: hold the (bounded) response until
+      // then. Only for a route's own retry policy: the mesh default reads
+      // trailers-only answers, as Envoy does, and never delays a stream.
+      this.held = new HeldResponse(status, headers);
+      return;
+    }
+    this.#writeHead(a, status, headers);
+  }
+
+  /** Sends the response head to the caller; false when node refused a header (answered 502 instead). */
+  #writeHead(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): boolean {
+    const route = this.route!;
     this.ex.status = status;
     this.ex.upstreamHeadersMs = performance.now() - this.ex.startMs;
     const out = forwardableResponseHeaders(headers as Record<string, string | string[] | undefined>);
@@ -298,6 +393,7 @@ export class RequestState implements AttemptOwner {
     if (this.dest?.responseHeaders !== undefined) applyHeaderOps(out as Record<string, string | string[]>, this.dest.responseHeaders);
     if (this.setCookie !== undefined) out['set-cookie'] = this.setCookie;
     if (this.ex.flags !== 0) out[FLAGS_HEADER] = flagsToString(this.ex.flags);
+    if (this.h2 && this.grpc && this.ex.grpcStatus >= 0) this.pendingTrailers = moveGrpcStatusToTrailers(out);
     try {
       this.res.writeHead(status, out);
     } catch (err) {
@@ -306,25 +402,80 @@ export class RequestState implements AttemptOwner {
       a.abort(ABORTED);
       this.#release(a);
       this.ex.status = 0;
-      return this.fail(errors.upstreamProtocol(`invalid response header: ${(err as Error).message}`));
+      this.fail(errors.upstreamProtocol(`invalid response header: ${(err as Error).message}`));
+      return false;
     }
     if (this.ex.method === 'HEAD') this.res.end();
+    return true;
   }
 
-  attemptData(a: Attempt, chunk: Buffer): boolean {
+  #replayable(): boolean {
+    const tee = this.tee;
+    return tee === undefined ? this.replayable : tee.replayable;
+  }
+
+  attemptData(a: UpstreamAttempt, chunk: Buffer): boolean {
     this.ex.bytesOut += chunk.length;
+    this.resFrames?.push(chunk);
+    const held = this.held;
+    if (held !== undefined) {
+      // A second message means a stream, not a unary answer; too much means we stop holding.
+      if (held.push(chunk, this.resFrames!.messages, this.deps.bufferLimit)) return true;
+      return this.#flushHeld(a);
+    }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', a.resumer);
     return false;
   }
 
-  attemptEnd(a: Attempt): void {
+  /** Writes a held response's head and body; returns the write's backpressure verdict. */
+  #flushHeld(a: UpstreamAttempt): boolean {
+    const held = this.held!;
+    this.held = undefined;
+    if (!this.#writeHead(a, held.status, held.headers)) return true;
+    let ok = true;
+    for (const c of held.chunks) ok = this.res.write(c);
+    if (!ok) this.res.once('drain', a.resumer);
+    return ok;
+  }
+
+  attemptEnd(a: UpstreamAttempt, trailers: IncomingHttpHeaders | undefined): void {
+    if (this.grpc) {
+      const gs = grpcStatusOf(trailers);
+      if (gs >= 0) {
+        this.ex.grpcStatus = gs;
+        this.deps.outlier.record(this.cluster!, a.endpoint, grpcToHttpStatus(gs));
+      }
+      if (this.held !== undefined) {
+        const retry = this.route!.retry!;
+        if (retry.retriableGrpc(gs)) {
+          if (this.#canRetry()) {
+            this.held = undefined;
+            this.#release(a);
+            return this.#scheduleRetry(undefined, 'grpc');
+          }
+          if (this.retries >= retry.maxRetries) this.ex.flags |= Flag.URX;
+        }
+        this.#flushHeld(a);
+        if (this.done) return;
+      }
+    }
     this.#release(a);
     this.#clearDeadline();
+    const extra = this.pendingTrailers;
+    if (trailers !== undefined || extra !== undefined) {
+      try {
+        if (trailers !== undefined) this.res.addTrailers(forwardableResponseHeaders(trailers as Record<string, string | string[] | undefined>));
+        if (extra !== undefined) this.res.addTrailers(extra);
+      } catch {
+        // A trailer node refuses is dropped rather than failing a response whose body was already sent.
+      }
+    }
     this.res.end();
   }
 
-  attemptError(a: Attempt, err: Error): void {
+  attemptError(a: UpstreamAttempt, err: Error): void {
+    this.held = undefined;
     this.#release(a);
     const kind = classifyError(err);
     if (kind === 'aborted') return;
@@ -346,7 +497,7 @@ export class RequestState implements AttemptOwner {
 
   #canRetry(): boolean {
     const retry = this.route!.retry!;
-    if (this.retries >= retry.maxRetries || !this.replayable || this.done) return false;
+    if (this.retries >= retry.maxRetries || !this.#replayable() || this.done) return false;
     if (!admitRetry(this.cluster!, this.retries > 0)) {
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
@@ -359,6 +510,11 @@ export class RequestState implements AttemptOwner {
     if (this.retries === 0) this.cluster!.activeRetries++;
     this.retries++;
     this.deps.events.retry(this.cluster!.destination.service, reason);
+    if (this.tee !== undefined) {
+      // From now on the body is the held copy; the live stream fed the first attempt only.
+      this.tee.detach();
+      this.body = this.tee.buffer();
+    }
     const wait = this.route!.retry!.backoffMs(this.retries, retryAfter, this.deps.rng);
     if (wait <= 0) return this.#tryOnce();
     setTimeout(retryNow, wait, this);

@@ -62,6 +62,8 @@ const ConnectionPoolSchema = z.looseObject({
       maxRequestsPerConnection: z.number().int().min(0).optional(),
       maxRetries: z.number().int().min(0).optional(),
       idleTimeout: IstioDurationSchema.optional(),
+      maxConcurrentStreams: z.number().int().min(1).optional(),
+      h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
     })
     .optional(),
 });

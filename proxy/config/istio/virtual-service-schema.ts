@@ -3,6 +3,7 @@
 // that need other resources (declared hosts, subsets) happen in translate.
 
 import { z } from 'zod';
+import { GRPC_STATUS_NAMES } from '../model/index.js';
 import {
   HTTP_STATUS,
   IstioDurationSchema,
@@ -77,7 +78,8 @@ const FaultSchema = z.looseObject({
   abort: z
     .looseObject({
       httpStatus: HTTP_STATUS.optional(),
-      grpcStatus: z.string().min(1).optional(),
+      // Istio: the status name in capitals (`UNAVAILABLE`), not its number.
+      grpcStatus: z.enum(GRPC_STATUS_NAMES, { message: `must be a gRPC status name (${GRPC_STATUS_NAMES.join(', ')})` }).optional(),
       percentage: IstioPercentSchema.optional(),
     })
     .refine((a) => (a.httpStatus === undefined) !== (a.grpcStatus === undefined), {

@@ -8,12 +8,27 @@ import type { Endpoint } from '../../upstream/endpoint.js';
 
 export interface AttemptOwner {
   /** Response headers arrived. The owner calls `attempt.commit()` to stream the body to the client, or `attempt.abort()` to retry. */
-  attemptHeaders(a: Attempt, status: number, headers: IncomingHttpHeaders): void;
+  attemptHeaders(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void;
   /** A chunk of a committed response. Returns false to ask for backpressure. */
-  attemptData(a: Attempt, chunk: Buffer): boolean;
-  attemptEnd(a: Attempt): void;
-  attemptError(a: Attempt, err: Error): void;
+  attemptData(a: UpstreamAttempt, chunk: Buffer): boolean;
+  /** The response is complete; `trailers` when the upstream sent any (gRPC status lives there). */
+  attemptEnd(a: UpstreamAttempt, trailers: IncomingHttpHeaders | undefined): void;
+  attemptError(a: UpstreamAttempt, err: Error): void;
 }
+
+/** One upstream try, over undici (HTTP/1.1) or node:http2 (H2Attempt). */
+export interface UpstreamAttempt {
+  readonly endpoint: Endpoint;
+  readonly n: number;
+  readonly committed: boolean;
+  readonly cancelled: boolean;
+  start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void;
+  commit(): void;
+  abort(reason: Error): void;
+  readonly resumer: () => void;
+}
+
+export { H2Attempt } from './h2-attempt.js';
 
 /** Classifies a transport error the way retries and response flags need it. */
 export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'aborted' {
@@ -26,19 +41,25 @@ export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'a
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'UND_ERR_CONNECT_TIMEOUT':
+    // HTTP/2: the server refused the stream before processing it (RFC 9113 §8.7): never reached the app.
+    case 'ERR_HTTP2_REFUSED_STREAM':
       return 'connect';
     case 'UND_ERR_ABORTED':
       return 'aborted';
     case 'HPE_INVALID_CONSTANT':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'UND_ERR_INFO':
+    case 'ERR_HTTP2_ERROR':
+    case 'ERR_HTTP2_STREAM_ERROR':
+    case 'ERR_HTTP2_INVALID_HEADER_VALUE':
+    case 'ERR_HTTP2_INVALID_CONNECTION_HEADERS':
       return 'protocol';
     default:
       return code.startsWith('HPE_') ? 'protocol' : 'reset';
   }
 }
 
-export class Attempt implements Dispatcher.DispatchHandler {
+export class Attempt implements Dispatcher.DispatchHandler, UpstreamAttempt {
   readonly owner: AttemptOwner;
   readonly endpoint: Endpoint;
   /** 1-based attempt number. */
@@ -103,9 +124,14 @@ export class Attempt implements Dispatcher.DispatchHandler {
     if (!this.owner.attemptData(this, chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     if (this.cancelled) return;
-    this.owner.attemptEnd(this);
+    let any: IncomingHttpHeaders | undefined;
+    for (const _ in trailers) {
+      any = trailers;
+      break;
+    }
+    this.owner.attemptEnd(this, any);
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
