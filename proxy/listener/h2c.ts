@@ -86,6 +86,7 @@ export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs:
   };
   const toH2 = (s: Socket): void => {
     s.off('error', noop);
+    s.setNoDelay(true);
     h2.emit('connection', s);
   };
   server.on('connection', (s: Socket) => sniffPreface(s, toH1, toH2));

@@ -572,7 +572,8 @@ export class RequestState implements AttemptOwner {
   /** @internal timer/event trampoline target */
   onClose(): void {
     const ex = this.ex;
-    if (!this.res.writableFinished) {
+    // node:http2's compatibility response reports 'finished' on any stream close: ask whether we ended it.
+    if (this.h2 ? !this.res.writableEnded : !this.res.writableFinished) {
       // The client went away (or we cut the response): stop upstream work.
       ex.flags |= Flag.DC;
       const a = this.attempt;

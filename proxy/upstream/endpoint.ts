@@ -83,7 +83,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   get h2(): H2Sessions {
     if (this.#h2 === undefined) {
       const s = this.#poolSettings;
-      this.#h2 = new H2Sessions(this.origin, {
+      this.#h2 = new H2Sessions(this.origin, this.address, this.port, {
         connectTimeoutMs: s.connectTimeoutMs,
         idleTimeoutMs: s.idleTimeoutMs,
         maxRequestsPerConnection: s.maxRequestsPerConnection,

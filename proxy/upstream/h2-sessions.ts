@@ -5,6 +5,7 @@
 // connection that served maxRequestsPerConnection streams is drained (GOAWAY)
 // and replaced. Owned by the Endpoint and closed with it.
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { h2Limits } from './h2-limits.js';
 
 export interface H2Settings {
@@ -18,6 +19,19 @@ export interface H2Settings {
   readonly maxConnections: number | undefined;
   /** Our receive window per stream (SETTINGS_INITIAL_WINDOW_SIZE). */
   readonly initialWindowSize: number;
+}
+
+/** An HTTP/1-shaped request (Host header, hop-by-hop headers already gone) as HTTP/2 headers. */
+export function toH2Headers(method: string, path: string, headers: Record<string, string | string[]>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':method': method, ':path': path, ':scheme': 'http' };
+  for (const k in headers) {
+    if (k === 'host') out[':authority'] = headers[k];
+    else out[k] = headers[k];
+  }
+  const ct = headers['content-type'];
+  // gRPC servers require `te: trailers` (dropped as hop-by-hop on the way in).
+  if (typeof ct === 'string' && ct.startsWith('application/grpc')) out['te'] = 'trailers';
+  return out;
 }
 
 /** Until the server's SETTINGS arrive, assume RFC 9113's recommended minimum. */
@@ -39,12 +53,16 @@ class ConnectTimeoutError extends Error {
 
 export class H2Sessions {
   readonly #origin: string;
+  readonly #host: string;
+  readonly #port: number;
   readonly #settings: H2Settings;
   #conns: Connection[] = [];
   #closed = false;
 
-  constructor(origin: string, settings: H2Settings) {
+  constructor(origin: string, host: string, port: number, settings: H2Settings) {
     this.#origin = origin;
+    this.#host = host;
+    this.#port = port;
     this.#settings = settings;
   }
 
@@ -93,8 +111,8 @@ export class H2Sessions {
     const session = connect(this.#origin, {
       settings: { initialWindowSize: s.initialWindowSize, enablePush: false },
       peerMaxConcurrentStreams: ASSUMED_MAX_STREAMS,
-      // Passed through to net.connect: small gRPC messages must not wait for Nagle.
-      ...({ noDelay: true } as object),
+      // Small gRPC messages must not wait for Nagle's algorithm.
+      createConnection: () => netConnect({ host: this.#host, port: this.#port, noDelay: true }),
     });
     const c = new Connection(session);
     this.#conns.push(c);

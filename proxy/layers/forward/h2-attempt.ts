@@ -2,25 +2,13 @@
 // shared connections). Same contract as the undici Attempt, plus trailers:
 // gRPC carries its status there. Cancelling sends RST_STREAM(CANCEL), so a
 // client's cancelled call cancels the upstream stream too.
-import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../../upstream/endpoint.js';
+import { toH2Headers } from '../../upstream/h2-sessions.js';
 import type { AttemptOwner, UpstreamAttempt } from './index.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
-
-/** Headers HTTP/2 forbids on the wire (RFC 9113 §8.2.2); hop-by-hop ones are already gone. */
-function toH2Headers(method: string, path: string, headers: Record<string, string | string[]>): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ':method': method, ':path': path, ':scheme': 'http' };
-  for (const k in headers) {
-    if (k === 'host') out[':authority'] = headers[k];
-    else out[k] = headers[k];
-  }
-  const ct = headers['content-type'];
-  // gRPC servers require `te: trailers` (dropped as hop-by-hop on the way in).
-  if (typeof ct === 'string' && ct.startsWith('application/grpc')) out['te'] = 'trailers';
-  return out;
-}
 
 function onResponse(this: ClientHttp2Stream & { [OWNER]?: H2Attempt }, headers: IncomingHttpHeaders, flags: number): void {
   this[OWNER]?.onResponse(headers, flags);
