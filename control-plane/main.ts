@@ -3,15 +3,18 @@
 import { readFile } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { ConfigIssue } from '../proxy/config/model/index.js';
-import { formatIssue } from '../proxy/config/model/index.js';
+import { experimentFaults, formatIssue } from '../proxy/config/model/index.js';
 import { SnapshotBuilder } from './build/index.js';
 import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
-import { DiscoveryServer, type TlsFiles } from './server/index.js';
-import { DnsResolver, FileSource, loadIstioDir, type ConfigLoader } from './sources/index.js';
+import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
+import { DnsResolver, ExperimentOverlays, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
 
 export interface ControlPlaneOptions {
-  readonly configDir: string;
+  /** Directory of Istio YAML; optional when the Kubernetes source is on (then merged, files win). */
+  readonly configDir?: string;
+  /** Watch the Kubernetes API (Services, EndpointSlices, Pods, Namespaces, Istio CRDs). */
+  readonly kubernetes?: KubernetesOptions;
   readonly grpcPort: number;
   readonly grpcHost: string;
   /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
@@ -59,23 +62,78 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     },
     onError: (cluster, name, err) => log('warn', `dns: ${cluster}: lookup ${name} failed (keeping previous addresses): ${err.message}`),
   });
-  const onIssues = (issues: readonly ConfigIssue[]): void => {
-    metrics.configErrors.inc();
-    store.setIssues(issues);
-    log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
-  };
-  const files = new FileSource({
-    dir: opts.configDir,
-    load: opts.load ?? loadIstioDir,
-    debounceMs: opts.watchDebounceMs,
+  const overlays = new ExperimentOverlays();
+  // Live experiment faults; when the earliest expires, reload: the overlay drops out (new generation).
+  let live: ReturnType<typeof experimentFaults> = [];
+  let expiry: NodeJS.Timeout | undefined;
+  let lastReported = '';
+  let lastVersion = '';
+  const files = new MeshSources({
+    ...(opts.configDir !== undefined ? { configDir: opts.configDir } : {}),
+    ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
+    load: opts.load ?? overlays.loader(),
+    overlays: () => overlays.resources(),
+    watchDebounceMs: opts.watchDebounceMs,
     rescanMs: opts.rescanMs,
-    onIssues,
-    onConfig: (config) => {
+    log,
+    onRejected: (issues: readonly ConfigIssue[]) => {
+      metrics.configErrors.inc();
+      store.setIssues(issues);
+      log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
+    },
+    onConfig: (config, issues) => {
+      const changed = lastVersion !== config.version;
+      lastVersion = config.version;
       store.setConfig(config);
-      log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
+      store.setIssues(issues);
+      // Resources left out (Kubernetes mode): reported once per distinct set, not on every watch event.
+      const report = issues.map(formatIssue).join('\n  ');
+      if (report !== lastReported && issues.length > 0) log('warn', `config applied with ${issues.length} issue(s):\n  ${report}`);
+      lastReported = report;
+      if (changed) {
+        log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
+      }
       void dns.update(config.clusters);
+      const before = live;
+      live = experimentFaults(config);
+      for (const e of live) if (!before.some((b) => b.experiment === e.experiment && b.host === e.host)) log('info', `experiment ${e.experiment}: fault on ${e.host} applied until ${new Date(e.expiresAt).toISOString()} (generation ${store.generation()})`);
+      for (const e of before) {
+        if (live.some((l) => l.experiment === e.experiment && l.host === e.host)) continue;
+        log('info', `experiment ${e.experiment}: fault on ${e.host} ${e.expiresAt <= Date.now() ? 'expired (TTL)' : 'removed'} (generation ${store.generation()})`);
+      }
+      if (expiry !== undefined) clearTimeout(expiry);
+      const next = Math.min(...live.map((e) => e.expiresAt));
+      if (Number.isFinite(next)) {
+        expiry = setTimeout(() => {
+          overlays.prune();
+          void files.reload();
+        }, Math.max(0, next - Date.now()) + 5);
+        expiry.unref();
+      }
     },
   });
+  const experiments: ExperimentControl = {
+    async apply(name, yaml, ttlMs) {
+      const set = overlays.set(name, yaml, ttlMs);
+      if (!set.ok) return { ok: false, reason: set.issues.map(formatIssue).join('; ') };
+      const before = new Set(store.issues().map(formatIssue));
+      await files.reload();
+      // With Kubernetes, unrelated objects may already be left out: only new issues refuse the overlay.
+      const bad = opts.kubernetes ? store.issues().filter((i) => !before.has(formatIssue(i))) : store.issues();
+      if (bad.length > 0) {
+        // Refused as a whole: take it out again so the next reload is clean.
+        overlays.delete(name);
+        await files.reload();
+        return { ok: false, reason: bad.map(formatIssue).join('; ') };
+      }
+      return { ok: true, generation: store.generation(), expiresAt: set.expiresAt };
+    },
+    async remove(name) {
+      const removed = overlays.delete(name);
+      if (removed) await files.reload();
+      return { generation: store.generation(), removed };
+    },
+  };
 
   let tls: TlsFiles | undefined;
   if (opts.tls) {
@@ -94,6 +152,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     heartbeatMs: opts.faultTtlMs ? Math.max(50, Math.floor(opts.faultTtlMs / 2)) : undefined,
     keepaliveTimeMs: opts.keepaliveTimeMs,
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+    experiments,
+    sources: () => files.status(),
   });
   // Load (and resolve DNS) before listening, so the first subscribers get a full snapshot.
   await files.start();
@@ -120,6 +180,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     store,
     close() {
       closing ??= (async () => {
+        if (expiry !== undefined) clearTimeout(expiry);
         files.close();
         dns.close();
         await server.close();

@@ -8,10 +8,9 @@ import type { ConfigIssue, MeshConfig } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { startListener } from './listener/index.js';
-import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
-import { addH2c, isH2cUpgrade, serveIgnoringUpgrade } from './listener/h2c.js';
+import { addH2c } from './listener/h2c.js';
 import { createObservers, type Observers } from './observe/index.js';
-import { createInboundPipeline, createPipeline, routeFromSnapshot, routeUpgrade, type PipelineDeps } from './pipeline/index.js';
+import { createInboundPipeline, createPipeline, createUpgradeHandler, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
@@ -54,6 +53,8 @@ export interface RunningProxy {
   readonly holder: SnapshotHolder;
   /** Validated config in, issues out (empty = applied). */
   applyConfig(config: MeshConfig): ConfigIssue[];
+  /** Records a config that failed before reaching applyConfig (parse, validation, NACK): /config_dump, metric, log. */
+  rejectConfig(version: string | undefined, issues: readonly ConfigIssue[]): void;
   /** Resolves once DNS clusters of the current config have a first answer. */
   dnsSettled(): Promise<void>;
   close(): Promise<void>;
@@ -124,13 +125,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     maxHeaderBytes: o.maxHeaderBytes,
     idleTimeoutMs: o.idleTimeoutMs,
     onRequest: outboundHandler,
-    onUpgrade: (req, socket, head) => {
-      if (isH2cUpgrade(req)) return serveIgnoringUpgrade(req, socket, head, outboundHandler);
-      // WebSocket: route with the same snapshot, then tunnel to one endpoint.
-      const r = routeUpgrade(holder.current, req);
-      if (!r.ok) return rejectUpgrade(socket, r.status, r.reason);
-      tunnelUpgrade(req, socket, head, r.endpoint, r.authority, r.path);
-    },
+    // Upgrades walk the same request path (route, fault, admit, forward) before a tunnel opens.
+    onUpgrade: createUpgradeHandler('outbound', deps, routeFromSnapshot),
   });
   addH2c(outbound, outboundHandler, o.idleTimeoutMs);
   servers.push(outbound);
@@ -150,12 +146,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       maxHeaderBytes: o.maxHeaderBytes,
       idleTimeoutMs: o.idleTimeoutMs,
       onRequest: inbound.handler,
-      onUpgrade: (req, socket, head) => {
-        if (isH2cUpgrade(req)) return serveIgnoringUpgrade(req, socket, head, inbound.handler);
-        const ep = inbound.cluster.endpoints[0];
-        if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
-        tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
-      },
+      onUpgrade: inbound.upgrade,
     });
     addH2c(inboundServer, inbound.handler, o.idleTimeoutMs);
     servers.push(inboundServer);
@@ -193,6 +184,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     metricsPort,
     holder,
     applyConfig,
+    rejectConfig,
     dnsSettled: () => dnsPending,
     close: async () => {
       if (expiryTimer !== undefined) clearTimeout(expiryTimer);

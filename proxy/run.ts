@@ -22,10 +22,7 @@ export async function runProxy(r: RunOptions): Promise<number> {
     const source = startFileSource(
       r.configPath,
       proxy.applyConfig,
-      (issues) => {
-        proxy.holder.lastRejection = { version: undefined, at: new Date().toISOString(), issues: issues.map((i) => issuesText([i]).trim()) };
-        log.error({ issues: issues.length }, `config rejected; keeping the last good config:\n${issuesText(issues)}`);
-      },
+      (issues) => proxy.rejectConfig(undefined, issues),
       log,
     );
     const issues = await source.reload();
@@ -46,10 +43,7 @@ export async function runProxy(r: RunOptions): Promise<number> {
       apply: proxy.applyConfig,
       currentVersion: () => proxy.holder.current?.version,
       onState: (s) => log.info({ controlPlane: r.controlPlane, state: s }, 'control plane stream'),
-      onReject: (version, issues) => {
-        proxy.holder.lastRejection = { version, at: new Date().toISOString(), issues: issues.map((i) => issuesText([i]).trim()) };
-        log.error({ version }, `config from control plane rejected (NACK):\n${issuesText(issues)}`);
-      },
+      onReject: (version, issues) => proxy.rejectConfig(version, issues),
     });
     client.start();
     stopSource = () => client.close();

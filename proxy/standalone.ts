@@ -4,7 +4,7 @@
 // one keeps serving.
 import { watch, type FSWatcher } from 'node:fs';
 import { loadMeshConfig } from './config/index.js';
-import { formatIssue, type ConfigIssue, type MeshConfig } from './config/model/index.js';
+import { experimentFaults, formatIssue, type ConfigIssue, type MeshConfig } from './config/model/index.js';
 import type { Logger } from './logger.js';
 
 export interface FileSource {
@@ -23,6 +23,10 @@ export function startFileSource(
   let lastVersion: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<readonly ConfigIssue[]> | undefined;
+  // Experiment overlays expire at an absolute time: reload then, so the
+  // expired overlay drops out at translation and a new version is applied.
+  let expiry: NodeJS.Timeout | undefined;
+  let live: readonly { experiment: string; host: string; expiresAt: number }[] = [];
   const reload = async (): Promise<readonly ConfigIssue[]> => {
     const r = await loadMeshConfig(path);
     if (!r.ok) {
@@ -31,7 +35,22 @@ export function startFileSource(
     }
     if (r.config.version === lastVersion) return [];
     const issues = apply(r.config);
-    if (issues.length === 0) lastVersion = r.config.version;
+    if (issues.length === 0) {
+      lastVersion = r.config.version;
+      const now = live;
+      live = experimentFaults(r.config);
+      for (const e of now) {
+        if (live.some((l) => l.experiment === e.experiment && l.host === e.host)) continue;
+        const how = e.expiresAt <= Date.now() ? 'expired (TTL)' : 'removed';
+        log.info({ experiment: e.experiment, host: e.host, version: r.config.version }, `experiment fault ${how}`);
+      }
+      if (expiry !== undefined) clearTimeout(expiry);
+      const next = Math.min(...live.map((e) => e.expiresAt));
+      if (Number.isFinite(next)) {
+        expiry = setTimeout(schedule, Math.max(0, next - Date.now()) + 5);
+        expiry.unref();
+      }
+    }
     return issues;
   };
   const schedule = (): void => {
@@ -58,6 +77,7 @@ export function startFileSource(
     close: () => {
       watcher?.close();
       if (timer !== undefined) clearTimeout(timer);
+      if (expiry !== undefined) clearTimeout(expiry);
       process.off('SIGHUP', onHup);
     },
   };

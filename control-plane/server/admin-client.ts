@@ -3,6 +3,9 @@ import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { loadDiscoveryProto } from '../../proto/load.js';
 import type { NodeConfigResponse__Output } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
 import type { StatusResponse__Output } from '../../proto/gen/meshlet/v1/StatusResponse.js';
+import type { ExperimentReply__Output } from '../../proto/gen/meshlet/v1/ExperimentReply.js';
+
+export type ExperimentReply = ExperimentReply__Output;
 
 export type StatusReply = StatusResponse__Output;
 export type NodeConfigReply = NodeConfigResponse__Output;
@@ -31,4 +34,12 @@ export function fetchStatus(target: string, opts: AdminCallOptions = {}): Promis
 
 export function fetchNodeConfig(target: string, nodeId: string, opts: AdminCallOptions = {}): Promise<NodeConfigReply> {
   return unary<NodeConfigReply>(target, opts, (c, deadline, cb) => c.GetNodeConfig({ nodeId }, { deadline }, (err, res) => cb(err, res)));
+}
+
+export function applyExperiment(target: string, req: { name: string; virtualServiceYaml: string; ttlMs: number }, opts: AdminCallOptions = {}): Promise<ExperimentReply> {
+  return unary<ExperimentReply>(target, opts, (c, deadline, cb) => c.ApplyExperiment(req, { deadline }, (err, res) => cb(err, res)));
+}
+
+export function removeExperiment(target: string, name: string, opts: AdminCallOptions = {}): Promise<ExperimentReply> {
+  return unary<ExperimentReply>(target, opts, (c, deadline, cb) => c.RemoveExperiment({ name }, { deadline }, (err, res) => cb(err, res)));
 }

@@ -8,6 +8,7 @@ import type { MeshConfig } from '../../proxy/config/model/index.js';
 import type { HealthHandlers } from '../../proto/gen/grpc/health/v1/Health.js';
 import type { MeshDiscoveryHandlers } from '../../proto/gen/meshlet/v1/MeshDiscovery.js';
 import type { ConfigError } from '../../proto/gen/meshlet/v1/ConfigError.js';
+import type { SourceStatus } from '../../proto/gen/meshlet/v1/SourceStatus.js';
 import type { NodeConfigResponse } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
 import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
 import type { ControlPlaneMetrics } from '../metrics/index.js';
@@ -27,6 +28,22 @@ export interface DiscoveryServerOptions {
   /** Server keepalive pings (default 30 s / 10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Freshness of sources that can go stale (Kubernetes), for `meshlet status`. */
+  readonly sources?: () => readonly SourceStatus[];
+  /** Experiment overlays (ApplyExperiment / RemoveExperiment); absent = refused. */
+  readonly experiments?: ExperimentControl;
+}
+
+export interface ExperimentControl {
+  apply(name: string, yaml: string, ttlMs: number): Promise<{ ok: true; generation: number; expiresAt: number } | { ok: false; reason: string }>;
+  remove(name: string): Promise<{ generation: number; removed: boolean }>;
+}
+
+/** Fault injection is powerful: only loopback callers or certificate-authenticated peers may do it. */
+function mayExperiment(call: { getPeer(): string; getAuthContext(): { sslPeerCertificate?: unknown } }): boolean {
+  if (call.getAuthContext().sslPeerCertificate !== undefined) return true;
+  const peer = call.getPeer().replace(/^ipv[46]:/, '');
+  return /^127\./.test(peer) || /^\[?::1\]?/.test(peer) || /^\[?::ffff:127\./.test(peer);
 }
 
 export interface TlsFiles {
@@ -65,8 +82,25 @@ export class DiscoveryServer {
     const discovery: MeshDiscoveryHandlers = {
       StreamConfig: (call) => this.#onStream(call),
       GetStatus: (_call, cb) =>
-        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) }),
+        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError), sources: [...(opts.sources?.() ?? [])] }),
       GetNodeConfig: (call, cb) => cb(null, this.nodeConfig(call.request.nodeId)),
+      ApplyExperiment: (call, cb) => {
+        const ex = opts.experiments;
+        if (ex === undefined || !mayExperiment(call)) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        const r = call.request;
+        ex.apply(r.name, r.virtualServiceYaml, r.ttlMs).then(
+          (res) => (res.ok ? cb(null, { generation: res.generation, expiresAtMs: res.expiresAt, removed: false }) : cb({ code: GrpcStatus.INVALID_ARGUMENT, details: res.reason })),
+          (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
+        );
+      },
+      RemoveExperiment: (call, cb) => {
+        const ex = opts.experiments;
+        if (ex === undefined || !mayExperiment(call)) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        ex.remove(call.request.name).then(
+          (res) => cb(null, { generation: res.generation, expiresAtMs: 0, removed: res.removed }),
+          (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
+        );
+      },
     };
     this.#grpc.addService(proto.meshlet.v1.MeshDiscovery.service, discovery);
     const health: HealthHandlers = {

@@ -10,6 +10,7 @@ import { translate, type TranslateResult } from './translate/index.js';
 export * from './model/index.js';
 export {
   loadIstioPath,
+  parseIstioObject,
   parseIstioYaml,
   resourceRef,
   type IstioDestinationRule,
@@ -19,6 +20,12 @@ export {
   type IstioVirtualService,
   type ParseResult,
 } from './istio/index.js';
+export {
+  ANNOTATION_EXPERIMENT,
+  ANNOTATION_EXPERIMENT_EXPIRES_AT,
+  ANNOTATION_FAULT_LABELS,
+  ANNOTATION_FAULT_PLACEMENT,
+} from './translate/index.js';
 export { translate, normaliseHost, contentVersion, canonicalJson, SAFE_DEFAULT_RETRIES, type TranslateResult } from './translate/index.js';
 export { validateMeshConfig, MeshConfigSchema, type ValidateResult } from './validate/index.js';
 

@@ -1,7 +1,8 @@
 // Envoy's response-flag vocabulary, as a bitmask so the hot path sets bits
-// instead of building strings. The one table below maps each flag to the local
-// reply it causes; access logs, metrics (`response_flags`) and the
-// `x-meshlet-flags` header all read from it, so they always agree.
+// instead of building strings. flagsToString renders a mask the one way access
+// logs, metrics (`response_flags`) and the `x-meshlet-flags` header print it,
+// so they always agree. The status and headers of the local reply a failure
+// causes travel with its MeshletError (errors/index.ts).
 
 export const Flag = {
   /** No healthy upstream endpoint. */
@@ -20,20 +21,18 @@ export const Flag = {
   UC: 1 << 6,
   /** Upstream remote reset. */
   UR: 1 << 7,
-  /** Local reset. */
-  LR: 1 << 8,
   /** Downstream connection termination. */
-  DC: 1 << 9,
+  DC: 1 << 8,
   /** Delay injected by fault. */
-  DI: 1 << 10,
+  DI: 1 << 9,
   /** Abort injected by fault. */
-  FI: 1 << 11,
+  FI: 1 << 10,
   /** Upstream protocol error. */
-  UPE: 1 << 12,
+  UPE: 1 << 11,
   /** Downstream protocol error. */
-  DPE: 1 << 13,
+  DPE: 1 << 12,
   /** Request header too large (downstream). */
-  RHL: 1 << 14,
+  RHL: 1 << 13,
 } as const;
 
 export type FlagName = keyof typeof Flag;

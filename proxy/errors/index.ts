@@ -16,7 +16,7 @@ export type MeshletErrorCode =
   | 'MESH_ERR_FAULT_ABORT'
   | 'MESH_ERR_BAD_REQUEST'
   | 'MESH_ERR_HEADERS_TOO_LARGE'
-  | 'MESH_ERR_DOWNSTREAM_CLOSED';
+  | 'MESH_ERR_UPGRADE_REFUSED';
 
 export class MeshletError extends Error {
   readonly code: MeshletErrorCode;
@@ -56,9 +56,7 @@ export const errors = {
   /** `grpcStatus` >= 0: a fault.abort.grpcStatus (HTTP callers get the status Envoy maps it to). */
   faultAbort: (status: number, grpcStatus = -1) => new MeshletError('MESH_ERR_FAULT_ABORT', Flag.FI, status, 'fault filter abort', undefined, grpcStatus),
   badRequest: (detail: string) => new MeshletError('MESH_ERR_BAD_REQUEST', Flag.DPE, 400, `bad request: ${detail}`),
+  // Envoy answers 403 to an upgrade its upgrade_configs do not enable; no response flag.
+  upgradeRefused: (protocol: string) => new MeshletError('MESH_ERR_UPGRADE_REFUSED', 0, 403, `upgrade to "${protocol}" is not allowed on this route`),
   headersTooLarge: () => new MeshletError('MESH_ERR_HEADERS_TOO_LARGE', Flag.RHL, 431, 'request header fields too large'),
 } as const;
-
-export function isMeshletError(e: unknown): e is MeshletError {
-  return e instanceof MeshletError;
-}

@@ -2,8 +2,9 @@
 // failures as MeshletError; status, flags header, body and the exchange's
 // recorded outcome all come from the error, so logs and metrics agree with
 // what the client saw.
-import type { ServerResponse } from 'node:http';
-import type { Exchange } from '../pipeline/exchange.js';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Exchange } from '../exchange/index.js';
 import { MeshletError, errors } from './index.js';
 import { flagsToString } from './flags.js';
 import { writeGrpcReply } from './grpc-reply.js';
@@ -40,4 +41,22 @@ export function rescue(ex: Exchange, res: ServerResponse, err: unknown): void {
   if (ex.requestId !== '') res.setHeader('x-request-id', ex.requestId);
   ex.bytesOut += body.length;
   res.end(body);
+}
+
+/**
+ * A request node:http could not parse (its `clientError`): there is no
+ * ServerResponse, so the reply is written on the socket, which is then closed;
+ * other connections are untouched.
+ */
+export function rescueClientError(err: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || (err.code === 'ECONNRESET' && socket.destroyed)) {
+    socket.destroy();
+    return;
+  }
+  const e = err.code === 'HPE_HEADER_OVERFLOW' ? errors.headersTooLarge() : errors.badRequest(err.code ?? 'malformed');
+  const body = e.message + '\n';
+  let head = `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+  head += `${FLAGS_HEADER}: ${flagsToString(e.flag)}\r\n`;
+  if (e.headers !== undefined) for (const k in e.headers) head += `${k}: ${e.headers[k] as string}\r\n`;
+  socket.end(`${head}connection: close\r\n\r\n${body}`);
 }

@@ -8,8 +8,7 @@
 // interception issue's protocol detector (TLS, opaque TCP, timeouts) replaces
 // `sniffPreface` when it lands and hands HTTP/2 sockets to `h2.emit('connection')`.
 import { createServer as createH2Server, type ServerHttp2Session, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { h2Limits } from '../upstream/h2-limits.js';
 
@@ -102,27 +101,4 @@ export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs:
     closeAll();
   };
   return h2;
-}
-
-/** True for `Upgrade: h2c` (RFC 7540 §3.2, removed by RFC 9113). */
-export function isH2cUpgrade(req: IncomingMessage): boolean {
-  const u = req.headers.upgrade;
-  return typeof u === 'string' && u.toLowerCase().split(',').some((t) => t.trim() === 'h2c');
-}
-
-/**
- * `Upgrade: h2c` is refused: the request is served as plain HTTP/1.1 (RFC 9113
- * lets a server ignore it, and Envoy does the same), then the connection closes,
- * since node:http has already detached its parser from the socket.
- */
-export function serveIgnoringUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, onRequest: RequestHandler): void {
-  if (head.length > 0) socket.unshift(head);
-  delete req.headers.upgrade;
-  delete req.headers['http2-settings'];
-  req.headers.connection = 'close';
-  const res = new ServerResponse(req);
-  res.shouldKeepAlive = false;
-  res.assignSocket(socket as Socket);
-  res.once('finish', () => socket.end());
-  onRequest(req, res);
 }

@@ -3,7 +3,7 @@
 // other connections, WebSocket upgrades tunnelled to the chosen endpoint.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { FLAGS_HEADER } from '../errors/rescue.js';
+import { rescueClientError } from '../errors/rescue.js';
 
 export interface ListenerOptions {
   readonly port: number;
@@ -29,7 +29,8 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
     },
     o.onRequest,
   );
-  server.on('clientError', onClientError);
+  // Malformed requests get a 400/431 on that connection only; the process keeps serving.
+  server.on('clientError', rescueClientError);
   if (o.onUpgrade !== undefined) server.on('upgrade', o.onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -39,18 +40,4 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
     });
   });
   return server;
-}
-
-/** Malformed requests get a short reply on that connection only; the process keeps serving. */
-function onClientError(err: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable || (err.code === 'ECONNRESET' && socket.destroyed)) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-  const body = tooLarge ? 'request header fields too large\n' : `bad request: ${err.code ?? 'malformed'}\n`;
-  socket.end(
-    `HTTP/1.1 ${status}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\n${FLAGS_HEADER}: DPE\r\nconnection: close\r\n\r\n${body}`,
-  );
 }

@@ -7,7 +7,7 @@
 // `{,"a":1}`, in 10.4.0), and the access log needs no levels.
 import { pino } from 'pino';
 import { flagsToString } from '../errors/index.js';
-import type { Exchange, ExchangeObserver } from '../pipeline/exchange.js';
+import type { Exchange, ExchangeObserver } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
 
 /** The fields of one line, in Envoy's vocabulary (shared with tap events). */

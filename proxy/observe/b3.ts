@@ -3,10 +3,10 @@
 // shared/reference/anchors.md §2c); a proxy in the middle of a Zipkin/Envoy
 // mesh must pass those through unchanged, so we parse the wire format here.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { TraceContext } from '../pipeline/exchange.js';
+import type { TraceContext } from '../exchange/index.js';
 import { padTraceId } from './ids.js';
 
-export type { TraceContext } from '../pipeline/exchange.js';
+export type { TraceContext } from '../exchange/index.js';
 
 /** Which formats to write on the upstream request. */
 export interface InjectMode {

@@ -3,7 +3,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { Exchange, type DestinationInfo, type Direction, type EndpointInfo } from '../pipeline/exchange.js';
+import { Exchange, type DestinationInfo, type Direction, type EndpointInfo } from '../exchange/index.js';
 
 export function makeExchange(direction: Direction, headers: IncomingHttpHeaders = {}, method = 'GET'): Exchange {
   const req = new IncomingMessage(new Socket());

@@ -53,7 +53,7 @@ describe('createObservers', () => {
       const port = await obs.startMetricsServer(0, '127.0.0.1', () => true);
       const text = await get(port, '/stats/prometheus');
       expect(text).toMatch(/^istio_requests_total\{reporter="source",.*response_code="504",response_flags="UT",.*\} 1$/m);
-      expect(text).toMatch(/^meshlet_retries_total\{destination_service="reviews.default.svc.cluster.local",reason="5xx",outcome="retried"\} 1$/m);
+      expect(text).toMatch(/^meshlet_retries_total\{destination_service="reviews.default.svc.cluster.local",reason="5xx"\} 1$/m);
       expect(text).toMatch(/^meshlet_config_version_info\{version="v3"\} 1$/m);
       expect(text).toMatch(/^meshlet_outlier_ejections_total\{destination_service="reviews.default.svc.cluster.local"\} 1$/m);
       expect(text).toMatch(/^meshlet_active_requests\{destination_service="reviews.default.svc.cluster.local"\} 2$/m);

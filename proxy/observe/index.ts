@@ -3,8 +3,7 @@
 // pipeline calls. The composite walks a fixed array built at start-up; an
 // observer that is switched off is simply not in it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { DestinationInfo, Exchange, ExchangeObserver } from '../pipeline/exchange.js';
-import type { ResilienceEvents } from '../pipeline/events.js';
+import type { DestinationInfo, Exchange, ExchangeObserver, ResilienceEvents } from '../exchange/index.js';
 import { AccessLog } from './access-log.js';
 import type { HeaderBag } from './b3.js';
 import { MeshMetrics } from './metrics.js';
@@ -149,8 +148,8 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
   if (accessLog.enabled) list.push(accessLog);
   list.push(tapHub);
   const events: MeshEvents = {
-    // The pipeline reports each retry as it is issued; its final outcome is in istio_requests_total.
-    retry: (service, reason) => metrics.retry(service, reason, 'retried'),
+    retry: (service, reason) => metrics.retry(service, reason),
+    retryAbandoned: (service, reason) => metrics.retryAbandoned(service, reason),
     retryBudgetExhausted: (service) => metrics.retryBudgetExhausted(service),
     overflow: (service, limit) => metrics.overflow(service, limit),
     fault: (route, kind) => metrics.faultInjected(route, kind),

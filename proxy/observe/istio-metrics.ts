@@ -8,7 +8,7 @@
 // Label strings are built only when a new combination first appears.
 import type { Registry } from 'prom-client';
 import { flagsToString } from '../errors/index.js';
-import type { DestinationInfo, EndpointInfo, Exchange, ExchangeObserver } from '../pipeline/exchange.js';
+import type { DestinationInfo, EndpointInfo, Exchange, ExchangeObserver } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
 import { BoundCounter, BoundHistogram, type CounterSeries, type HistogramSeries } from './bound-metrics.js';
 import { decodePeer, encodePeer, PEER_HEADER, peerHeaderOf, UNKNOWN_PEER, type WorkloadIdentity } from './peer.js';

@@ -4,10 +4,11 @@
 // live state are read at scrape time from provider functions, so the layers
 // keep no metric bookkeeping of their own.
 import { Gauge, type Registry } from 'prom-client';
+import type { MirrorOutcome } from '../exchange/index.js';
 import { BoundCounter, type CounterSeries } from './bound-metrics.js';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
-export type MirrorOutcome = 'sent' | 'failed' | 'dropped';
+export type { MirrorOutcome };
 
 /** Live-state readers, called on each scrape. Each yields [destination_service, value]. */
 export interface GaugeProviders {
@@ -55,6 +56,7 @@ function fromProvider(gauge: Gauge<string>, read: (() => Iterable<readonly [stri
 
 export class MeshletMetrics {
   private readonly retries: NestedCounter;
+  private readonly abandoned: NestedCounter;
   private readonly budget: NestedCounter;
   private readonly overflows: NestedCounter;
   private readonly ejections: NestedCounter;
@@ -66,7 +68,13 @@ export class MeshletMetrics {
 
   constructor(registry: Registry) {
     const c = (name: string, help: string, labels: string[]): NestedCounter => new NestedCounter(new BoundCounter(name, help, labels, registry));
-    this.retries = c('meshlet_retries_total', 'Upstream retries by reason and final outcome', ['destination_service', 'reason', 'outcome']);
+    // Counted when a retry is issued; how the request finally ended is in istio_requests_total.
+    this.retries = c('meshlet_retries_total', 'Upstream retries issued, by what triggered them', ['destination_service', 'reason']);
+    this.abandoned = c(
+      'meshlet_retries_abandoned_total',
+      'Retries not attempted because the request could not be replayed (body past --buffer-limit)',
+      ['destination_service', 'reason'],
+    );
     this.budget = c('meshlet_retry_budget_exhausted_total', 'Retries skipped because the retry budget was exhausted', ['destination_service']);
     this.overflows = c('meshlet_overflow_total', 'Requests rejected by a connection-pool limit', ['destination_service', 'limit']);
     this.ejections = c('meshlet_outlier_ejections_total', 'Outlier-detection ejections', ['destination_service']);
@@ -124,14 +132,18 @@ export class MeshletMetrics {
     this.providers = { ...this.providers, ...p };
   }
 
-  /** One retry attempt of `service` for `reason` (e.g. `5xx`, `reset`), with its `outcome` (e.g. `success`, `failure`). */
-  retry(service: string, reason: string, outcome: string): void {
-    this.retries.get(service, reason, outcome).inc();
+  /** One retry of `service` issued for `reason` (`status`, `connect`, `reset`, `per_try_timeout`). */
+  retry(service: string, reason: string): void {
+    this.retries.get(service, reason).inc();
+  }
+  /** A retry the policy allowed but the request could not make; `reason`: `body_too_large`. */
+  retryAbandoned(service: string, reason: string): void {
+    this.abandoned.get(service, reason).inc();
   }
   retryBudgetExhausted(service: string): void {
     this.budget.get(service).inc();
   }
-  /** `limit`: `connections`, `pending`, `requests`, `retries`. */
+  /** `limit`: `max_requests` or `max_pending_requests` (layers/admit). */
   overflow(service: string, limit: string): void {
     this.overflows.get(service, limit).inc();
   }

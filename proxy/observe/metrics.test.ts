@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { Flag } from '../errors/index.js';
-import type { Exchange } from '../pipeline/exchange.js';
+import type { Exchange } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
 import { destination, endpoint, makeExchange } from './exchange-fixture.js';
 import { MetricsServer } from './metrics-server.js';
@@ -125,10 +125,11 @@ describe('MeshMetrics (Istio standard)', () => {
 
   it('counts meshlet_* events and reads live gauges from providers', async () => {
     const m = new MeshMetrics(opts);
-    m.retry('reviews', '5xx', 'retried');
-    m.retry('reviews', '5xx', 'retried');
-    m.retry('reviews', 'reset', 'retried');
-    m.overflow('reviews', 'pending');
+    m.retry('reviews', '5xx');
+    m.retry('reviews', '5xx');
+    m.retry('reviews', 'reset');
+    m.overflow('reviews', 'max_pending_requests');
+    m.retryAbandoned('reviews', 'body_too_large');
     m.faultInjected('r1', 'abort');
     m.mirror('r1', 'dropped');
     m.configReload('applied');
@@ -138,9 +139,10 @@ describe('MeshMetrics (Istio standard)', () => {
       breakerStates: () => [{ service: 'reviews', endpoint: '10.0.0.7:9080', state: 'open' }],
     });
     const s = parse(await m.scrape());
-    expect(find(s, 'meshlet_retries_total', { destination_service: 'reviews', reason: '5xx', outcome: 'retried' })[0]!.value).toBe(2);
+    expect(find(s, 'meshlet_retries_total', { destination_service: 'reviews', reason: '5xx' })[0]!.value).toBe(2);
     expect(find(s, 'meshlet_retries_total', { reason: 'reset' })[0]!.value).toBe(1);
-    expect(find(s, 'meshlet_overflow_total', { limit: 'pending' })[0]!.value).toBe(1);
+    expect(find(s, 'meshlet_overflow_total', { limit: 'max_pending_requests' })[0]!.value).toBe(1);
+    expect(find(s, 'meshlet_retries_abandoned_total', { reason: 'body_too_large' })[0]!.value).toBe(1);
     expect(find(s, 'meshlet_faults_injected_total', { route: 'r1', kind: 'abort' })[0]!.value).toBe(1);
     expect(find(s, 'meshlet_mirror_requests_total', { outcome: 'dropped' })[0]!.value).toBe(1);
     expect(find(s, 'meshlet_config_reloads_total', { outcome: 'applied' })[0]!.value).toBe(1);

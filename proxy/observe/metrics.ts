@@ -3,7 +3,7 @@
 // call) and prom-client's default process metrics. Its own Registry, never
 // prom-client's global one, so tests and embedders can run several proxies.
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Exchange, ExchangeObserver } from '../pipeline/exchange.js';
+import type { Exchange, ExchangeObserver } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
 import { IstioMetrics } from './istio-metrics.js';
 import { MeshletMetrics } from './meshlet-metrics.js';

@@ -4,7 +4,7 @@
 // decision into the id (Envoy's pack_trace_reason): ids pass through unchanged.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Exchange } from '../pipeline/exchange.js';
+import type { Exchange } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
 
 export const REQUEST_ID_HEADER = 'x-request-id';

@@ -3,7 +3,7 @@
 // onComplete is a single boolean check. Slow tap clients lose events rather
 // than making the proxy buffer them.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Exchange, ExchangeObserver } from '../pipeline/exchange.js';
+import type { Exchange, ExchangeObserver } from '../exchange/index.js';
 import { accessLogEntry, type AccessLogEntry } from './access-log.js';
 import type { HeaderBag } from './b3.js';
 

@@ -16,7 +16,7 @@
 import type { Context, Span, SpanKind, Tracer } from '@opentelemetry/api';
 import type { BasicTracerProvider, IdGenerator } from '@opentelemetry/sdk-trace-base';
 import { flagsToString, Flag } from '../errors/index.js';
-import type { Exchange, ExchangeObserver, TraceContext } from '../pipeline/exchange.js';
+import type { Exchange, ExchangeObserver, TraceContext } from '../exchange/index.js';
 import { extractB3, extractW3C, injectB3, type HeaderBag, type InjectMode } from './b3.js';
 import { newSpanId, padTraceId } from './ids.js';
 

@@ -2,7 +2,7 @@
 // redirect): the reply is written here and never reaches an upstream.
 import type { ServerResponse } from 'node:http';
 import type { RouteAction } from '../config/model/index.js';
-import type { Exchange } from './exchange.js';
+import type { Exchange } from '../exchange/index.js';
 
 export function writeLocalAction(ex: Exchange, res: ServerResponse, a: RouteAction, path: string, rawQuery: string): void {
   if (a.kind === 'direct') {

@@ -3,21 +3,23 @@
 //
 //   observe (outermost: every outcome gets flags, timings, metrics, span, log)
 //   → route      host → virtual host → first matching route → weighted destination
+//                (an Upgrade request must name a protocol the route allows: 403 otherwise)
 //   → fault      injected delay (counts against the deadline), then injected abort
 //   → mirror     fire-and-forget copy to the shadow cluster
 //   → deadline   one timer for the whole request, all attempts included
 //   → retry {    per-try timeout, backoff, budget, previous-host avoidance
 //       → pick   load balancer over available endpoints (panic mode ignores ejection)
 //       → admit  circuit-breaker limits (503 UO)
-//       → forward  undici, streaming both ways
+//       → forward  undici, streaming both ways; an upgrade's 101 opens a Tunnel
 //     }
 //
 // Each policy is a layer compiled once per route (proxy/layers/*); a route
 // without a policy has `null` there and the step costs one comparison. Errors
 // are MeshletErrors turned into replies only by errors/rescue.ts.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
-import type { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { Duplex, Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Flag, MeshletError, errors } from '../errors/index.js';
@@ -34,10 +36,11 @@ import { HeldResponse, moveGrpcStatusToTrailers } from './held-response.js';
 import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
-import { Exchange, type Direction, type ExchangeObserver } from './exchange.js';
-import type { OutcomeRecorder, ResilienceEvents } from './events.js';
+import { Exchange, type Direction, type ExchangeObserver, type ResilienceEvents } from '../exchange/index.js';
+import type { OutcomeRecorder } from '../upstream/outcome-recorder.js';
 import { parseTarget, applyHeaderOps, buildUpstreamRequest } from './request-target.js';
 import { writeLocalAction } from './local-action.js';
+import { Tunnel, type TunnelOwner } from './tunnel.js';
 
 export interface PipelineDeps {
   /** Current snapshot (outbound) — read once per request. */
@@ -54,6 +57,7 @@ export interface PipelineDeps {
 export type RouteResolver = (req: RequestState) => CompiledRoute | MeshletError;
 
 const ABORTED = new Error('attempt abandoned');
+const EMPTY = Buffer.alloc(0);
 const STATE = Symbol('meshlet.request');
 type ResponseWithState = ServerResponse & { [STATE]?: RequestState };
 
@@ -82,6 +86,42 @@ function countRequestMessages(this: IncomingMessage, chunk: Buffer): void {
   if (s !== undefined) s.reqFrames!.push(chunk);
 }
 
+function endSocketOnFinish(this: ServerResponse): void {
+  this.socket?.end();
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Builds the node:http `upgrade` handler for one listener. An upgrade request
+ * walks the same RequestState as any other; its replies are written through a
+ * ServerResponse on the raw socket (so errors/rescue.ts stays the one writer),
+ * and a 101 from the upstream turns the connection into a Tunnel.
+ */
+export function createUpgradeHandler(direction: Direction, deps: PipelineDeps, resolve: RouteResolver): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', endSocketOnFinish);
+    const state = new RequestState(direction, req, res, deps);
+    const raw = req.headers.upgrade ?? '';
+    const comma = raw.indexOf(',');
+    const protocol = (comma < 0 ? raw : raw.slice(0, comma)).trim().toLowerCase();
+    // Envoy strips an h2c upgrade and serves the request as HTTP/1.1; node has
+    // already stopped parsing at the headers, so only a bodiless one can be.
+    if (protocol !== 'h2c' || hasBody(req)) {
+      state.upgrade = protocol;
+      state.client = socket;
+      state.head = head;
+    }
+    state.run(resolve);
+  };
+}
+
 /** Builds the node:http request handler for one listener. */
 export function createPipeline(direction: Direction, deps: PipelineDeps, resolve: RouteResolver): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -90,7 +130,7 @@ export function createPipeline(direction: Direction, deps: PipelineDeps, resolve
   };
 }
 
-export class RequestState implements AttemptOwner {
+export class RequestState implements AttemptOwner, TunnelOwner {
   readonly ex: Exchange;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -131,6 +171,11 @@ export class RequestState implements AttemptOwner {
   deadline: NodeJS.Timeout | undefined;
   perTry: NodeJS.Timeout | undefined;
   done = false;
+  /** The protocol an Upgrade request asks for (lowercase), null for an ordinary request. */
+  upgrade: string | null = null;
+  /** Upgrade requests: the client's socket and the bytes that followed the request head. */
+  client: Duplex | undefined;
+  head: Buffer | undefined;
 
   constructor(direction: Direction, req: IncomingMessage, res: ServerResponse, deps: PipelineDeps) {
     this.ex = new Exchange(direction, req, performance.now(), Date.now());
@@ -164,6 +209,12 @@ export class RequestState implements AttemptOwner {
     if (route instanceof MeshletError) return this.fail(route);
     this.route = route;
     ex.routeName = route.name;
+    if (this.upgrade !== null) {
+      // Envoy's upgrade_configs: only what the route enables is tunnelled.
+      if (!route.upgrades.has(this.upgrade)) return this.fail(errors.upgradeRefused(this.upgrade));
+      if (hasBody(req)) return this.fail(errors.badRequest('an upgrade request cannot carry a body'));
+      if (this.upgrade === 'websocket') ex.protocol = 'websocket';
+    }
     if (route.kind !== 'forward') {
       this.done = true;
       return writeLocalAction(ex, res, route.model.action, this.path, this.rawQuery);
@@ -228,7 +279,7 @@ export class RequestState implements AttemptOwner {
     if (this.h2) return this.#readH2Body();
     const len = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    if ((len === undefined || len === '0') && !chunked) {
+    if (this.upgrade !== null || ((len === undefined || len === '0') && !chunked)) {
       this.body = null;
       return this.#startUpstream();
     }
@@ -297,7 +348,8 @@ export class RequestState implements AttemptOwner {
     if (route.mirror !== null) {
       // A body too large to buffer streams to the primary only: the mirror is
       // skipped and counted as dropped rather than sent with a truncated body.
-      if (this.body === null || this.body instanceof Buffer) {
+      // A tunnel cannot be duplicated either.
+      if (this.upgrade === null && (this.body === null || this.body instanceof Buffer)) {
         route.mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, this.body, this.deps.events.mirror);
       } else route.mirror.drop(this.deps.events.mirror);
     }
@@ -334,11 +386,12 @@ export class RequestState implements AttemptOwner {
     this.lastEndpoint = ep;
     this.ex.endpoint = ep;
     const proto = cluster.model.protocol;
-    const a = proto === 'http2' || (proto === 'downstream' && this.h2) ? new H2Attempt(this, ep, n) : new Attempt(this, ep, n);
+    // HTTP/2 upstream for HTTP2/GRPC clusters (and the inbound app when the caller spoke HTTP/2); upgrades stay HTTP/1.1.
+    const a = this.upgrade === null && (proto === 'http2' || (proto === 'downstream' && this.h2)) ? new H2Attempt(this, ep) : new Attempt(this, ep);
     this.attempt = a;
     const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
-    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body);
+    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body, this.upgrade);
   }
 
   /** Releases the counters an attempt holds. Idempotent per attempt via `attempt` identity. */
@@ -412,6 +465,42 @@ export class RequestState implements AttemptOwner {
   #replayable(): boolean {
     const tee = this.tee;
     return tee === undefined ? this.replayable : tee.replayable;
+  }
+
+  attemptUpgrade(a: Attempt, status: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
+    const ex = this.ex;
+    if (this.done) {
+      upstream.destroy();
+      return;
+    }
+    this.deps.outlier.record(this.cluster!, a.endpoint, status);
+    // The tunnel is open: the route timeout and per-try timeout bound the
+    // handshake only (Istio disables the route timeout for WebSocket).
+    if (this.perTry !== undefined) {
+      clearTimeout(this.perTry);
+      this.perTry = undefined;
+    }
+    this.#clearDeadline();
+    this.done = true;
+    ex.status = status;
+    ex.upstreamHeadersMs = performance.now() - ex.startMs;
+    const out = headers as Record<string, string | string[]>;
+    const route = this.route!;
+    if (route.responseHeaders !== undefined) applyHeaderOps(out, route.responseHeaders);
+    if (this.dest?.responseHeaders !== undefined) applyHeaderOps(out, this.dest.responseHeaders);
+    if (ex.flags !== 0) out[FLAGS_HEADER] = flagsToString(ex.flags);
+    const client = this.client!;
+    // From here the socket carries the new protocol: the ServerResponse must never write to it again.
+    this.res.detachSocket(client as Socket);
+    new Tunnel(this, client, upstream).open(status, out, this.head ?? EMPTY);
+  }
+
+  tunnelClosed(t: Tunnel): void {
+    const a = this.attempt;
+    if (a !== undefined) this.#release(a);
+    this.ex.bytesIn = t.bytesIn;
+    this.ex.bytesOut = t.bytesOut;
+    this.#complete();
   }
 
   attemptData(a: UpstreamAttempt, chunk: Buffer): boolean {
@@ -582,6 +671,11 @@ export class RequestState implements AttemptOwner {
         this.#release(a);
       }
     }
+    this.#complete();
+  }
+
+  #complete(): void {
+    const ex = this.ex;
     this.done = true;
     this.#clearDeadline();
     if (this.retries > 0 && this.cluster !== undefined) this.cluster.activeRetries--;

@@ -4,7 +4,7 @@
 import type { ClusterModel, ClusterPolicy } from '../config/model/index.js';
 import { createPicker } from '../layers/balance/index.js';
 import type { Picker } from '../layers/balance/pickable.js';
-import type { DestinationInfo } from '../pipeline/exchange.js';
+import type { DestinationInfo } from '../exchange/index.js';
 import { Endpoint, type PoolSettings } from './endpoint.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000; // Istio's tcp.connectTimeout default

@@ -6,7 +6,7 @@ import { H2Sessions } from './h2-sessions.js';
 import { h2Limits } from './h2-limits.js';
 import type { EndpointModel } from '../config/model/index.js';
 import type { PickableEndpoint } from '../layers/balance/pickable.js';
-import type { EndpointInfo } from '../pipeline/exchange.js';
+import type { EndpointInfo } from '../exchange/index.js';
 
 export interface PoolSettings {
   /** Max connections to this endpoint (connectionPool.tcp.maxConnections); undefined = unbounded. */

@@ -12,7 +12,7 @@
 // shared bucket-rotation emitter instead of a timer per breaker.
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
-import type { AttemptOutcome, OutcomeRecorder } from '../pipeline/events.js';
+import type { AttemptOutcome, OutcomeRecorder } from './outcome-recorder.js';
 import type { ClusterRuntime } from './cluster.js';
 import type { Endpoint } from './endpoint.js';
 

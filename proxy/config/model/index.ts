@@ -173,6 +173,12 @@ export interface RouteModel {
   readonly retries?: RetryPolicy;
   readonly fault?: FaultPolicy;
   readonly mirrors?: readonly MirrorPolicy[];
+  /**
+   * Protocols an HTTP/1.1 `Upgrade:` request may switch to on this route
+   * (lowercase tokens, like Envoy's per-route upgrade_configs); absent =
+   * `websocket` only. Others are refused with 403. `h2c` is never allowed.
+   */
+  readonly upgrades?: readonly string[];
 }
 
 // ---------------------------------------------------------------- resilience (later issues)
@@ -239,6 +245,16 @@ export interface FaultPolicy {
   readonly maxActiveFaults?: number;
   /** Absolute expiry (ms since epoch) after which the fault is dropped (experiment TTL). */
   readonly expiresAt?: number;
+  /**
+   * `server`: applied by the inbound sidecar of the destination's pods (those
+   * whose labels include `serverLabels`), so the caller's retries, timeouts
+   * and outlier detection see it as a real upstream failure. Absent: client
+   * side, in the caller's sidecar (Istio's placement).
+   */
+  readonly placement?: 'server';
+  readonly serverLabels?: Readonly<Record<string, string>>;
+  /** Name of the `meshlet experiment` that put this fault here (overlay VirtualService). */
+  readonly experiment?: string;
 }
 
 export interface MirrorPolicy {
@@ -256,6 +272,19 @@ export interface MirrorPolicy {
 /** Istio-style cluster name. */
 export function clusterName(host: string, port: number, subset?: string): string {
   return `outbound|${port}|${subset ?? ''}|${host}`;
+}
+
+/** Faults put in place by `meshlet experiment` (overlays), with their host. */
+export function experimentFaults(config: MeshConfig): { readonly experiment: string; readonly host: string; readonly expiresAt: number }[] {
+  const out: { experiment: string; host: string; expiresAt: number }[] = [];
+  for (const vh of config.virtualHosts) {
+    for (const r of vh.routes) {
+      const f = r.fault;
+      if (f?.experiment === undefined || f.expiresAt === undefined) continue;
+      if (!out.some((o) => o.experiment === f.experiment && o.host === vh.domains[0])) out.push({ experiment: f.experiment, host: vh.domains[0] ?? vh.name, expiresAt: f.expiresAt });
+    }
+  }
+  return out;
 }
 
 export const DEFAULT_LB: LoadBalancerPolicy = { kind: 'least_request' };

@@ -13,6 +13,7 @@ import {
 import { contentVersion } from './config-version.js';
 import { normaliseHost } from './host-name.js';
 import { issueFor } from './issue-for.js';
+import { applyOverlays, isExperimentOverlay } from './experiment-overlay.js';
 import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
 import { buildServices, type DeclaredHost, type ServiceInfo } from './services.js';
@@ -29,7 +30,8 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
   const unique = dropDuplicates(resources, issues);
   const entries = unique.filter((r): r is IstioServiceEntry => r.kind === 'ServiceEntry');
   const rules = unique.filter((r): r is IstioDestinationRule => r.kind === 'DestinationRule');
-  const virtualServices = unique.filter((r): r is IstioVirtualService => r.kind === 'VirtualService');
+  const allVirtualServices = unique.filter((r): r is IstioVirtualService => r.kind === 'VirtualService');
+  const virtualServices = allVirtualServices.filter((vs) => !isExperimentOverlay(vs));
 
   const declared = declareHosts(entries, issues);
   const declaredSet = new Set(declared.map((d) => d.host));
@@ -63,6 +65,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
   }
 
+  applyOverlays(virtualHosts, allVirtualServices.filter(isExperimentOverlay), now, issues);
   if (issues.length > 0) return { ok: false, issues };
   const body = { services, clusters, virtualHosts };
   return { ok: true, config: { version: contentVersion(body), ...body } };

@@ -5,8 +5,8 @@
  * than bunched. Zero-weight entries are never chosen (Istio's rule). Weights
  * need not sum to 100; only their ratios matter.
  *
- * Not safe to share across worker threads (it has state), which is fine: each
- * worker compiles its own snapshot.
+ * Stateful (the running weights): one instance per route destination list,
+ * built at snapshot compile and used only by that snapshot's requests.
  */
 export class WeightedSplit<T> {
   private readonly items: T[];

@@ -39,8 +39,6 @@ export class FaultLayer {
   readonly #maxActive: number;
   /** Faults currently delaying or aborting a request. */
   active = 0;
-  /** Header-requested faults refused because maxActiveFaults was reached. */
-  overflow = 0;
 
   constructor(p: FaultPolicy, route: string) {
     this.route = route;
@@ -84,10 +82,7 @@ export class FaultLayer {
   }
 
   #admit(pct: string | string[] | undefined, rng: () => number): boolean {
-    if (this.active >= this.#maxActive) {
-      this.overflow++;
-      return false;
-    }
+    if (this.active >= this.#maxActive) return false;
     if (typeof pct !== 'string') return true;
     const p = Number(pct);
     return Number.isFinite(p) && rng() * 100 < p;

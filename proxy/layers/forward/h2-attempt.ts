@@ -6,7 +6,7 @@ import { constants, type ClientHttp2Stream, type IncomingHttpHeaders } from 'nod
 import type { Readable } from 'node:stream';
 import type { Endpoint } from '../../upstream/endpoint.js';
 import { toH2Headers } from '../../upstream/h2-sessions.js';
-import type { AttemptOwner, UpstreamAttempt } from './index.js';
+import type { AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_REFUSED_STREAM } = constants;
 
@@ -34,7 +34,6 @@ const OWNER = Symbol('meshlet.h2attempt');
 export class H2Attempt implements UpstreamAttempt {
   readonly owner: AttemptOwner;
   readonly endpoint: Endpoint;
-  readonly n: number;
   committed = false;
   cancelled = false;
   status = 0;
@@ -44,10 +43,9 @@ export class H2Attempt implements UpstreamAttempt {
   #ended = false;
   #resume: (() => void) | undefined;
 
-  constructor(owner: AttemptOwner, endpoint: Endpoint, n: number) {
+  constructor(owner: AttemptOwner, endpoint: Endpoint) {
     this.owner = owner;
     this.endpoint = endpoint;
-    this.n = n;
   }
 
   start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void {

@@ -2,32 +2,12 @@
 // undici dispatch handler, and reports to its owner (the request pipeline),
 // which decides whether to commit the response to the client or retry.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../../upstream/endpoint.js';
 
-export interface AttemptOwner {
-  /** Response headers arrived. The owner calls `attempt.commit()` to stream the body to the client, or `attempt.abort()` to retry. */
-  attemptHeaders(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void;
-  /** A chunk of a committed response. Returns false to ask for backpressure. */
-  attemptData(a: UpstreamAttempt, chunk: Buffer): boolean;
-  /** The response is complete; `trailers` when the upstream sent any (gRPC status lives there). */
-  attemptEnd(a: UpstreamAttempt, trailers: IncomingHttpHeaders | undefined): void;
-  attemptError(a: UpstreamAttempt, err: Error): void;
-}
-
-/** One upstream try, over undici (HTTP/1.1) or node:http2 (H2Attempt). */
-export interface UpstreamAttempt {
-  readonly endpoint: Endpoint;
-  readonly n: number;
-  readonly committed: boolean;
-  readonly cancelled: boolean;
-  start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void;
-  commit(): void;
-  abort(reason: Error): void;
-  readonly resumer: () => void;
-}
-
+export type { AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
+import type { AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
 export { H2Attempt } from './h2-attempt.js';
 
 /** Classifies a transport error the way retries and response flags need it. */
@@ -62,24 +42,25 @@ export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'a
 export class Attempt implements Dispatcher.DispatchHandler, UpstreamAttempt {
   readonly owner: AttemptOwner;
   readonly endpoint: Endpoint;
-  /** 1-based attempt number. */
-  readonly n: number;
   controller: Dispatcher.DispatchController | undefined;
   committed = false;
   /** Set once this attempt stopped mattering (aborted for retry, timed out, client gone). */
   cancelled = false;
-  status = 0;
   #resume: (() => void) | undefined;
 
-  constructor(owner: AttemptOwner, endpoint: Endpoint, n: number) {
+  constructor(owner: AttemptOwner, endpoint: Endpoint) {
     this.owner = owner;
     this.endpoint = endpoint;
-    this.n = n;
   }
 
-  start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void {
+  /**
+   * `upgrade` (e.g. `websocket`) asks the upstream to switch protocols: undici
+   * adds `Connection: upgrade` and `Upgrade`, and a 101 arrives as
+   * attemptUpgrade; any other answer is an ordinary response.
+   */
+  start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null, upgrade: string | null): void {
     try {
-      this.endpoint.pool.dispatch({ method, path, headers, body, idempotent: false, blocking: false }, this);
+      this.endpoint.pool.dispatch({ method, path, headers, body, idempotent: false, blocking: upgrade !== null, upgrade }, this);
     } catch (err) {
       // undici validates synchronously (a header value it refuses, a destroyed pool):
       // report it like any other failed attempt, never as a thrown error.
@@ -115,8 +96,17 @@ export class Attempt implements Dispatcher.DispatchHandler, UpstreamAttempt {
     if (this.cancelled) return;
     if (status < 200) return; // 1xx informational: wait for the final response
     this.controller = controller;
-    this.status = status;
     this.owner.attemptHeaders(this, status, headers);
+  }
+
+  onRequestUpgrade(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    if (this.cancelled) {
+      socket.destroy();
+      return;
+    }
+    this.controller = controller;
+    this.committed = true;
+    this.owner.attemptUpgrade(this, status, headers, socket);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

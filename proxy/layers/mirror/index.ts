@@ -4,13 +4,13 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { MirrorPolicy } from '../../config/model/index.js';
+import type { MirrorEvents, MirrorOutcome } from '../../exchange/index.js';
 import type { ClusterRuntime } from '../../upstream/cluster.js';
 import type { Endpoint } from '../../upstream/endpoint.js';
 import { toH2Headers } from '../../upstream/h2-sessions.js';
 import { constants, type ClientHttp2Stream } from 'node:http2';
 
-export type MirrorOutcome = 'sent' | 'failed' | 'dropped';
-export type MirrorEvents = (route: string, outcome: MirrorOutcome) => void;
+export type { MirrorEvents, MirrorOutcome };
 
 /** Process-wide cap on mirror requests in flight: a slow mirror must never pile up memory. */
 let maxInflight = 64;

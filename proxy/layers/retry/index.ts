@@ -76,8 +76,8 @@ export class RetryLayer {
   }
 
   /**
-   * Should a failed attempt (no response) be retried? `sent` tells whether any
-   * request byte may have reached the app: a connect failure provably did not.
+   * Should a failed attempt (no response) be retried? A connect failure
+   * provably never reached the app; a reset or timeout may have.
    */
   retriableFailure(kind: AttemptFailure, method: string): boolean {
     const on = this.#on;
@@ -108,8 +108,4 @@ export class RetryLayer {
 export function compileRetry(p: RetryPolicy | undefined): RetryLayer | null {
   if (p === undefined || p.attempts <= 0) return null;
   return new RetryLayer(p);
-}
-
-export function isIdempotent(method: string): boolean {
-  return IDEMPOTENT[method] === true;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { Flag } from '../../errors/index.js';
-import type { Exchange } from '../../pipeline/exchange.js';
+import type { Exchange } from '../../exchange/index.js';
 import { AccessLog } from '../access-log.js';
 import { destination, endpoint, makeExchange } from '../exchange-fixture.js';
 import { createObservers, type ObserversOptions } from '../index.js';
