@@ -33,6 +33,8 @@ export interface ControlPlaneOptions {
   /** Server keepalive (default 30 s / 10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Largest snapshot sent to a sidecar (gRPC max message length; default 64 MiB). */
+  readonly maxConfigBytes?: number;
   /** Replaces the Istio loader (tests, other sources). */
   readonly load?: ConfigLoader;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -152,6 +154,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     heartbeatMs: opts.faultTtlMs ? Math.max(50, Math.floor(opts.faultTtlMs / 2)) : undefined,
     keepaliveTimeMs: opts.keepaliveTimeMs,
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+    maxConfigBytes: opts.maxConfigBytes,
+    log,
     experiments,
     sources: () => files.status(),
   });

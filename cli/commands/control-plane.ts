@@ -1,5 +1,6 @@
 // `meshlet control-plane`: serve Istio YAML from a directory to sidecars.
 import { startControlPlane } from '../../control-plane/index.js';
+import { installLastResort } from '../last-resort.js';
 import { flagsHelp, intFlag, parseOrUsage, portOrOff, type FlagSpec } from '../flags.js';
 
 const SPEC = {
@@ -17,6 +18,7 @@ const SPEC = {
   'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain ...' },
   'tls-key': { type: 'string', help: '... and this private key' },
   'client-ca': { type: 'string', help: 'require client certificates signed by this CA' },
+  'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest snapshot sent to a sidecar; a bigger one is not sent and the node shows ERROR in meshlet status' },
   'fault-ttl-ms': { type: 'string', default: '0', help: 'faults/mirrors expire on sidecars N ms after they lose the control plane (0 = never)' },
 } satisfies Record<string, FlagSpec>;
 
@@ -42,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const clientCaFile = f['client-ca'];
+  installLastResort('meshlet control-plane');
   let cp;
   try {
     const ttl = intFlag('fault-ttl-ms', f['fault-ttl-ms']);
@@ -67,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
       metricsPort: portOrOff('metrics-port', f['metrics-port']),
       ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),
       ...(ttl > 0 ? { faultTtlMs: ttl } : {}),
+      maxConfigBytes: intFlag('max-config-bytes', f['max-config-bytes']),
     });
   } catch (err) {
     process.stderr.write(`control-plane: ${(err as Error).message}\n`);

@@ -7,7 +7,7 @@
 // This is the minimal per-connection sniff the HTTP/2 issue needs; the
 // interception issue's protocol detector (TLS, opaque TCP, timeouts) replaces
 // `sniffPreface` when it lands and hands HTTP/2 sockets to `h2.emit('connection')`.
-import { createServer as createH2Server, type ServerHttp2Session, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { constants, createServer as createH2Server, type ServerHttp2Session, type ServerHttp2Stream, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { h2Limits } from '../upstream/h2-limits.js';
@@ -56,7 +56,7 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * (address, close, drain behave as before); connections are sniffed first.
  * The HTTP/2 compatibility request/response pair goes to the same handler.
  */
-export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs: number): Http2Server {
+export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs: number, streamIdleTimeoutMs = 0): Http2Server {
   const h2 = createH2Server({
     settings: {
       maxConcurrentStreams: h2Limits.maxConcurrentStreams,
@@ -75,13 +75,22 @@ export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs:
     session.setTimeout(idleTimeoutMs, () => session.close());
     session.on('error', noop);
   });
-  // Streams are timed by the pipeline (route timeout, stream idle timeout), not by the server.
   h2.setTimeout(0);
-  const h1 = server.listeners('connection') as ((s: Socket) => void)[];
-  server.removeAllListeners('connection');
+  // Envoy's stream_idle_timeout, per stream: no frames either way for that long
+  // and the stream is reset (the pipeline sees the caller gone, flags DC and
+  // cancels the upstream stream). Long-lived gRPC streams are bounded by this,
+  // not by a route timeout.
+  if (streamIdleTimeoutMs > 0) {
+    h2.on('stream', (stream: ServerHttp2Stream) => stream.setTimeout(streamIdleTimeoutMs, () => stream.close(constants.NGHTTP2_CANCEL)));
+  }
+  // Only node's own HTTP/1.1 connection listener waits for the sniff; others
+  // (the connection budget) still see every connection first.
+  const own = server.listeners('connection').find((l) => l.name === 'connectionListener') as ((s: Socket) => void) | undefined;
+  if (own === undefined) throw new Error('node:http server without its connection listener');
+  server.off('connection', own);
   const toH1 = (s: Socket): void => {
     s.off('error', noop);
-    for (const l of h1) l.call(server, s);
+    own.call(server, s);
   };
   const toH2 = (s: Socket): void => {
     s.off('error', noop);
@@ -95,6 +104,12 @@ export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs:
     for (const s of sessions) s.close();
     return close(cb);
   }) as typeof server.close;
+  // Drain: idle HTTP/1.1 connections close; HTTP/2 ones get GOAWAY and finish their streams.
+  const closeIdle = server.closeIdleConnections.bind(server);
+  server.closeIdleConnections = () => {
+    for (const s of sessions) s.close();
+    closeIdle();
+  };
   const closeAll = server.closeAllConnections.bind(server);
   server.closeAllConnections = () => {
     for (const s of sessions) s.destroy();
