@@ -35,7 +35,7 @@ const SPEC = {
   'stream-idle-timeout': { type: 'string', default: '300s', help: 'no bytes either way on a request for this long: 408 (client) or 504 SI (upstream); 0 = off' },
   'max-connections': { type: 'string', default: '10000', help: 'downstream connections across outbound+inbound (more are refused; capped at half the fd limit)' },
   'drain-seconds': { type: 'string', default: '5', help: 'on SIGTERM/SIGINT: readiness 503, finish requests in flight for at most this long, then exit' },
-  'buffer-limit': { type: 'string', default: String(64 * 1024), help: 'largest request body buffered for retries/mirroring' },
+  'buffer-limit': { type: 'string', default: String(1024 * 1024), help: 'largest request body copy kept for retries/mirroring (the body itself always streams)' },
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },

@@ -29,9 +29,9 @@ import { forwardableResponseHeaders } from '../listener/hop-by-hop.js';
 import { requestHash, generatedCookie } from '../layers/balance/index.js';
 import { admitRequest, admitRetry } from '../layers/admit/index.js';
 import { Attempt, H2Attempt, classifyError, type AttemptOwner, type UpstreamAttempt } from '../layers/forward/index.js';
+import { ReplayBody, type ReplayOwner } from '../layers/retry/index.js';
 import { grpcToHttpStatus } from '../errors/grpc-status.js';
 import { GrpcFrameCounter, grpcStatusOf, grpcTimeoutMs, isGrpcContentType } from './grpc.js';
-import { BodyTee } from './body-tee.js';
 import { HeldResponse, moveGrpcStatusToTrailers } from './held-response.js';
 import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
@@ -58,6 +58,8 @@ export type RouteResolver = (req: RequestState) => CompiledRoute | MeshletError;
 
 const ABORTED = new Error('attempt abandoned');
 const EMPTY = Buffer.alloc(0);
+/** Marks "no body" for bodyComplete (a distinct object: a real empty body is a different Buffer). */
+const EMPTY_BODY = Buffer.alloc(0);
 const STATE = Symbol('meshlet.request');
 type ResponseWithState = ServerResponse & { [STATE]?: RequestState };
 
@@ -78,9 +80,6 @@ function onPerTryTimeout(s: RequestState): void {
 function onDeadline(s: RequestState): void {
   s.onDeadline();
 }
-function onTeeComplete(this: void, tee: BodyTee): void {
-  (tee as BodyTee & { [STATE]?: RequestState })[STATE]?.onBodyComplete();
-}
 function countRequestMessages(this: IncomingMessage, chunk: Buffer): void {
   const s = (this as IncomingMessage & { [STATE]?: RequestState })[STATE];
   if (s !== undefined) s.reqFrames!.push(chunk);
@@ -91,6 +90,8 @@ function endSocketOnFinish(this: ServerResponse): void {
 }
 
 function hasBody(req: IncomingMessage): boolean {
+  // HTTP/2: a body unless the caller ended the stream with its HEADERS (no content-length needed).
+  if (req.httpVersionMajor === 2) return !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
   const len = req.headers['content-length'];
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
@@ -130,7 +131,7 @@ export function createPipeline(direction: Direction, deps: PipelineDeps, resolve
   };
 }
 
-export class RequestState implements AttemptOwner, TunnelOwner {
+export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
   readonly ex: Exchange;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -149,14 +150,12 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   cluster: ClusterRuntime | undefined;
   upstreamHeaders: Record<string, string | string[]> = {};
   upstreamPath = '';
-  body: Buffer | Readable | null = null;
-  replayable = true;
+  /** The request body (streamed, with a bounded replay copy); undefined when there is none. */
+  replay: ReplayBody | undefined;
   /** Caller spoke HTTP/2 (node:http2 compatibility request/response). */
   readonly h2: boolean;
   /** A gRPC call (content-type application/grpc*). */
   grpc = false;
-  /** Streamed request body with a bounded copy for retries (HTTP/2 bodies of unknown length). */
-  tee: BodyTee | undefined;
   /** gRPC response held until its status is known, so a retriable status in trailers can still be retried. */
   held: HeldResponse | undefined;
   /** gRPC status fields of a trailers-only upstream response, sent to an HTTP/2 caller as trailers. */
@@ -276,84 +275,36 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   // ------------------------------------------------------------- body, then mirror
   #readBody(): void {
     const req = this.req;
-    if (this.h2) return this.#readH2Body();
-    const len = req.headers['content-length'];
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    if (this.upgrade !== null || ((len === undefined || len === '0') && !chunked)) {
-      this.body = null;
-      return this.#startUpstream();
-    }
-    const n = len === undefined ? Infinity : Number(len);
-    this.ex.bytesIn = Number.isFinite(n) ? n : 0;
-    const wantsCopy = this.route!.retry !== null || this.route!.mirror !== null;
-    if (!wantsCopy || n > this.deps.bufferLimit) {
-      // Too large (or unknown size) to buffer: stream it through, and give up
-      // retries for this request rather than buffering without bound.
-      this.body = req;
-      this.replayable = false;
-      return this.#startUpstream();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      chunks.push(c);
-    });
-    req.once('end', () => {
-      this.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.ex.bytesIn = size;
-      if (!this.done) this.#startUpstream();
-    });
-  }
-
-  /** HTTP/2 bodies: END_STREAM on HEADERS means none; otherwise stream with a bounded copy when a retry or mirror may need it. */
-  #readH2Body(): void {
-    const req = this.req;
-    if ((req as unknown as Http2ServerRequest).stream.endAfterHeaders) {
-      this.body = null;
-      return this.#startUpstream();
-    }
-    const wantsCopy = this.route!.retry !== null || this.route!.mirror !== null;
-    if (!wantsCopy) {
-      this.body = req;
-      this.replayable = false;
+    if (this.upgrade === null && hasBody(req)) {
+      // Streamed as it arrives; a bounded copy is kept only when a retry or a mirror may need it.
+      const route = this.route!;
+      this.replay = new ReplayBody(req, route.retry !== null || route.mirror !== null ? this.deps.bufferLimit : 0);
       if (this.reqFrames !== undefined) {
         (req as IncomingMessage & { [STATE]?: RequestState })[STATE] = this;
         req.on('data', countRequestMessages);
       }
-      return this.#startUpstream();
     }
-    const tee = new BodyTee(req, this.deps.bufferLimit);
-    (tee as BodyTee & { [STATE]?: RequestState })[STATE] = this;
-    tee.onComplete = onTeeComplete;
-    const frames = this.reqFrames;
-    if (frames !== undefined) tee.onChunk = (c) => frames.push(c);
-    this.tee = tee;
-    this.body = tee.stream;
-    this.#tryOnce();
-  }
-
-  /** @internal the teed body ended: mirror it now that it is whole. */
-  onBodyComplete(): void {
-    const tee = this.tee!;
-    this.ex.bytesIn = tee.overflow ? this.ex.bytesIn : tee.buffer().length;
-    const mirror = this.route!.mirror;
-    if (mirror === null || this.done) return;
-    if (tee.replayable) mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, tee.buffer(), this.deps.events.mirror);
-    else mirror.drop(this.deps.events.mirror);
+    this.#startUpstream();
   }
 
   #startUpstream(): void {
-    const route = this.route!;
-    if (route.mirror !== null) {
-      // A body too large to buffer streams to the primary only: the mirror is
-      // skipped and counted as dropped rather than sent with a truncated body.
-      // A tunnel cannot be duplicated either.
-      if (this.upgrade === null && (this.body === null || this.body instanceof Buffer)) {
-        route.mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, this.body, this.deps.events.mirror);
-      } else route.mirror.drop(this.deps.events.mirror);
+    const mirror = this.route!.mirror;
+    if (mirror !== null) {
+      // A tunnel cannot be duplicated. A body goes to the mirror once it has
+      // arrived whole; a body past --buffer-limit is not mirrored (counted
+      // dropped) rather than sent truncated.
+      if (this.upgrade !== null) mirror.drop(this.deps.events.mirror);
+      else if (this.replay === undefined) this.bodyComplete(EMPTY_BODY);
+      else this.replay.whenComplete(this);
     }
     this.#tryOnce();
+  }
+
+  /** The whole request body has arrived (or its copy was dropped): time to mirror. */
+  bodyComplete(copy: Buffer | null): void {
+    const mirror = this.route!.mirror!;
+    if (copy === null) return mirror.drop(this.deps.events.mirror);
+    mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, copy === EMPTY_BODY ? null : copy, this.deps.events.mirror);
   }
 
   // ------------------------------------------------------------- retry { pick → admit → forward }
@@ -391,7 +342,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     this.attempt = a;
     const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
-    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body, this.upgrade);
+    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.replay?.stream() ?? null, this.upgrade);
   }
 
   /** Releases the counters an attempt holds. Idempotent per attempt via `attempt` identity. */
@@ -439,6 +390,8 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   /** Sends the response head to the caller; false when node refused a header (answered 502 instead). */
   #writeHead(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): boolean {
     const route = this.route!;
+    // No attempt follows a committed response: the replay copy is no longer needed.
+    this.replay?.release();
     this.ex.status = status;
     this.ex.upstreamHeadersMs = performance.now() - this.ex.startMs;
     const out = forwardableResponseHeaders(headers as Record<string, string | string[] | undefined>);
@@ -463,8 +416,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   }
 
   #replayable(): boolean {
-    const tee = this.tee;
-    return tee === undefined ? this.replayable : tee.replayable;
+    return this.replay === undefined || this.replay.replayable;
   }
 
   attemptUpgrade(a: Attempt, status: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
@@ -586,7 +538,12 @@ export class RequestState implements AttemptOwner, TunnelOwner {
 
   #canRetry(): boolean {
     const retry = this.route!.retry!;
-    if (this.retries >= retry.maxRetries || !this.#replayable() || this.done) return false;
+    if (this.retries >= retry.maxRetries || this.done) return false;
+    if (this.replay !== undefined && !this.replay.replayable) {
+      // Envoy's retry_or_shadow_abandoned: the body outgrew its copy.
+      this.deps.events.retryAbandoned(this.cluster!.destination.service, 'body_too_large');
+      return false;
+    }
     if (!admitRetry(this.cluster!, this.retries > 0)) {
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
@@ -599,11 +556,6 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     if (this.retries === 0) this.cluster!.activeRetries++;
     this.retries++;
     this.deps.events.retry(this.cluster!.destination.service, reason);
-    if (this.tee !== undefined) {
-      // From now on the body is the held copy; the live stream fed the first attempt only.
-      this.tee.detach();
-      this.body = this.tee.buffer();
-    }
     const wait = this.route!.retry!.backoffMs(this.retries, retryAfter, this.deps.rng);
     if (wait <= 0) return this.#tryOnce();
     setTimeout(retryNow, wait, this);
@@ -680,6 +632,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     this.#clearDeadline();
     if (this.retries > 0 && this.cluster !== undefined) this.cluster.activeRetries--;
     ex.durationMs = performance.now() - ex.startMs;
+    if (this.replay !== undefined) ex.bytesIn = this.replay.received;
     if (ex.status === 0) ex.status = this.res.statusCode;
     this.deps.observer.onComplete(ex);
   }
