@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   tap: () => import('./commands/tap.js'),
   demo: () => import('./commands/demo.js'),
   iptables: () => import('./commands/iptables.js'),
+  inject: () => import('./commands/inject.js'),
 };
 
 const USAGE = `meshlet — a service mesh sidecar and control plane speaking Istio's traffic API
@@ -22,6 +23,7 @@ Commands:
   tap             stream live requests from a sidecar's admin port (like linkerd tap)
   demo            start the demo mesh on loopback and show it working (npm start)
   iptables        print the pod interception rules (iptables-restore format) for an init container
+  inject          add the sidecar to Kubernetes workloads in YAML (like istioctl kube-inject)
 
 Run 'meshlet <command> --help' for the flags of a command. Every flag can also
 be set from the environment as MESHLET_<FLAG> (e.g. --outbound-port → MESHLET_OUTBOUND_PORT).

@@ -9,12 +9,15 @@ import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
 import { DnsResolver, ExperimentOverlays, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
+import { startInjector, type InjectorOptions, type RunningInjector } from './injector-runner.js';
 
 export interface ControlPlaneOptions {
   /** Directory of Istio YAML; optional when the Kubernetes source is on (then merged, files win). */
   readonly configDir?: string;
   /** Watch the Kubernetes API (Services, EndpointSlices, Pods, Namespaces, Istio CRDs). */
   readonly kubernetes?: KubernetesOptions;
+  /** Serve the sidecar-injection webhook (HTTPS POST /inject). */
+  readonly injector?: InjectorOptions;
   readonly grpcPort: number;
   readonly grpcHost: string;
   /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
@@ -45,6 +48,8 @@ export interface RunningControlPlane {
   readonly metricsPort: number | undefined;
   readonly server: DiscoveryServer;
   readonly store: ConfigStore;
+  /** The injection webhook, when enabled: its port and the CA its certificate chains to. */
+  readonly injector: RunningInjector | undefined;
   close(): Promise<void>;
 }
 
@@ -164,17 +169,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const dnsClusters = store.current()?.clusters.filter((c) => c.discovery === 'dns') ?? [];
   if (dnsClusters.length > 0) await dns.refresh();
   let metricsServer: HttpServer | undefined;
+  let injector: RunningInjector | undefined;
   let port: number;
   try {
     port = await server.listen(opts.grpcHost, opts.grpcPort, tls);
     if (opts.metricsPort >= 0) metricsServer = await serveMetrics(metrics, opts.metricsPort, opts.grpcHost);
+    if (opts.injector) injector = await startInjector(opts.injector, files.kubernetes, log);
   } catch (err) {
+    metricsServer?.close();
     files.close();
     dns.close();
     await server.close(0);
     throw err;
   }
-  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ''}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}`);
+  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ''}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}${injector ? `, injector on :${injector.port}` : ''}`);
 
   let closing: Promise<void> | undefined;
   const running: RunningControlPlane = {
@@ -182,11 +190,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     metricsPort: metricsServer ? boundPort(metricsServer) : undefined,
     server,
     store,
+    injector,
     close() {
       closing ??= (async () => {
         if (expiry !== undefined) clearTimeout(expiry);
         files.close();
         dns.close();
+        await injector?.close();
         await server.close();
         if (metricsServer) {
           metricsServer.closeAllConnections();
