@@ -72,8 +72,8 @@ export function buildServices(
         port: port.number,
         discovery,
         endpoints: all,
-        policy: toClusterPolicy(dr?.spec.trafficPolicy),
-        ...upstreamProtocol(portProtocol, dr?.spec.trafficPolicy),
+        policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, undefined, port.number)),
+        ...upstreamProtocol(portProtocol, mergeTrafficPolicy(dr?.spec.trafficPolicy, undefined, port.number)),
       });
       for (const subset of dr?.spec.subsets ?? []) {
         const labels = subset.labels ?? {};
@@ -84,8 +84,8 @@ export function buildServices(
           subset: subset.name,
           discovery,
           endpoints: all.filter((e) => hasLabels(e.labels, labels)),
-          policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy)),
-          ...upstreamProtocol(portProtocol, mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy)),
+          policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
+          ...upstreamProtocol(portProtocol, mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
         });
       }
     }
@@ -143,7 +143,7 @@ function endpointsFor(se: IstioServiceEntry, written: string, port: IstioService
  * whose DestinationRule says `h2UpgradePolicy: UPGRADE`. DEFAULT follows the
  * mesh-wide default, which is Istio's DO_NOT_UPGRADE.
  */
-function upstreamProtocol(portProtocol: string, tp: IstioTrafficPolicy | undefined): { protocol?: 'http2' } {
+function upstreamProtocol(portProtocol: string, tp: Pick<IstioTrafficPolicy, 'connectionPool'> | undefined): { protocol?: 'http2' } {
   if (portProtocol === 'HTTP2' || portProtocol === 'GRPC') return { protocol: 'http2' };
   if (portProtocol === 'HTTP' && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
   return {};
