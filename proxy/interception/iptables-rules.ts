@@ -4,6 +4,8 @@
 // chains and two jumps, and nothing else in the table is ever flushed or
 // edited (Docker's 127.0.0.11 DNS rules, a CNI's rules survive).
 //
+import { isIP } from 'node:net';
+
 // Shape and order follow what Istio's `istio-iptables` produces for the
 // injector's default istio-init arguments (REDIRECT mode, all inbound ports,
 // IPv4, no DNS capture; no ip6tables twin yet); see reference/pod-rig.md for the golden set.
@@ -24,15 +26,15 @@ export interface InterceptionOptions {
    * the rule set stays identical to Istio's; null drops both rules using it.
    */
   readonly inboundTunnelPort?: number | null;
-  /** Inbound ports redirected to the proxy; '*' (default) = all but the excluded ones; [] = no inbound capture. */
+  /** Inbound ports redirected to the proxy; '*' (default) = all but the excluded ones; [] = no inbound capture (Istio --include-inbound-ports). */
   readonly includeInboundPorts?: readonly number[] | '*';
-  /** Outbound destination ports never redirected (Istio --exclude-outbound-ports). */
+  /** Outbound destination ports not captured (Istio's excludeOutboundPorts). */
   readonly excludeOutboundPorts?: readonly number[];
-  /** Outbound destinations (CIDRs) never redirected (Istio --exclude-outbound-ip-ranges). */
+  /** Outbound destination CIDRs not captured (excludeOutboundIPRanges). */
   readonly excludeOutboundIpRanges?: readonly string[];
-  /** Outbound destinations redirected; '*' (default) = all; [] = no outbound capture (Istio --include-outbound-ip-ranges). */
-  readonly includeOutboundIpRanges?: readonly string[] | '*';
-  /** Further uids whose outbound traffic is never redirected (Istio --exclude-uids, e.g. a DNS cache or a debugger). */
+  /** Only these outbound CIDRs are captured (includeOutboundIPRanges); absent, [] or ["*"] = all. */
+  readonly includeOutboundIpRanges?: readonly string[];
+  /** Further uids whose outbound traffic is never captured (Istio --exclude-uids, e.g. a debugger or a DNS cache). */
   readonly excludeUids?: readonly number[];
 }
 
@@ -64,9 +66,13 @@ function checkPort(name: string, port: number): void {
 }
 
 function checkCidr(name: string, cidr: string): void {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:\/(\d{1,2}))?$/.exec(cidr);
-  const ok = m !== null && [m[1], m[2], m[3], m[4]].every((o) => Number(o) <= 255) && (m[5] === undefined || Number(m[5]) <= 32);
-  if (!ok) throw new RangeError(`interceptionRules: ${name} must be IPv4 addresses or CIDRs, got "${cidr}"`);
+  const [addr, bits, extra] = cidr.split('/');
+  const family = isIP(addr ?? '');
+  const max = family === 6 ? 128 : 32;
+  const n = bits === undefined ? max : Number(bits);
+  if (family === 0 || extra !== undefined || !Number.isInteger(n) || n < 0 || n > max || (bits !== undefined && !/^\d+$/.test(bits))) {
+    throw new RangeError(`interceptionRules: ${name} must be an IP or CIDR, got "${cidr}"`);
+  }
 }
 
 function checkId(name: string, id: number): void {
@@ -107,7 +113,7 @@ function validate(opts: InterceptionOptions): { excluded: number[]; tunnel: numb
   for (const p of opts.excludeOutboundPorts ?? []) checkPort('excludeOutboundPorts[]', p);
   if (opts.includeInboundPorts !== undefined && opts.includeInboundPorts !== '*') for (const p of opts.includeInboundPorts) checkPort('includeInboundPorts[]', p);
   for (const c of opts.excludeOutboundIpRanges ?? []) checkCidr('excludeOutboundIpRanges[]', c);
-  if (opts.includeOutboundIpRanges !== undefined && opts.includeOutboundIpRanges !== '*') for (const c of opts.includeOutboundIpRanges) checkCidr('includeOutboundIpRanges[]', c);
+  for (const c of opts.includeOutboundIpRanges ?? []) if (c !== '*') checkCidr('includeOutboundIpRanges[]', c);
   for (const u of opts.excludeUids ?? []) checkId('excludeUids[]', u);
   return { excluded, tunnel };
 }
@@ -144,7 +150,7 @@ function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunne
   const gid = String(opts.proxyGid);
   const notTunnel = tunnel === null ? '' : ` ! --dport ${tunnel}`;
   const includeIn = opts.includeInboundPorts ?? '*';
-  const includeOut = opts.includeOutboundIpRanges ?? '*';
+  const includeOut = opts.includeOutboundIpRanges ?? [];
   const jumps: string[][] = [];
   const rules: string[] = [];
   if (includeIn === '*' || includeIn.length > 0) jumps.push([...JUMPS.inbound]);
@@ -158,8 +164,6 @@ function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunne
     for (const p of includeIn) if (!excluded.includes(p)) rules.push(`-A ISTIO_INBOUND -p tcp -m tcp --dport ${p} -j ISTIO_IN_REDIRECT`);
   }
   rules.push(`-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.inboundPort}`);
-  // Excluded outbound ports first, as istio-iptables does (-o).
-  for (const m of portMatches(opts.excludeOutboundPorts ?? [])) rules.push(`-A ISTIO_OUTPUT -p tcp ${m} -j RETURN`);
   rules.push(
     // The proxy's inbound passthrough to the app comes from 127.0.0.6: leave it be.
     `-A ISTIO_OUTPUT -s ${INBOUND_PASSTHROUGH_SOURCE}/32 -o lo -j RETURN`,
@@ -174,9 +178,15 @@ function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunne
   );
   for (const u of opts.excludeUids ?? []) rules.push(`-A ISTIO_OUTPUT -m owner --uid-owner ${u} -j RETURN`);
   rules.push('-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN');
+  // Outbound exclusions, placed as istio-iptables places them: after the owner
+  // rules, before the catch-all redirect. Without them the text is unchanged.
+  for (const p of opts.excludeOutboundPorts ?? []) rules.push(`-A ISTIO_OUTPUT -p tcp -m tcp --dport ${p} -j RETURN`);
   for (const c of opts.excludeOutboundIpRanges ?? []) rules.push(`-A ISTIO_OUTPUT -d ${c} -j RETURN`);
-  if (includeOut === '*') rules.push('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
-  else for (const c of includeOut) rules.push(`-A ISTIO_OUTPUT -d ${c} -j ISTIO_REDIRECT`);
+  if (includeOut.length === 0 || includeOut.includes('*')) rules.push('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
+  else {
+    for (const c of includeOut) rules.push(`-A ISTIO_OUTPUT -d ${c} -j ISTIO_REDIRECT`);
+    rules.push('-A ISTIO_OUTPUT -j RETURN');
+  }
   rules.push(`-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.outboundPort}`);
   return { jumps, rules };
 }

@@ -99,6 +99,8 @@ function inboundCluster(opts: InboundOptions, port: number): ClusterRuntime {
     discovery: 'static',
     endpoints: [{ address: opts.appAddress, port, labels: opts.labels, weight: 1 }],
     policy: { lb: { kind: 'round_robin' } },
+    // Istio's inbound default for an undeclared port: speak to the app what the caller spoke.
+    protocol: 'downstream',
   };
   return new ClusterRuntime(model);
 }
@@ -119,7 +121,7 @@ function inboundRoute(serviceHost: string, port: number, cluster: ClusterRuntime
     split: new WeightedSplit([{ item: dest, weight: 100 }]),
     requestHeaders: undefined,
     responseHeaders: undefined,
-    rewriteUri: undefined,
+    pathRewrite: null,
     rewriteAuthority: undefined,
     timeoutMs: 0,
     retry: compileRetry(routeModel.retries),

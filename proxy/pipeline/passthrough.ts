@@ -96,7 +96,7 @@ function compilePassthrough(address: string, port: number): CompiledRoute {
     split: new WeightedSplit([{ item: dest, weight: 100 }]),
     requestHeaders: undefined,
     responseHeaders: undefined,
-    rewriteUri: undefined,
+    pathRewrite: null,
     rewriteAuthority: undefined,
     timeoutMs: 0,
     retry: null,

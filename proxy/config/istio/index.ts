@@ -20,3 +20,5 @@ export * from './service-entry-schema.js';
 export * from './destination-rule-schema.js';
 export * from './virtual-service-schema.js';
 export * from './sidecar-schema.js';
+export { FIELD_SUPPORT, findUnappliedFields, type FieldSupport } from './field-support.js';
+export { KIND_SCHEMAS, UNSUPPORTED_KINDS } from './istio-kinds.js';

@@ -1,18 +1,16 @@
 // networking.istio.io Sidecar: only `outboundTrafficPolicy.mode` is applied
-// (what happens to destinations outside the registry). A Sidecar that selects
-// workloads, or that narrows egress/ingress, cannot be honoured by a
-// standalone proxy that does not know which workload it is: refused, not ignored.
+// (what happens to destinations outside the registry). Its other fields are
+// declared here and refused in field-support.ts: a standalone proxy cannot
+// honour a workload selection or a narrowed egress, and must not pretend to.
 
 import { z } from 'zod';
+import { declared } from './istio-common-schema.js';
 
-export const IstioSidecarSpecSchema = z.looseObject({
-  workloadSelector: z.unknown().optional(),
-  egress: z.unknown().optional(),
-  ingress: z.unknown().optional(),
-  outboundTrafficPolicy: z.looseObject({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']) }).optional(),
-}).superRefine((s, ctx) => {
-  for (const field of ['workloadSelector', 'egress', 'ingress'] as const) {
-    if (s[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `Sidecar ${field} is not supported (only outboundTrafficPolicy is applied)` });
-  }
+export const IstioSidecarSpecSchema = z.strictObject({
+  workloadSelector: declared,
+  egress: declared,
+  ingress: declared,
+  outboundTrafficPolicy: z.strictObject({ mode: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']), egressProxy: declared }).optional(),
+  inboundConnectionPool: declared,
 });
 export type IstioSidecarSpec = z.infer<typeof IstioSidecarSpecSchema>;

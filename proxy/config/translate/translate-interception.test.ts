@@ -95,7 +95,7 @@ spec:
       'Sidecar/default/b: spec.outboundTrafficPolicy.mode: ALLOW_ANY conflicts with REGISTRY_ONLY from Sidecar/default/a',
     ]);
     expect(issues(BASE, sidecar('a', 'REGISTRY_ONLY', '\n  egress: [{ hosts: ["./*"] }]'))).toEqual([
-      'Sidecar/default/a: spec.egress: Sidecar egress is not supported (only outboundTrafficPolicy is applied)',
+      'Sidecar/default/a: spec.egress: not supported: every sidecar sees every service (only outboundTrafficPolicy is applied)',
     ]);
   });
 });
