@@ -51,6 +51,7 @@ export class ClusterRuntime {
       // upstream (5 s) is released at 4 s whatever this says: no reuse race.
       idleTimeoutMs: cp?.idleTimeoutMs !== undefined && cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : DEFAULT_UPSTREAM_IDLE_MS,
       maxRequestsPerConnection: cp?.maxRequestsPerConnection,
+      maxConcurrentStreams: cp?.maxConcurrentStreams,
     };
   }
 
