@@ -13,8 +13,7 @@ import { createInboundPipeline, createPipeline, createUpgradeHandler, routeFromS
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
-import type { EndpointRetirement } from './upstream/outcome-recorder.js';
-import type { ClusterRuntime } from './upstream/cluster.js';
+import type { ClusterRuntime, EndpointRetirement } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
 import type { Logger } from './logger.js';
 

@@ -6,7 +6,18 @@ import { createPicker } from '../layers/balance/index.js';
 import type { Picker } from '../layers/balance/pickable.js';
 import type { DestinationInfo } from '../exchange/index.js';
 import { Endpoint, type PoolSettings } from './endpoint.js';
-import { NO_RETIREMENT, type EndpointRetirement } from './outcome-recorder.js';
+
+/**
+ * Who holds per-endpoint state outside upstream/ (outlier breakers, metric
+ * series) and must dispose of it when the endpoint or its cluster leaves the
+ * config or DNS. A re-added endpoint is a new object: its state starts fresh.
+ */
+export interface EndpointRetirement {
+  endpointRemoved(cluster: ClusterRuntime, endpoint: Endpoint): void;
+  clusterRemoved(cluster: ClusterRuntime): void;
+}
+
+export const NO_RETIREMENT: EndpointRetirement = { endpointRemoved: () => undefined, clusterRemoved: () => undefined };
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000; // Istio's tcp.connectTimeout default
 const DEFAULT_UPSTREAM_IDLE_MS = 4_000; // < Node's 5 s server keepAliveTimeout: avoids the "503 UC" reuse race

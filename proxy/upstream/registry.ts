@@ -4,8 +4,7 @@
 // rig need; dns.resolve would skip it).
 import { lookup } from 'node:dns/promises';
 import type { MeshConfig } from '../config/model/index.js';
-import { ClusterRuntime } from './cluster.js';
-import { NO_RETIREMENT, type EndpointRetirement } from './outcome-recorder.js';
+import { ClusterRuntime, NO_RETIREMENT, type EndpointRetirement } from './cluster.js';
 
 export interface RegistryOptions {
   /** How often DNS clusters are re-resolved. */
