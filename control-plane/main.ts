@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { ConfigIssue } from '../proxy/config/model/index.js';
-import { experimentFaults, formatIssue } from '../proxy/config/model/index.js';
+import { experimentFaults, formatIssue, isError } from '../proxy/config/model/index.js';
 import { SnapshotBuilder } from './build/index.js';
 import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
@@ -89,10 +89,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
     },
     onConfig: (config, issues) => {
+      // Validate before push: what a sidecar would NACK is never sent.
+      const refused = store.setConfig(config);
+      if (refused.length > 0) {
+        metrics.configErrors.inc();
+        log('error', `config refused before push, keeping the last good state (${refused.length} issue(s)):\n  ${refused.map(formatIssue).join('\n  ')}`);
+        return;
+      }
       const changed = lastVersion !== config.version;
       lastVersion = config.version;
-      store.setConfig(config);
-      store.setIssues(issues);
+      // Warnings and notes are logged below; status lists only what was refused or left out.
+      store.setIssues(issues.filter(isError));
       // Resources left out (Kubernetes mode): reported once per distinct set, not on every watch event.
       const report = issues.map(formatIssue).join('\n  ');
       if (report !== lastReported && issues.length > 0) log('warn', `config applied with ${issues.length} issue(s):\n  ${report}`);

@@ -1,5 +1,6 @@
 // `meshlet control-plane`: serve Istio YAML from a directory to sidecars.
 import { startControlPlane } from '../../control-plane/index.js';
+import { setRegexLimits } from '../../proxy/config/index.js';
 import { installLastResort } from '../last-resort.js';
 import { flagsHelp, intFlag, parseOrUsage, portOrOff, type FlagSpec } from '../flags.js';
 
@@ -28,6 +29,7 @@ const SPEC = {
   'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain ...' },
   'tls-key': { type: 'string', help: '... and this private key' },
   'client-ca': { type: 'string', help: 'require client certificates signed by this CA' },
+  'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest snapshot sent to a sidecar; a bigger one is not sent and the node shows ERROR in meshlet status' },
   'fault-ttl-ms': { type: 'string', default: '0', help: 'faults/mirrors expire on sidecars N ms after they lose the control plane (0 = never)' },
 } satisfies Record<string, FlagSpec>;
@@ -58,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   let cp;
   try {
     const ttl = intFlag('fault-ttl-ms', f['fault-ttl-ms']);
+    setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', f['max-regex-program-size']) });
     const kubeconfig = f.kubeconfig;
     const injectorPort = portOrOff('injector-port', f['injector-port']);
     const mode = f['sidecar-mode'];

@@ -2,6 +2,7 @@
 // the control plane (--control-plane); flags double as MESHLET_* env vars.
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
+import { setRegexLimits } from '../../proxy/config/validate/re2-pattern.js';
 import { durationFlag, flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, secondsFlag, type FlagSpec, type Flags } from '../flags.js';
 import { effectiveMaxConnections, openFileLimit } from '../../proxy/listener/connection-budget.js';
 import type { RunOptions } from '../../proxy/run.js';
@@ -39,6 +40,7 @@ const SPEC = {
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },
+  'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest config message accepted from the control plane (sidecar mode)' },
   concurrency: { type: 'string', default: '1', help: 'worker processes sharing the listeners (like Envoy --concurrency)' },
 } satisfies Record<string, FlagSpec>;
@@ -54,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const concurrency = intFlag('concurrency', flags.concurrency);
+  setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', flags['max-regex-program-size']) });
   if (concurrency > 1 && cluster.isPrimary) {
     // Workers share the listening sockets; the primary only supervises.
     for (let i = 0; i < concurrency; i++) cluster.fork();

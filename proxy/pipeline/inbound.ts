@@ -52,7 +52,7 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     split: new WeightedSplit([{ item: dest, weight: 100 }]),
     requestHeaders: undefined,
     responseHeaders: undefined,
-    rewriteUri: undefined,
+    pathRewrite: null,
     rewriteAuthority: undefined,
     timeoutMs: 0,
     retry: compileRetry(routeModel.retries),

@@ -1,6 +1,6 @@
 // Request-target parsing and rewriting helpers for the pipeline: origin-form
 // (`GET /p` + Host) and absolute-form (`GET http://host:port/p`, as sent to an
-// explicit proxy), header operations, and Istio's uri rewrite.
+// explicit proxy), header operations, and the route's path rewrite.
 import type { IncomingMessage } from 'node:http';
 import type { HeaderOps } from '../config/model/index.js';
 import { forwardableRequestHeaders } from '../listener/hop-by-hop.js';
@@ -51,19 +51,6 @@ export function applyHeaderOps(h: Record<string, string | string[]>, ops: Header
   if (ops.remove !== undefined) for (const k of ops.remove) delete h[k];
 }
 
-/**
- * Istio's rewrite.uri: when the route matched on a uri prefix, that prefix is
- * replaced; otherwise the whole path is replaced.
- */
-export function rewritePath(route: CompiledRoute, path: string): string {
-  const to = route.rewriteUri!;
-  for (const m of route.model.match) {
-    const u = m.uri;
-    if (u !== undefined && u.kind === 'prefix' && path.startsWith(u.value)) return to + path.slice(u.value.length);
-  }
-  return to;
-}
-
 interface UpstreamSink {
   readonly req: IncomingMessage;
   readonly ex: { readonly authority: string; readonly requestId: string };
@@ -90,6 +77,6 @@ export function buildUpstreamRequest(s: UpstreamSink, route: CompiledRoute, dest
   if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = 'http';
   h['x-request-id'] = s.ex.requestId;
   s.upstreamHeaders = h;
-  const path = route.rewriteUri !== undefined ? rewritePath(route, s.path) : s.path;
+  const path = route.pathRewrite !== null ? route.pathRewrite.rewrite(s.path) : s.path;
   s.upstreamPath = s.rawQuery !== '' ? `${path}?${s.rawQuery}` : path;
 }

@@ -129,6 +129,14 @@ export interface RouteMatch {
   readonly queryParams?: Readonly<Record<string, StringMatch>>;
   readonly ignoreUriCase?: boolean;
   readonly port?: number;
+  /**
+   * Istio's per-proxy source conditions: the clause applies only on a sidecar
+   * whose workload labels include all of these and whose namespace is this.
+   * Evaluated once per snapshot build by the sidecar (it knows its own
+   * labels and namespace), exactly where Istio's pilot evaluates them.
+   */
+  readonly sourceLabels?: Readonly<Record<string, string>>;
+  readonly sourceNamespace?: string;
 }
 
 export interface HeaderOps {
@@ -158,7 +166,12 @@ export interface RouteModel {
   readonly match: readonly RouteMatch[];
   readonly action: RouteAction;
   readonly headers?: { readonly request?: HeaderOps; readonly response?: HeaderOps };
-  readonly rewrite?: { readonly uri?: string; readonly authority?: string };
+  readonly rewrite?: {
+    readonly uri?: string;
+    readonly authority?: string;
+    /** Istio `uriRegexRewrite`: every match of the RE2 `match` in the path is replaced; `\\1` names a group. */
+    readonly uriRegex?: { readonly match: string; readonly substitution: string };
+  };
   readonly timeoutMs?: Millis;
   readonly retries?: RetryPolicy;
   readonly fault?: FaultPolicy;
@@ -271,8 +284,19 @@ export interface ConfigIssue {
   /** Dotted field path, e.g. `spec.http[0].route[1].weight`. */
   readonly path: string;
   readonly reason: string;
+  /**
+   * Absent or `error`: the config is refused. `warning`: accepted, but the
+   * field has no effect (reported at load and by `meshlet analyze`). `info`:
+   * nothing wrong, e.g. a document of another API group that was skipped.
+   */
+  readonly severity?: 'error' | 'warning' | 'info';
+}
+
+export function isError(i: ConfigIssue): boolean {
+  return i.severity === undefined || i.severity === 'error';
 }
 
 export function formatIssue(i: ConfigIssue): string {
-  return `${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
+  const sev = i.severity === 'warning' || i.severity === 'info' ? `${i.severity}: ` : '';
+  return `${sev}${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }

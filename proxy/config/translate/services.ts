@@ -71,7 +71,7 @@ export function buildServices(
         port: port.number,
         discovery,
         endpoints: all,
-        policy: toClusterPolicy(dr?.spec.trafficPolicy),
+        policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, undefined, port.number)),
       });
       for (const subset of dr?.spec.subsets ?? []) {
         const labels = subset.labels ?? {};
@@ -82,7 +82,7 @@ export function buildServices(
           subset: subset.name,
           discovery,
           endpoints: all.filter((e) => hasLabels(e.labels, labels)),
-          policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy)),
+          policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
         });
       }
     }
