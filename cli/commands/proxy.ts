@@ -3,7 +3,8 @@
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { setRegexLimits } from '../../proxy/config/validate/re2-pattern.js';
-import { durationFlag, flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, secondsFlag, type FlagSpec, type Flags } from '../flags.js';
+import { isPathNormalization, PATH_NORMALIZATIONS, setPathNormalization } from '../../proxy/layers/route/normalize-path.js';
+import { durationFlag, FlagError, flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, secondsFlag, type FlagSpec, type Flags } from '../flags.js';
 import { effectiveMaxConnections, openFileLimit } from '../../proxy/listener/connection-budget.js';
 import type { RunOptions } from '../../proxy/run.js';
 import { installLastResort } from '../last-resort.js';
@@ -40,6 +41,7 @@ const SPEC = {
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },
+  'path-normalization': { type: 'string', default: 'BASE', help: "Istio's pathNormalization: NONE | BASE | MERGE_SLASHES | DECODE_AND_MERGE_SLASHES (routing and upstream see the normalized path)" },
   'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest config message accepted from the control plane (sidecar mode)' },
   concurrency: { type: 'string', default: '1', help: 'worker processes sharing the listeners (like Envoy --concurrency)' },
@@ -57,6 +59,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const concurrency = intFlag('concurrency', flags.concurrency);
   setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', flags['max-regex-program-size']) });
+  const normalization = (flags['path-normalization'] ?? 'BASE').toUpperCase();
+  if (!isPathNormalization(normalization)) throw new FlagError(`--path-normalization must be one of ${PATH_NORMALIZATIONS.join(', ')}, got "${flags['path-normalization'] ?? ''}"`);
+  setPathNormalization(normalization);
   if (concurrency > 1 && cluster.isPrimary) {
     // Workers share the listening sockets; the primary only supervises.
     for (let i = 0; i < concurrency; i++) cluster.fork();

@@ -35,6 +35,7 @@ import type { Endpoint } from '../upstream/endpoint.js';
 import { Exchange, type Direction, type ExchangeObserver, type ResilienceEvents } from '../exchange/index.js';
 import type { OutcomeRecorder } from '../upstream/outcome-recorder.js';
 import { parseTarget, applyHeaderOps, buildUpstreamRequest } from './request-target.js';
+import { normalizeTargetPath } from '../layers/route/index.js';
 import { writeLocalAction } from './local-action.js';
 import { Tunnel, type TunnelOwner } from './tunnel.js';
 
@@ -172,7 +173,7 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     (res as ResponseWithState)[STATE] = this;
     res.once('close', onResponseClose);
     this.snapshot = this.deps.snapshot();
-    if (!parseTarget(this)) return this.fail(errors.badRequest('invalid request target'));
+    if (!parseTarget(this) || !normalizeTargetPath(this)) return this.fail(errors.badRequest('invalid request target'));
     const rid = req.headers['x-request-id'];
     ex.requestId = typeof rid === 'string' && rid !== '' ? rid : randomUUID();
 

@@ -5,3 +5,4 @@ export { HostIndex, type HostIndexEntry } from './host-index.js';
 export { compileRoutes, type RouteRequest, type RouteSource, type RouteTable } from './route-table.js';
 export { compileStringMatch, compileRegex, type StringMatcher, type StringMatchSpec } from './string-matcher.js';
 export { compilePathRewrite, type PathRewrite } from './rewrite-path.js';
+export { normalizePath, normalizeTargetPath, setPathNormalization, isPathNormalization, PATH_NORMALIZATIONS, type PathNormalization } from './normalize-path.js';
