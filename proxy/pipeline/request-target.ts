@@ -7,7 +7,7 @@ import { forwardableRequestHeaders } from '../listener/hop-by-hop.js';
 import type { CompiledDestination, CompiledRoute } from '../snapshot/index.js';
 
 interface TargetSink {
-  readonly req: { url?: string | undefined; headers: { host?: string | undefined } };
+  readonly req: { url?: string | undefined; headers: { host?: string | undefined; ':authority'?: string | string[] | undefined } };
   readonly ex: { authority: string; path: string };
   authority: string;
   path: string;
@@ -18,7 +18,9 @@ interface TargetSink {
 /** Fills authority, path, query and port. Returns false for a target we cannot parse. */
 export function parseTarget(s: TargetSink): boolean {
   let url = s.req.url ?? '';
-  let authority = s.req.headers.host ?? '';
+  // HTTP/2 callers send :authority (Host only when translating from HTTP/1.1).
+  const h2Authority = s.req.headers[':authority'];
+  let authority = s.req.headers.host ?? (typeof h2Authority === 'string' ? h2Authority : '');
   if (url.charCodeAt(0) !== 47 /* '/' */) {
     // absolute-form: its authority overrides Host (RFC 9112 §3.2.2)
     const scheme = url.indexOf('://');

@@ -95,9 +95,9 @@ const ConnectionPoolSchema = z.strictObject({
       maxRequestsPerConnection: z.number().int().min(0).optional(),
       maxRetries: z.number().int().min(0).optional(),
       idleTimeout: IstioDurationSchema.optional(),
-      h2UpgradePolicy: declared,
+      maxConcurrentStreams: z.number().int().min(1).optional(),
+      h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
       useClientProtocol: declared,
-      maxConcurrentStreams: declared,
       http2KeepAlive: declared,
     })
     .optional(),

@@ -102,7 +102,7 @@ spec:
     expect(r.warnings.every((w) => w.severity === 'warning' && /not applied/.test(w.reason))).toBe(true);
   });
 
-  it('refuses retryIgnorePreviousHosts: false and grpcStatus aborts, accepts retryIgnorePreviousHosts: true', () => {
+  it('refuses retryIgnorePreviousHosts: false and unknown grpcStatus names, accepts retryIgnorePreviousHosts: true and grpcStatus names', () => {
     const vs = (extra: string): string => `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: r }
@@ -112,7 +112,8 @@ spec:
 `;
     expect(issues(vs('retries: { attempts: 1, retryIgnorePreviousHosts: false }'))).toEqual([['spec.http[0].retries.retryIgnorePreviousHosts', expect.stringMatching(/only true/)]]);
     expect(issues(vs('retries: { attempts: 1, retryIgnorePreviousHosts: true }'))).toEqual([]);
-    expect(issues(vs('fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 1 } } }'))).toEqual([['spec.http[0].fault.abort.grpcStatus', expect.stringMatching(/not supported/)]]);
+    expect(issues(vs('fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 1 } } }'))).toEqual([]);
+    expect(issues(vs('fault: { abort: { grpcStatus: "14", percentage: { value: 1 } } }'))).toEqual([['spec.http[0].fault.abort.grpcStatus', expect.stringMatching(/gRPC status name/)]]);
   });
 
   it('RE2 regexes: RE2-only syntax passes, JavaScript-only syntax and oversized programs are refused', () => {

@@ -4,6 +4,7 @@
 // resources (declared hosts, subsets) happen in translate.
 
 import { z } from 'zod';
+import { GRPC_STATUS_NAMES } from '../model/index.js';
 import {
   declared,
   HTTP_STATUS,
@@ -90,7 +91,8 @@ const FaultSchema = z.strictObject({
   abort: z
     .strictObject({
       httpStatus: HTTP_STATUS.optional(),
-      grpcStatus: z.string().min(1).optional(),
+      // Istio: the status name in capitals (`UNAVAILABLE`), not its number.
+      grpcStatus: z.enum(GRPC_STATUS_NAMES, { message: `must be a gRPC status name (${GRPC_STATUS_NAMES.join(', ')})` }).optional(),
       http2Error: declared,
       percentage: IstioPercentSchema.optional(),
     })

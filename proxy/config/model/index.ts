@@ -50,7 +50,15 @@ export interface ClusterModel {
   readonly discovery: 'static' | 'dns';
   readonly endpoints: readonly EndpointModel[];
   readonly policy: ClusterPolicy;
+  /**
+   * Protocol spoken to the endpoints. `http2` for HTTP2/GRPC ports (or
+   * `h2UpgradePolicy: UPGRADE`), `downstream` = whatever the caller spoke
+   * (the inbound app cluster); absent = HTTP/1.1.
+   */
+  readonly protocol?: UpstreamProtocol;
 }
+
+export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
 
 export interface EndpointModel {
   /** IP address (static) or a host name to resolve (dns). */
@@ -92,6 +100,8 @@ export interface ConnectionPoolPolicy {
   readonly maxRequestsPerConnection?: number;
   readonly maxRetries?: number;
   readonly idleTimeoutMs?: Millis;
+  /** HTTP/2 upstreams: streams per connection before another connection opens (also capped by the server's SETTINGS). */
+  readonly maxConcurrentStreams?: number;
 }
 
 export interface OutlierDetectionPolicy {
@@ -217,9 +227,32 @@ export interface Percent {
   readonly value: number;
 }
 
+/** gRPC status names (grpc/doc/statuscodes.md), in code order. */
+export const GRPC_STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+
+export type GrpcStatusName = (typeof GRPC_STATUS_NAMES)[number];
+
 export interface FaultPolicy {
   readonly delay?: { readonly fixedDelayMs: Millis; readonly percent: number };
-  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percent: number };
+  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: GrpcStatusName; readonly percent: number };
   /** Honour x-envoy-fault-* request headers on this route. */
   readonly headerControlled?: boolean;
   readonly maxActiveFaults?: number;
@@ -300,3 +333,4 @@ export function formatIssue(i: ConfigIssue): string {
   const sev = i.severity === 'warning' || i.severity === 'info' ? `${i.severity}: ` : '';
   return `${sev}${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }
+export * from './spiffe-id.js';

@@ -107,6 +107,7 @@ function toConnectionPool(cp: IstioConnectionPool): ConnectionPoolPolicy | undef
   if (cp.http?.maxRequestsPerConnection !== undefined) out.maxRequestsPerConnection = cp.http.maxRequestsPerConnection;
   if (cp.http?.maxRetries !== undefined) out.maxRetries = cp.http.maxRetries;
   if (cp.http?.idleTimeout !== undefined) out.idleTimeoutMs = parseDuration(cp.http.idleTimeout);
+  if (cp.http?.maxConcurrentStreams !== undefined) out.maxConcurrentStreams = cp.http.maxConcurrentStreams;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

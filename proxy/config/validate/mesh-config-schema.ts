@@ -4,7 +4,7 @@
 // optional fields without older proxies NACKing the whole snapshot.
 
 import { z } from 'zod';
-import type { MeshConfig } from '../model/index.js';
+import { GRPC_STATUS_NAMES, type MeshConfig } from '../model/index.js';
 import { checkRe2 } from './re2-pattern.js';
 
 const nonNegInt = z.number().int().min(0);
@@ -95,7 +95,7 @@ const RetryPolicySchema = z.object({
 
 const FaultPolicySchema = z.object({
   delay: z.object({ fixedDelayMs: ms, percent }).optional(),
-  abort: z.object({ httpStatus: status.optional(), grpcStatus: z.string().min(1).optional(), percent }).optional(),
+  abort: z.object({ httpStatus: status.optional(), grpcStatus: z.enum(GRPC_STATUS_NAMES).optional(), percent }).optional(),
   headerControlled: z.boolean().optional(),
   maxActiveFaults: nonNegInt.optional(),
   expiresAt: z.number().optional(),
@@ -180,6 +180,7 @@ const ClusterPolicySchema = z.object({
       maxRequestsPerConnection: nonNegInt.optional(),
       maxRetries: nonNegInt.optional(),
       idleTimeoutMs: ms.optional(),
+      maxConcurrentStreams: nonNegInt.optional(),
     })
     .optional(),
   outlierDetection: z
@@ -209,6 +210,7 @@ const ClusterSchema = z.object({
   discovery: z.enum(['static', 'dns']),
   endpoints: z.array(EndpointSchema),
   policy: ClusterPolicySchema,
+  protocol: z.enum(['http1', 'http2', 'downstream']).optional(),
 });
 
 const ServiceSchema = z.object({
