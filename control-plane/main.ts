@@ -207,7 +207,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     await server.close(0);
     throw err;
   }
-  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ' (PLAINTEXT, --insecure)'}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}${injector ? `, injector on :${injector.port}` : ''}`);
+  log('info', `listening on ${opts.grpcHost}:${port}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}${injector ? `, injector on :${injector.port}` : ''} (gRPC ${tls ? 'TLS' : 'PLAINTEXT, --insecure'})`);
 
   let closing: Promise<void> | undefined;
   const running: RunningControlPlane = {
