@@ -105,7 +105,11 @@ export async function runExperiment(o: RunOptions): Promise<Report> {
     const fin = (v: number | undefined): number | null => (v !== undefined && Number.isFinite(v) ? v : null);
     return { t: i, phase, requests: req, ok, failed: req - ok, successRate: rate(ok, req), p50: fin(m?.p50), p99: fin(m?.p99), retries: m?.retries ?? 0, ejections: m?.ejections ?? 0 };
   };
-  const phaseAt = (t: number): PhaseName => (t >= bounds.recover[0] && reached.has('recover') ? 'recover' : t >= bounds.inject[0] && reached.has('inject') ? 'inject' : 'baseline');
+  // A second belongs to the phase its middle falls in.
+  const phaseAt = (second: number): PhaseName => {
+    const t = second + 0.5;
+    return t >= bounds.recover[0] && reached.has('recover') ? 'recover' : t >= bounds.inject[0] && reached.has('inject') ? 'inject' : 'baseline';
+  };
 
   try {
     if (o.versionBefore) event('before', await o.versionBefore());

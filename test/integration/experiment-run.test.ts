@@ -5,7 +5,7 @@
 // hypothesis (exit 1) with the figures to show it; abortWhen stops early; the
 // fault is gone after a normal end, after Ctrl-C and — by its TTL — after
 // SIGKILL; compare shows what retries change.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,6 +119,9 @@ async function faultGone(): Promise<boolean> {
   return true;
 }
 
+const CHROMIUM = ['chromium', 'chromium-browser'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+if (CHROMIUM === undefined) console.error('!!! SKIPPING the report-in-a-browser test: no chromium on PATH (apt-get install chromium; .ci/run installs it)');
+
 describe('meshlet experiment run', () => {
   it('holds with retries in the policy under test: exit 0, every phase at 100% while the server aborts half the calls', async () => {
     const dir = join(work, 'held');
@@ -225,4 +228,27 @@ describe('meshlet experiment run', () => {
     expect(html).toContain('no-retries vs with-retries');
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(10);
   }, 90_000);
+
+  it.skipIf(CHROMIUM === undefined)('the report opens in headless Chromium with every chart drawn as SVG (screenshot kept)', () => {
+    const dir = join(work, 'held');
+    const html = join(dir, 'report.html');
+    expect(existsSync(html), 'the held test writes this report').toBe(true);
+    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+    const profile = mkdtempSync(join(tmpdir(), 'meshlet-chromium-'));
+    const dom = execFileSync(CHROMIUM!, [...flags, `--user-data-dir=${profile}`, '--dump-dom', `file://${html}`], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    // The DOM as the browser built it: five chart containers, each holding an SVG with drawn marks.
+    const charts = [...dom.matchAll(/<div class="chart" data-chart="(\w+)">([\s\S]*?)<\/div>\s*(?=<h3|<\/section)/g)];
+    expect(charts.map((c) => c[1])).toEqual(['rate', 'success', 'latency', 'resilience', 'histogram']);
+    for (const [, name, body] of charts) {
+      expect(body, name).toMatch(/<svg[^>]*viewBox/);
+      expect((body!.match(/<rect/g) ?? []).length, `${name}: phase shading / bars`).toBeGreaterThanOrEqual(3);
+    }
+    for (const [, name, body] of charts.filter((c) => c[1] !== 'histogram')) expect(body, `${name}: a line`).toMatch(/<path[^>]* d="M/);
+    const shot = join(dir, 'report.png');
+    execFileSync(CHROMIUM!, [...flags, `--user-data-dir=${profile}-shot`, '--window-size=1300,2600', `--screenshot=${shot}`, `file://${html}`], { timeout: 60_000, stdio: 'ignore' });
+    const png = readFileSync(shot);
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect(png.length).toBeGreaterThan(20_000);
+    console.log(`report screenshot: ${shot}`);
+  }, 120_000);
 });
