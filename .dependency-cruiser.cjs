@@ -74,9 +74,9 @@ module.exports = {
     },
     {
       name: 'undici-only-in-forward-and-upstream',
-      comment: 'Only layers/forward, layers/mirror (the shadow writer) and upstream/ talk to undici (listener/upgrade.ts until upgrades go through the pipeline).',
+      comment: 'Only layers/forward, layers/mirror (the shadow writer) and upstream/ talk to undici.',
       severity: 'error',
-      from: { path: '^proxy/', pathNot: ['^proxy/layers/(forward|mirror)/', '^proxy/upstream/', '^proxy/listener/upgrade\\.ts$', '\\.test\\.ts$'] },
+      from: { path: '^proxy/', pathNot: ['^proxy/layers/(forward|mirror)/', '^proxy/upstream/', '\\.test\\.ts$'] },
       to: { path: '^node_modules/undici/' },
     },
     {

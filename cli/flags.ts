@@ -1,6 +1,7 @@
 // Flag parsing shared by the subcommands: node:util parseArgs, with every flag
 // also read from MESHLET_<FLAG_NAME> (a sidecar container is configured by env).
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../proxy/config/istio/duration.js';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -70,4 +71,18 @@ export function parseLabels(s: string | undefined): Record<string, string> {
     out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
   }
   return out;
+}
+
+/** A duration flag in Istio/Go form (`10s`, `300ms`, `1m30s`; `0` = off) → milliseconds. */
+export function durationFlag(name: string, v: string | undefined): number {
+  const ms = v === undefined ? undefined : parseDuration(v.trim());
+  if (ms === undefined) throw new Error(`--${name} must be a duration like 10s, 300ms or 1m (0 = off), got "${v ?? ''}"`);
+  return ms;
+}
+
+/** A non-negative number of seconds (fractions allowed: 0.5) → milliseconds. */
+export function secondsFlag(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || v.trim() === '' || !Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number of seconds ≥ 0, got "${v ?? ''}"`);
+  return Math.round(n * 1000);
 }

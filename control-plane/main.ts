@@ -7,11 +7,14 @@ import { experimentFaults, formatIssue } from '../proxy/config/model/index.js';
 import { SnapshotBuilder } from './build/index.js';
 import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
-import { DnsResolver, ExperimentOverlays, FileSource, type ConfigLoader } from './sources/index.js';
+import { DnsResolver, ExperimentOverlays, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
 
 export interface ControlPlaneOptions {
-  readonly configDir: string;
+  /** Directory of Istio YAML; optional when the Kubernetes source is on (then merged, files win). */
+  readonly configDir?: string;
+  /** Watch the Kubernetes API (Services, EndpointSlices, Pods, Namespaces, Istio CRDs). */
+  readonly kubernetes?: KubernetesOptions;
   readonly grpcPort: number;
   readonly grpcHost: string;
   /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
@@ -30,6 +33,8 @@ export interface ControlPlaneOptions {
   /** Server keepalive (default 30 s / 10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Largest snapshot sent to a sidecar (gRPC max message length; default 64 MiB). */
+  readonly maxConfigBytes?: number;
   /** Replaces the Istio loader (tests, other sources). */
   readonly load?: ConfigLoader;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -59,24 +64,37 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     },
     onError: (cluster, name, err) => log('warn', `dns: ${cluster}: lookup ${name} failed (keeping previous addresses): ${err.message}`),
   });
-  const onIssues = (issues: readonly ConfigIssue[]): void => {
-    metrics.configErrors.inc();
-    store.setIssues(issues);
-    log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
-  };
   const overlays = new ExperimentOverlays();
   // Live experiment faults; when the earliest expires, reload: the overlay drops out (new generation).
   let live: ReturnType<typeof experimentFaults> = [];
   let expiry: NodeJS.Timeout | undefined;
-  const files: FileSource = new FileSource({
-    dir: opts.configDir,
+  let lastReported = '';
+  let lastVersion = '';
+  const files = new MeshSources({
+    ...(opts.configDir !== undefined ? { configDir: opts.configDir } : {}),
+    ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
     load: opts.load ?? overlays.loader(),
-    debounceMs: opts.watchDebounceMs,
+    overlays: () => overlays.resources(),
+    watchDebounceMs: opts.watchDebounceMs,
     rescanMs: opts.rescanMs,
-    onIssues,
-    onConfig: (config) => {
+    log,
+    onRejected: (issues: readonly ConfigIssue[]) => {
+      metrics.configErrors.inc();
+      store.setIssues(issues);
+      log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
+    },
+    onConfig: (config, issues) => {
+      const changed = lastVersion !== config.version;
+      lastVersion = config.version;
       store.setConfig(config);
-      log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
+      store.setIssues(issues);
+      // Resources left out (Kubernetes mode): reported once per distinct set, not on every watch event.
+      const report = issues.map(formatIssue).join('\n  ');
+      if (report !== lastReported && issues.length > 0) log('warn', `config applied with ${issues.length} issue(s):\n  ${report}`);
+      lastReported = report;
+      if (changed) {
+        log('info', `config loaded: ${config.services.length} services, ${config.clusters.length} clusters, ${config.virtualHosts.length} virtual hosts (generation ${store.generation()})`);
+      }
       void dns.update(config.clusters);
       const before = live;
       live = experimentFaults(config);
@@ -100,8 +118,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     async apply(name, yaml, ttlMs) {
       const set = overlays.set(name, yaml, ttlMs);
       if (!set.ok) return { ok: false, reason: set.issues.map(formatIssue).join('; ') };
+      const before = new Set(store.issues().map(formatIssue));
       await files.reload();
-      const bad = store.issues();
+      // With Kubernetes, unrelated objects may already be left out: only new issues refuse the overlay.
+      const bad = opts.kubernetes ? store.issues().filter((i) => !before.has(formatIssue(i))) : store.issues();
       if (bad.length > 0) {
         // Refused as a whole: take it out again so the next reload is clean.
         overlays.delete(name);
@@ -134,7 +154,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     heartbeatMs: opts.faultTtlMs ? Math.max(50, Math.floor(opts.faultTtlMs / 2)) : undefined,
     keepaliveTimeMs: opts.keepaliveTimeMs,
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+    maxConfigBytes: opts.maxConfigBytes,
+    log,
     experiments,
+    sources: () => files.status(),
   });
   // Load (and resolve DNS) before listening, so the first subscribers get a full snapshot.
   await files.start();

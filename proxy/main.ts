@@ -7,10 +7,9 @@ import type { AddressInfo } from 'node:net';
 import type { ConfigIssue, MeshConfig } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
-import { startListener } from './listener/index.js';
-import { rejectUpgrade, tunnelUpgrade } from './listener/upgrade.js';
+import { ConnectionBudget, Drain, explainBindError, startListener, type DrainOutcome, type ListenerOptions } from './listener/index.js';
 import { createObservers, type Observers } from './observe/index.js';
-import { createInboundPipeline, createPipeline, routeFromSnapshot, routeUpgrade, type PipelineDeps } from './pipeline/index.js';
+import { createInboundPipeline, createPipeline, createUpgradeHandler, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
@@ -23,7 +22,11 @@ export interface ProxyOptions {
   readonly namespace: string;
   readonly workload: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Bind address of the outbound listener (loopback by default in standalone mode). */
   readonly listenAddress: string;
+  /** Bind address of the inbound and metrics listeners (reached from other pods). */
+  readonly inboundAddress: string;
+  readonly metricsAddress: string;
   readonly outboundPort: number;
   readonly inboundPort: number;
   /** Local app port for the inbound listener; 0 = no inbound listener. */
@@ -39,8 +42,16 @@ export interface ProxyOptions {
   readonly traceInject: { readonly multi: boolean; readonly single: boolean; readonly w3c: boolean };
   readonly metrics: boolean;
   readonly maxHeaderBytes: number;
+  /** More request headers than this → 431 (Envoy's max_headers_count, 100). */
+  readonly maxHeadersCount: number;
   readonly bufferLimit: number;
   readonly idleTimeoutMs: number;
+  /** The request head must arrive within this (Envoy's request_headers_timeout; 408). */
+  readonly requestHeadersTimeoutMs: number;
+  /** No bytes either way on a request for this long → 408 downstream / 504 SI upstream (Envoy's stream_idle_timeout). */
+  readonly streamIdleTimeoutMs: number;
+  /** Downstream connections across the data-plane listeners (Envoy's global_downstream_max_connections). */
+  readonly maxConnections: number;
   readonly dnsRefreshMs: number;
   readonly mirrorConcurrency: number;
 }
@@ -51,6 +62,9 @@ export interface RunningProxy {
   readonly adminPort: number;
   readonly metricsPort: number;
   readonly holder: SnapshotHolder;
+  readonly budget: ConnectionBudget;
+  /** Readiness 503, keep serving with `Connection: close`; resolves when idle or at the deadline. */
+  drain(deadlineMs: number): Promise<DrainOutcome>;
   /** Validated config in, issues out (empty = applied). */
   applyConfig(config: MeshConfig): ConfigIssue[];
   /** Records a config that failed before reaching applyConfig (parse, validation, NACK): /config_dump, metric, log. */
@@ -119,90 +133,119 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
 
   const outboundHandler = createPipeline('outbound', deps, routeFromSnapshot);
   const servers: Server[] = [];
-  const outbound = await startListener({
-    port: o.outboundPort,
+  const drain = new Drain();
+  const budget = new ConnectionBudget(o.maxConnections, () => obs.events.connectionRefused());
+  const onHandlerError = (err: unknown): void => log.error({ err: err instanceof Error ? err.stack : String(err) }, 'request handler threw; answered 500');
+  const common: Omit<ListenerOptions, 'port' | 'portFlag' | 'direction' | 'onRequest' | 'onUpgrade'> = {
     host: o.listenAddress,
     maxHeaderBytes: o.maxHeaderBytes,
+    maxHeadersCount: o.maxHeadersCount,
     idleTimeoutMs: o.idleTimeoutMs,
-    onRequest: outboundHandler,
-    onUpgrade: (req, socket, head) => {
-      // WebSocket: route with the same snapshot, then tunnel to one endpoint.
-      const r = routeUpgrade(holder.current, req);
-      if (!r.ok) return rejectUpgrade(socket, r.status, r.reason);
-      tunnelUpgrade(req, socket, head, r.endpoint, r.authority, r.path);
-    },
-  });
-  servers.push(outbound);
-
-  let inboundCluster: ClusterRuntime | undefined;
-  if (o.appPort > 0) {
-    const inbound = createInboundPipeline(deps, {
-      appPort: o.appPort,
-      appAddress: o.appAddress,
-      serviceHost: `${o.labels['app'] ?? o.workload}.${o.namespace}.svc.cluster.local`,
-      labels: o.labels,
-    });
-    inboundCluster = inbound.cluster;
-    servers.push(
-      await startListener({
-        port: o.inboundPort,
-        host: o.listenAddress,
-        maxHeaderBytes: o.maxHeaderBytes,
-        idleTimeoutMs: o.idleTimeoutMs,
-        onRequest: inbound.handler,
-        onUpgrade: (req, socket, head) => {
-          const ep = inbound.cluster.endpoints[0];
-          if (ep === undefined) return rejectUpgrade(socket, 503, 'no local app');
-          tunnelUpgrade(req, socket, head, ep, req.headers.host ?? '', req.url ?? '/');
-        },
-      }),
-    );
-  }
-
-  const ready = (): boolean => holder.current !== undefined;
-  const admin = await startAdmin(o.adminPort, o.adminAddress, {
-    holder,
-    registry,
-    outlier,
-    inbound: inboundCluster,
-    ready,
-    tap: obs.tap,
-    quit: onQuit,
-    serverInfo: () => ({
-      node_id: o.nodeId,
-      workload: o.workload,
-      namespace: o.namespace,
-      labels: o.labels,
-      version: holder.current?.version ?? null,
-      uptime_s: Math.round(process.uptime()),
-      memory: process.memoryUsage(),
-      node: process.version,
-      pid: process.pid,
-    }),
-  });
-  servers.push(admin);
-  const metricsPort = o.metricsPort >= 0 ? await obs.startMetricsServer(o.metricsPort, o.listenAddress, ready) : 0;
-
-  const portOf = (s: Server | undefined): number => (s?.address() as AddressInfo | null)?.port ?? 0;
-  return {
-    outboundPort: portOf(outbound),
-    inboundPort: o.appPort > 0 ? portOf(servers[1]) : 0,
-    adminPort: portOf(admin),
-    metricsPort,
-    holder,
-    applyConfig,
-    rejectConfig,
-    dnsSettled: () => dnsPending,
-    close: async () => {
-      if (expiryTimer !== undefined) clearTimeout(expiryTimer);
-      for (const s of servers) {
-        s.close();
-        s.closeAllConnections();
-      }
-      outlier.close();
-      registry.close();
-      inboundCluster?.close();
-      await obs.close();
-    },
+    requestHeadersTimeoutMs: o.requestHeadersTimeoutMs,
+    streamIdleTimeoutMs: o.streamIdleTimeoutMs,
+    budget,
+    drain,
+    onReject: (reason) => obs.events.downstreamRejected(reason),
+    onHandlerError,
   };
+  const closeAll = async (): Promise<void> => {
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer);
+    for (const s of servers) {
+      s.close();
+      s.closeAllConnections();
+    }
+    outlier.close();
+    registry.close();
+    inboundCluster?.close();
+    await obs.close();
+  };
+  let inboundCluster: ClusterRuntime | undefined;
+  // All or nothing: a listener that cannot bind stops start-up and closes what did start.
+  try {
+    const outbound = await startListener({
+      ...common,
+      port: o.outboundPort,
+      portFlag: '--outbound-port',
+      direction: 'outbound',
+      onRequest: outboundHandler,
+      // Upgrades walk the same request path (route, fault, admit, forward) before a tunnel opens.
+      onUpgrade: createUpgradeHandler('outbound', deps, routeFromSnapshot),
+    });
+    servers.push(outbound);
+
+    if (o.appPort > 0) {
+      const inbound = createInboundPipeline(deps, {
+        appPort: o.appPort,
+        appAddress: o.appAddress,
+        serviceHost: `${o.labels['app'] ?? o.workload}.${o.namespace}.svc.cluster.local`,
+        labels: o.labels,
+      });
+      inboundCluster = inbound.cluster;
+      servers.push(
+        await startListener({
+          ...common,
+          host: o.inboundAddress,
+          port: o.inboundPort,
+          portFlag: '--inbound-port',
+          direction: 'inbound',
+          onRequest: inbound.handler,
+          onUpgrade: inbound.upgrade,
+        }),
+      );
+    }
+
+    const ready = (): boolean => holder.current !== undefined && !drain.draining;
+    const admin = await startAdmin(o.adminPort, o.adminAddress, {
+      holder,
+      registry,
+      outlier,
+      inbound: inboundCluster,
+      ready,
+      draining: () => drain.draining,
+      onHandlerError,
+      tap: obs.tap,
+      quit: onQuit,
+      serverInfo: () => ({
+        node_id: o.nodeId,
+        workload: o.workload,
+        namespace: o.namespace,
+        labels: o.labels,
+        version: holder.current?.version ?? null,
+        uptime_s: Math.round(process.uptime()),
+        memory: process.memoryUsage(),
+        node: process.version,
+        pid: process.pid,
+      }),
+    });
+    servers.push(admin);
+    let metricsPort = 0;
+    if (o.metricsPort >= 0) {
+      try {
+        metricsPort = await obs.startMetricsServer(o.metricsPort, o.metricsAddress, ready);
+      } catch (err) {
+        throw explainBindError(err, o.metricsAddress, o.metricsPort, '--metrics-port');
+      }
+    }
+
+    const portOf = (s: Server | undefined): number => (s?.address() as AddressInfo | null)?.port ?? 0;
+    return {
+      outboundPort: portOf(outbound),
+      inboundPort: o.appPort > 0 ? portOf(servers[1]) : 0,
+      adminPort: portOf(admin),
+      metricsPort,
+      holder,
+      budget,
+      drain: (deadlineMs) => drain.drain(deadlineMs),
+      rejectConfig,
+      applyConfig,
+      dnsSettled: () => dnsPending,
+      close: async () => {
+        drain.cutAll();
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
 }

@@ -1,12 +1,17 @@
 // Process-level wiring for `meshlet proxy`: start the proxy, attach the
-// config source, print where everything listens, shut down on SIGTERM.
+// config source, print where everything listens, drain on SIGTERM/SIGINT.
 import { createLogger } from './logger.js';
-import { startProxy, type ProxyOptions } from './main.js';
+import { BindError } from './listener/index.js';
+import { startProxy, type ProxyOptions, type RunningProxy } from './main.js';
 import { startFileSource, issuesText } from './standalone.js';
 
 export interface RunOptions {
   readonly configPath: string | undefined;
   readonly controlPlane: string | undefined;
+  /** Drain window on SIGTERM/SIGINT (Istio's terminationDrainDuration). */
+  readonly drainMs: number;
+  /** Largest config message accepted from the control plane (gRPC max receive length). */
+  readonly maxConfigBytes: number;
   readonly proxy: ProxyOptions;
 }
 
@@ -15,7 +20,14 @@ export async function runProxy(r: RunOptions): Promise<number> {
   let stopping = false;
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
-  const proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'));
+  let proxy: RunningProxy;
+  try {
+    proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'));
+  } catch (err) {
+    if (!(err instanceof BindError)) throw err;
+    process.stderr.write(`meshlet proxy: ${err.message}\n`);
+    return 1;
+  }
   let stopSource: () => void = () => undefined;
 
   if (r.configPath !== undefined) {
@@ -42,8 +54,10 @@ export async function runProxy(r: RunOptions): Promise<number> {
       node: { id: r.proxy.nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
       apply: proxy.applyConfig,
       currentVersion: () => proxy.holder.current?.version,
+      maxConfigBytes: r.maxConfigBytes,
       onState: (s) => log.info({ controlPlane: r.controlPlane, state: s }, 'control plane stream'),
-      onReject: (version, issues) => proxy.rejectConfig(version, issues),
+      // Configs that failed to apply were already recorded by applyConfig itself.
+      onReject: (version, issues, stage) => stage !== 'apply' && proxy.rejectConfig(version, issues),
     });
     client.start();
     stopSource = () => client.close();
@@ -51,23 +65,28 @@ export async function runProxy(r: RunOptions): Promise<number> {
 
   const line =
     `meshlet proxy listening outbound=${r.proxy.listenAddress}:${proxy.outboundPort}` +
-    (proxy.inboundPort > 0 ? ` inbound=${r.proxy.listenAddress}:${proxy.inboundPort}` : '') +
+    (proxy.inboundPort > 0 ? ` inbound=${r.proxy.inboundAddress}:${proxy.inboundPort}` : '') +
     ` admin=${r.proxy.adminAddress}:${proxy.adminPort} metrics=${proxy.metricsPort}` +
     ` config=${proxy.holder.current?.version ?? 'pending'}\n`;
   process.stderr.write(line);
 
   async function shutdown(why: string): Promise<void> {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: the operator wants out now.
+      process.stderr.write(`meshlet proxy: ${why} during drain; exiting now\n`);
+      process.exit(1);
+    }
     stopping = true;
-    log.info({ why }, 'shutting down');
+    log.info({ why, drainMs: r.drainMs }, 'draining: readiness 503, finishing requests in flight');
+    const outcome = await proxy.drain(r.drainMs);
+    log.info({ why, outcome }, outcome === 'idle' ? 'drained; shutting down' : 'drain deadline reached; closing what is left');
     stopSource();
     await proxy.close();
     resolveExit(0);
-    // Tunnelled WebSockets and idle upstream sockets may outlive the listeners:
-    // give them a moment, then leave (the timer itself keeps nothing alive).
+    // Idle upstream sockets may outlive the listeners: give them a moment, then leave.
     setTimeout(() => process.exit(0), 500).unref();
   }
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   return exited;
 }

@@ -2,7 +2,10 @@
 // the control plane (--control-plane); flags double as MESHLET_* env vars.
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
-import { flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, type FlagSpec } from '../flags.js';
+import { durationFlag, flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, secondsFlag, type FlagSpec, type Flags } from '../flags.js';
+import { effectiveMaxConnections, openFileLimit } from '../../proxy/listener/connection-budget.js';
+import type { RunOptions } from '../../proxy/run.js';
+import { installLastResort } from '../last-resort.js';
 
 const SPEC = {
   config: { type: 'string', help: 'Istio YAML file or directory (standalone mode)' },
@@ -12,7 +15,10 @@ const SPEC = {
   'inbound-port': { type: 'string', default: '15006', help: 'inbound listener port (calls to the app)' },
   'app-port': { type: 'string', default: '0', help: 'local app port for inbound traffic (0 = no inbound listener)' },
   'app-address': { type: 'string', default: '127.0.0.1', help: 'local app address' },
-  'listen-address': { type: 'string', default: '0.0.0.0', help: 'address the outbound/inbound/metrics listeners bind' },
+  'listen-address': {
+    type: 'string',
+    help: 'address the outbound/inbound/metrics listeners bind (default: outbound 127.0.0.1 with --config, 0.0.0.0 with --control-plane; inbound and metrics 0.0.0.0)',
+  },
   'admin-port': { type: 'string', default: '15000', help: 'admin port' },
   'admin-address': { type: 'string', default: '127.0.0.1', help: 'admin bind address (loopback unless you mean it)' },
   'metrics-port': { type: 'string', default: '15090', help: 'Prometheus port (/stats/prometheus, /healthz/ready); off = none' },
@@ -24,10 +30,16 @@ const SPEC = {
   'trace-endpoint': { type: 'string', help: 'OTLP/HTTP endpoint for spans (else OTEL_EXPORTER_OTLP_ENDPOINT)' },
   'trace-inject': { type: 'string', default: 'b3multi', help: 'comma list of b3multi, b3, w3c to inject' },
   'max-header-bytes': { type: 'string', default: String(60 * 1024), help: 'request header size limit (431 above)' },
-  'buffer-limit': { type: 'string', default: String(64 * 1024), help: 'largest request body buffered for retries/mirroring' },
+  'max-headers-count': { type: 'string', default: '100', help: 'most request headers accepted (431 above)' },
+  'request-headers-timeout': { type: 'string', default: '10s', help: 'the whole request head must arrive within this (408 after); 0 = off' },
+  'stream-idle-timeout': { type: 'string', default: '300s', help: 'no bytes either way on a request for this long: 408 (client) or 504 SI (upstream); 0 = off' },
+  'max-connections': { type: 'string', default: '10000', help: 'downstream connections across outbound+inbound (more are refused; capped at half the fd limit)' },
+  'drain-seconds': { type: 'string', default: '5', help: 'on SIGTERM/SIGINT: readiness 503, finish requests in flight for at most this long, then exit' },
+  'buffer-limit': { type: 'string', default: String(1024 * 1024), help: 'largest request body copy kept for retries/mirroring (the body itself always streams)' },
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },
+  'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest config message accepted from the control plane (sidecar mode)' },
   concurrency: { type: 'string', default: '1', help: 'worker processes sharing the listeners (like Envoy --concurrency)' },
 } satisfies Record<string, FlagSpec>;
 
@@ -47,28 +59,57 @@ export async function run(argv: string[]): Promise<number> {
     for (let i = 0; i < concurrency; i++) cluster.fork();
     cluster.on('exit', (w, code) => process.stderr.write(`meshlet: worker ${w.process.pid} exited with ${code}\n`));
     await new Promise<void>((resolve) => {
+      let signalled = false;
       const stop = (): void => {
-        for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+        // First signal: each worker drains. A second one: stop them now.
+        const sig = signalled ? 'SIGKILL' : 'SIGTERM';
+        signalled = true;
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig);
         resolve();
       };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
     });
     return 0;
   }
+  let options: RunOptions;
+  try {
+    options = runOptions(flags);
+  } catch (err) {
+    process.stderr.write(`meshlet proxy: ${(err as Error).message}\n`);
+    return 2;
+  }
+  installLastResort('meshlet proxy');
   const { runProxy } = await import('../../proxy/run.js');
+  return runProxy(options);
+}
+
+function positive(name: string, n: number): number {
+  if (n < 1) throw new Error(`--${name} must be at least 1, got ${n}`);
+  return n;
+}
+
+function runOptions(flags: Flags<typeof SPEC>): RunOptions {
   const inject = (flags['trace-inject'] ?? '').split(',').map((s) => s.trim());
   const labels = parseLabels(flags.labels);
   const workload = flags.workload || labels['app'] || 'unknown';
-  return runProxy({
+  const cx = effectiveMaxConnections(positive('max-connections', intFlag('max-connections', flags['max-connections'])), openFileLimit());
+  if (cx.clamped) process.stderr.write(`meshlet proxy: --max-connections lowered to ${cx.max}, half the open-file limit (ulimit -n)\n`);
+  return {
     configPath: flags.config,
     controlPlane: flags['control-plane'],
+    drainMs: secondsFlag('drain-seconds', flags['drain-seconds']),
+    maxConfigBytes: positive('max-config-bytes', intFlag('max-config-bytes', flags['max-config-bytes'])),
     proxy: {
       nodeId: flags['node-id'] || `${workload}~${hostname()}~${process.pid}`,
       namespace: flags.namespace ?? 'default',
       workload,
       labels,
-      listenAddress: flags['listen-address'] ?? '0.0.0.0',
+      // Standalone: the outbound listener is for this host's apps only, so loopback
+      // unless told otherwise. In a pod (sidecar mode) iptables keeps outsiders off it.
+      listenAddress: flags['listen-address'] ?? (flags.config !== undefined ? '127.0.0.1' : '0.0.0.0'),
+      inboundAddress: flags['listen-address'] ?? '0.0.0.0',
+      metricsAddress: flags['listen-address'] ?? '0.0.0.0',
       outboundPort: intFlag('outbound-port', flags['outbound-port']),
       inboundPort: intFlag('inbound-port', flags['inbound-port']),
       appPort: intFlag('app-port', flags['app-port']),
@@ -83,10 +124,14 @@ export async function run(argv: string[]): Promise<number> {
       // No metrics port, no per-request Istio metrics either (the meshlet_* event counters stay).
       metrics: portOrOff('metrics-port', flags['metrics-port']) >= 0,
       maxHeaderBytes: intFlag('max-header-bytes', flags['max-header-bytes']),
+      maxHeadersCount: positive('max-headers-count', intFlag('max-headers-count', flags['max-headers-count'])),
+      requestHeadersTimeoutMs: durationFlag('request-headers-timeout', flags['request-headers-timeout']),
+      streamIdleTimeoutMs: durationFlag('stream-idle-timeout', flags['stream-idle-timeout']),
+      maxConnections: cx.max,
       bufferLimit: intFlag('buffer-limit', flags['buffer-limit']),
       idleTimeoutMs: intFlag('idle-timeout', flags['idle-timeout']),
       dnsRefreshMs: intFlag('dns-refresh', flags['dns-refresh']),
       mirrorConcurrency: intFlag('mirror-concurrency', flags['mirror-concurrency']),
     },
-  });
+  };
 }

@@ -11,7 +11,8 @@ export const help = flagsHelp(
   `Usage: meshlet status [--control-plane HOST:PORT] [--json]
 
 Lists every sidecar connected to the control plane with the config version
-sent and ACKed, its sync state (SYNCED / STALE / NOT SENT) and its last NACK.`,
+sent and ACKed, its sync state (SYNCED / STALE / NOT SENT) and its last NACK;
+with the Kubernetes source, whether its watches are current or STALE.`,
   SPEC,
 );
 
@@ -26,6 +27,10 @@ export async function run(argv: string[]): Promise<number> {
       return 0;
     }
     process.stdout.write(`control plane ${st.controlPlaneId} (generation ${st.generation})\n`);
+    for (const src of st.sources) {
+      const state = src.stale ? `STALE since ${src.staleSince} (serving the last known state)${src.detail ? `: ${src.detail}` : ''}` : 'SYNCED';
+      process.stdout.write(`source ${src.name}: ${state}\n`);
+    }
     for (const e of st.configErrors) process.stdout.write(`config error: ${e.file ? e.file + ': ' : ''}${e.resource}: ${e.path}: ${e.reason}\n`);
     process.stdout.write(formatStatusTable(st.nodes) + '\n');
     return 0;

@@ -55,8 +55,11 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   };
   const onSigint = (): void => requestStop('SIGINT');
   const onSigterm = (): void => requestStop('SIGTERM');
+  // A closed terminal sends SIGHUP: stop everything as for Ctrl-C, or 15 processes and the temp dir are left behind.
+  const onSighup = (): void => requestStop('SIGHUP');
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigterm);
+  process.on('SIGHUP', onSighup);
   // Last resort if we die of an exception: no orphaned children.
   const onExit = (): void => sup.killAllNow();
   process.on('exit', onExit);
@@ -142,6 +145,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     rmSync(configDir, { recursive: true, force: true });
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
+    process.off('SIGHUP', onSighup);
     process.off('exit', onExit);
     if (o.tty) write(ALT_OFF);
   }

@@ -4,6 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { explainListenError } from '../server/listen-error.js';
 
 export class ControlPlaneMetrics {
   readonly registry = new Registry();
@@ -22,7 +23,7 @@ export class ControlPlaneMetrics {
 /** Serves GET /metrics; resolves with the bound server. Port 0 picks a free port. */
 export function serveMetrics(metrics: ControlPlaneMetrics, port: number, host: string): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
+    if (req.url !== '/metrics' && !req.url?.startsWith('/metrics?')) {
       res.writeHead(404).end();
       return;
     }
@@ -32,7 +33,7 @@ export function serveMetrics(metrics: ControlPlaneMetrics, port: number, host: s
     );
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(explainListenError(err, host, port, '--metrics-port')));
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve(server);

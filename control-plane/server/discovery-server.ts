@@ -8,6 +8,7 @@ import type { MeshConfig } from '../../proxy/config/model/index.js';
 import type { HealthHandlers } from '../../proto/gen/grpc/health/v1/Health.js';
 import type { MeshDiscoveryHandlers } from '../../proto/gen/meshlet/v1/MeshDiscovery.js';
 import type { ConfigError } from '../../proto/gen/meshlet/v1/ConfigError.js';
+import type { SourceStatus } from '../../proto/gen/meshlet/v1/SourceStatus.js';
 import type { NodeConfigResponse } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
 import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
 import type { ControlPlaneMetrics } from '../metrics/index.js';
@@ -15,6 +16,7 @@ import type { ConfigStore } from '../store/index.js';
 import type { NodeStatusView } from '../status/index.js';
 import { NodeStream, type StreamCall } from './node-stream.js';
 import { PushDebouncer } from './push-debouncer.js';
+import { explainListenError, probePort } from './listen-error.js';
 
 export interface DiscoveryServerOptions {
   readonly store: ConfigStore;
@@ -27,6 +29,11 @@ export interface DiscoveryServerOptions {
   /** Server keepalive pings (default 30 s / 10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Largest config message sent (and request accepted); default 64 MiB. */
+  readonly maxConfigBytes?: number;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Freshness of sources that can go stale (Kubernetes), for `meshlet status`. */
+  readonly sources?: () => readonly SourceStatus[];
   /** Experiment overlays (ApplyExperiment / RemoveExperiment); absent = refused. */
   readonly experiments?: ExperimentControl;
 }
@@ -43,6 +50,8 @@ function mayExperiment(call: { getPeer(): string; getAuthContext(): { sslPeerCer
   return /^127\./.test(peer) || /^\[?::1\]?/.test(peer) || /^\[?::ffff:127\./.test(peer);
 }
 
+export const DEFAULT_MAX_CONFIG_BYTES = 64 * 1024 * 1024;
+
 export interface TlsFiles {
   readonly cert: Buffer;
   readonly key: Buffer;
@@ -57,12 +66,14 @@ export class DiscoveryServer {
   readonly #streams = new Set<NodeStream>();
   readonly #debouncer: PushDebouncer;
   #nonce = 0;
+  readonly #maxBytes: number;
   #serving = true;
   /** Streams that still owe an ACK/NACK for the current push round. */
   #round: { start: bigint; pending: Set<NodeStream> } | undefined;
 
   constructor(opts: DiscoveryServerOptions) {
     this.#opts = opts;
+    this.#maxBytes = opts.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES;
     this.#debouncer = new PushDebouncer(() => this.pushAll(), opts.debounceMs ?? 100, opts.debounceMaxMs ?? 10_000);
     const serverOptions: ServerOptions = {
       // Sidecars ping every 5 s even with no calls in flight; allow it, or a
@@ -73,13 +84,16 @@ export class DiscoveryServer {
       // Our own pings find sidecars that vanished without closing TCP.
       'grpc.keepalive_time_ms': opts.keepaliveTimeMs ?? 30_000,
       'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 10_000,
+      // gRPC's 4 MiB default is too small for a big mesh; sidecars take the same flag.
+      'grpc.max_send_message_length': opts.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
+      'grpc.max_receive_message_length': opts.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
     };
     this.#grpc = new Server(serverOptions);
     const proto = loadDiscoveryProto();
     const discovery: MeshDiscoveryHandlers = {
       StreamConfig: (call) => this.#onStream(call),
       GetStatus: (_call, cb) =>
-        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError) }),
+        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError), sources: [...(opts.sources?.() ?? [])] }),
       GetNodeConfig: (call, cb) => cb(null, this.nodeConfig(call.request.nodeId)),
       ApplyExperiment: (call, cb) => {
         const ex = opts.experiments;
@@ -108,12 +122,15 @@ export class DiscoveryServer {
     this.#grpc.addService(loadHealthProto().grpc.health.v1.Health.service, health);
   }
 
-  listen(host: string, port: number, tls?: TlsFiles): Promise<number> {
+  async listen(host: string, port: number, tls?: TlsFiles): Promise<number> {
+    await probePort(host, port, '--grpc-port');
     const creds = tls
       ? ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined)
       : ServerCredentials.createInsecure();
     const addr = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
-    return new Promise((resolve, reject) => this.#grpc.bindAsync(addr, creds, (err, bound) => (err ? reject(err) : resolve(bound))));
+    return new Promise((resolve, reject) =>
+      this.#grpc.bindAsync(addr, creds, (err, bound) => (err ? reject(explainListenError(err, host, port, '--grpc-port')) : resolve(bound))),
+    );
   }
 
   /** The store changed: push after the debounce. */
@@ -146,6 +163,7 @@ export class DiscoveryServer {
         lastNackReason: s.lastNack?.reason ?? '',
         connectedSince: s.connectedSince.toISOString(),
         lastPushAt: s.lastPushAt?.toISOString() ?? '',
+        pushError: s.pushError,
       });
     }
     return rows;
@@ -217,7 +235,11 @@ export class DiscoveryServer {
 
   #pushTo(s: NodeStream, config: MeshConfig): boolean {
     const snap: NodeSnapshot = this.#opts.builder.build(config, s.node);
-    if (!s.push(snap)) return false;
+    const hadError = s.pushError;
+    if (!s.push(snap, false, this.#maxBytes)) {
+      if (s.pushError !== '' && s.pushError !== hadError) this.#opts.log?.('error', `not sending node ${s.node?.id ?? '?'} its config: ${s.pushError}, over --max-config-bytes ${this.#maxBytes}`);
+      return false;
+    }
     this.#opts.metrics.pushes.inc();
     this.#armHeartbeat(s, snap);
     return true;
@@ -233,7 +255,7 @@ export class DiscoveryServer {
       // Never re-send a version the sidecar NACKed or has not answered yet.
       const config = this.#opts.store.current();
       if (!config || s.versionAcked !== s.versionSent) return;
-      if (s.push(this.#opts.builder.build(config, s.node), true)) this.#opts.metrics.pushes.inc();
+      if (s.push(this.#opts.builder.build(config, s.node), true, this.#maxBytes)) this.#opts.metrics.pushes.inc();
     }, every);
     s.heartbeat.unref();
   }

@@ -31,6 +31,8 @@ export class NodeStream {
   lastPushAt: Date | undefined;
   lastNack: NackRecord | undefined;
   heartbeat: NodeJS.Timeout | undefined;
+  /** Why the current snapshot could not be sent ('' when it was). */
+  pushError = '';
   readonly #controlPlaneId: string;
   readonly #nextNonce: () => string;
 
@@ -73,7 +75,15 @@ export class NodeStream {
    * Sends the snapshot unless the sidecar already has it. `force` re-sends the
    * same version (TTL heartbeat). Returns whether a response was written.
    */
-  push(snapshot: NodeSnapshot, force = false): boolean {
+  push(snapshot: NodeSnapshot, force = false, maxBytes = Infinity): boolean {
+    const size = snapshotBytes(snapshot);
+    if (size > maxBytes) {
+      // Refuse rather than send what the sidecar's gRPC limit would reject
+      // (it would reconnect, receive it again, and loop); the node shows ERROR.
+      this.pushError = `snapshot too large (${size} bytes)`;
+      return false;
+    }
+    this.pushError = '';
     if (!force) {
       if (snapshot.version === this.versionSent) return false;
       // Resubscribed with exactly what we would send: record it as in sync.
@@ -89,4 +99,15 @@ export class NodeStream {
     this.call.write({ version: snapshot.version, nonce, resources: snapshot.resources as DiscoveryResponse['resources'], controlPlaneId: this.#controlPlaneId });
     return true;
   }
+}
+
+/**
+ * The snapshot's encoded size, close enough to compare with a gRPC message
+ * limit: protobuf adds a few bytes of framing per field, counted generously.
+ * One byteLength per resource, against the JSON.stringify that built it.
+ */
+export function snapshotBytes(snapshot: NodeSnapshot): number {
+  let n = 64 + Buffer.byteLength(snapshot.version);
+  for (const r of snapshot.resources) n += Buffer.byteLength(r.body) + Buffer.byteLength(r.name) + r.kind.length + 32;
+  return n;
 }

@@ -6,13 +6,15 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigIssue, MeshConfig } from '../../proxy/config/model/index.js';
-import type { ConfigLoader } from './istio-loader.js';
 
-export interface FileSourceOptions {
+/** What a load yields: a translated config by default, raw resources when merged with other sources. */
+export type SourceLoader<R> = (dir: string) => Promise<{ readonly ok: true; readonly config: R } | { readonly ok: false; readonly issues: readonly ConfigIssue[] }>;
+
+export interface FileSourceOptions<R = MeshConfig> {
   readonly dir: string;
-  readonly load: ConfigLoader;
+  readonly load: SourceLoader<R>;
   /** A good config was loaded (may be identical to the previous one). */
-  readonly onConfig: (config: MeshConfig) => void;
+  readonly onConfig: (config: R) => void;
   /** The load failed: the caller keeps the last good config. */
   readonly onIssues: (issues: readonly ConfigIssue[]) => void;
   /** Quiet time after the last file event before reloading (default 100 ms). */
@@ -21,8 +23,8 @@ export interface FileSourceOptions {
   readonly rescanMs?: number;
 }
 
-export class FileSource {
-  readonly #opts: FileSourceOptions;
+export class FileSource<R = MeshConfig> {
+  readonly #opts: FileSourceOptions<R>;
   #watcher: FSWatcher | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #rescan: NodeJS.Timeout | undefined;
@@ -30,7 +32,7 @@ export class FileSource {
   #reloading: Promise<void> = Promise.resolve();
   #closed = false;
 
-  constructor(opts: FileSourceOptions) {
+  constructor(opts: FileSourceOptions<R>) {
     this.#opts = opts;
   }
 

@@ -13,11 +13,14 @@ export interface NodeStatusView {
   readonly lastNackReason: string;
   readonly connectedSince: string;
   readonly lastPushAt: string;
+  /** Why the control plane could not send this node its config ('' or absent when it could). */
+  readonly pushError?: string;
 }
 
-export type SyncState = 'SYNCED' | 'STALE' | 'NOT SENT';
+export type SyncState = 'SYNCED' | 'STALE' | 'NOT SENT' | `ERROR: ${string}`;
 
 export function syncState(n: NodeStatusView): SyncState {
+  if (n.pushError) return `ERROR: ${n.pushError}`;
   if (n.versionCurrent !== '' && n.versionAcked === n.versionCurrent) return 'SYNCED';
   if (n.versionSent === '') return 'NOT SENT';
   return 'STALE';

@@ -15,6 +15,7 @@ import type { NodeConfigResponse as _meshlet_v1_NodeConfigResponse, NodeConfigRe
 import type { NodeStatus as _meshlet_v1_NodeStatus, NodeStatus__Output as _meshlet_v1_NodeStatus__Output } from './meshlet/v1/NodeStatus.js';
 import type { RemoveExperimentRequest as _meshlet_v1_RemoveExperimentRequest, RemoveExperimentRequest__Output as _meshlet_v1_RemoveExperimentRequest__Output } from './meshlet/v1/RemoveExperimentRequest.js';
 import type { Resource as _meshlet_v1_Resource, Resource__Output as _meshlet_v1_Resource__Output } from './meshlet/v1/Resource.js';
+import type { SourceStatus as _meshlet_v1_SourceStatus, SourceStatus__Output as _meshlet_v1_SourceStatus__Output } from './meshlet/v1/SourceStatus.js';
 import type { StatusRequest as _meshlet_v1_StatusRequest, StatusRequest__Output as _meshlet_v1_StatusRequest__Output } from './meshlet/v1/StatusRequest.js';
 import type { StatusResponse as _meshlet_v1_StatusResponse, StatusResponse__Output as _meshlet_v1_StatusResponse__Output } from './meshlet/v1/StatusResponse.js';
 import type { Subscribe as _meshlet_v1_Subscribe, Subscribe__Output as _meshlet_v1_Subscribe__Output } from './meshlet/v1/Subscribe.js';
@@ -40,6 +41,7 @@ export interface ProtoGrpcType {
       NodeStatus: MessageTypeDefinition<_meshlet_v1_NodeStatus, _meshlet_v1_NodeStatus__Output>
       RemoveExperimentRequest: MessageTypeDefinition<_meshlet_v1_RemoveExperimentRequest, _meshlet_v1_RemoveExperimentRequest__Output>
       Resource: MessageTypeDefinition<_meshlet_v1_Resource, _meshlet_v1_Resource__Output>
+      SourceStatus: MessageTypeDefinition<_meshlet_v1_SourceStatus, _meshlet_v1_SourceStatus__Output>
       StatusRequest: MessageTypeDefinition<_meshlet_v1_StatusRequest, _meshlet_v1_StatusRequest__Output>
       StatusResponse: MessageTypeDefinition<_meshlet_v1_StatusResponse, _meshlet_v1_StatusResponse__Output>
       Subscribe: MessageTypeDefinition<_meshlet_v1_Subscribe, _meshlet_v1_Subscribe__Output>

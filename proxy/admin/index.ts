@@ -5,6 +5,7 @@ import type { SnapshotHolder } from '../snapshot/index.js';
 import type { UpstreamRegistry } from '../upstream/registry.js';
 import type { OutlierDetector } from '../upstream/outlier.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
+import { listenOn } from '../listener/bind-error.js';
 
 export interface AdminDeps {
   readonly holder: SnapshotHolder;
@@ -13,6 +14,10 @@ export interface AdminDeps {
   readonly inbound: ClusterRuntime | undefined;
   readonly serverInfo: () => Record<string, unknown>;
   readonly ready: () => boolean;
+  /** True once a drain started (readiness then answers 503 whatever the config). */
+  readonly draining: () => boolean;
+  /** Reports a handler that threw (answered 500; the process keeps serving). */
+  readonly onHandlerError?: (err: unknown) => void;
   /** Live tap stream (observe/tap), mounted at GET /tap. */
   readonly tap?: (req: IncomingMessage, res: ServerResponse) => void;
   /** POST /quitquitquit: graceful shutdown (for Jobs, as Envoy/Istio). */
@@ -20,20 +25,33 @@ export interface AdminDeps {
 }
 
 export async function startAdmin(port: number, host: string, d: AdminDeps): Promise<Server> {
-  const server = createServer((req, res) => handle(d, req, res));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
+  const server = createServer((req, res) => {
+    try {
+      handle(d, req, res);
+    } catch (err) {
+      // Nothing a client sends may take the process down: answer, report, keep serving.
+      d.onHandlerError?.(err);
+      if (!res.headersSent) text(res, 500, 'internal error\n');
+      else res.destroy();
+    }
   });
+  await listenOn(server, port, host, '--admin-port');
   return server;
 }
 
+/** The path of an origin-form target (anything else, e.g. absolute-form, is answered 404 by the switch). */
+function pathOf(url: string | undefined): string {
+  const u = url ?? '/';
+  const q = u.indexOf('?');
+  return q < 0 ? u : u.slice(0, q);
+}
+
 function handle(d: AdminDeps, req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://admin');
   const get = req.method === 'GET' || req.method === 'HEAD';
-  switch (url.pathname) {
+  switch (pathOf(req.url)) {
     case '/ready':
     case '/healthz/ready':
+      if (d.draining()) return text(res, 503, 'NOT READY: draining\n');
       return text(res, d.ready() ? 200 : 503, d.ready() ? 'LIVE\n' : 'NOT READY: no configuration applied yet\n');
     case '/config_dump':
       if (!get) return text(res, 405, 'GET only\n');

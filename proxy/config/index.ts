@@ -10,6 +10,7 @@ import { translate, type TranslateResult } from './translate/index.js';
 export * from './model/index.js';
 export {
   loadIstioPath,
+  parseIstioObject,
   parseIstioYaml,
   resourceRef,
   type IstioDestinationRule,

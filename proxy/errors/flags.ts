@@ -33,6 +33,8 @@ export const Flag = {
   DPE: 1 << 12,
   /** Request header too large (downstream). */
   RHL: 1 << 13,
+  /** Stream idle timeout (no bytes either way for --stream-idle-timeout). */
+  SI: 1 << 14,
 } as const;
 
 export type FlagName = keyof typeof Flag;

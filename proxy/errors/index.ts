@@ -16,7 +16,11 @@ export type MeshletErrorCode =
   | 'MESH_ERR_FAULT_ABORT'
   | 'MESH_ERR_BAD_REQUEST'
   | 'MESH_ERR_HEADERS_TOO_LARGE'
-  | 'MESH_ERR_DOWNSTREAM_CLOSED';
+  | 'MESH_ERR_UPGRADE_REFUSED'
+  | 'MESH_ERR_METHOD_NOT_ALLOWED'
+  | 'MESH_ERR_REQUEST_TIMEOUT'
+  | 'MESH_ERR_STREAM_IDLE'
+  | 'MESH_ERR_INTERNAL';
 
 export class MeshletError extends Error {
   readonly code: MeshletErrorCode;
@@ -52,5 +56,19 @@ export const errors = {
   retryLimit: (last: MeshletError) => new MeshletError(last.code, last.flag | Flag.URX, last.status, last.message, last.headers),
   faultAbort: (status: number) => new MeshletError('MESH_ERR_FAULT_ABORT', Flag.FI, status, 'fault filter abort'),
   badRequest: (detail: string) => new MeshletError('MESH_ERR_BAD_REQUEST', Flag.DPE, 400, `bad request: ${detail}`),
+  // Envoy answers 403 to an upgrade its upgrade_configs do not enable; no response flag.
+  upgradeRefused: (protocol: string) => new MeshletError('MESH_ERR_UPGRADE_REFUSED', 0, 403, `upgrade to "${protocol}" is not allowed on this route`),
   headersTooLarge: () => new MeshletError('MESH_ERR_HEADERS_TOO_LARGE', Flag.RHL, 431, 'request header fields too large'),
+  tooManyHeaders: (max: number) => new MeshletError('MESH_ERR_HEADERS_TOO_LARGE', Flag.RHL, 431, `more than ${max} request headers`),
+  // CONNECT tunnels do not exist yet; Envoy answers 404 without an upgrade config, 405 says what is wrong.
+  connectNotAllowed: () => new MeshletError('MESH_ERR_METHOD_NOT_ALLOWED', Flag.DPE, 405, 'CONNECT is not supported', NOT_CONNECT),
+  requestHeadersTimeout: () => new MeshletError('MESH_ERR_REQUEST_TIMEOUT', 0, 408, 'request headers not received in time'),
+  /** The client stopped sending its request body (Envoy's stream_idle_timeout, downstream). */
+  downstreamIdle: () => new MeshletError('MESH_ERR_STREAM_IDLE', Flag.SI, 408, 'stream idle timeout'),
+  /** The upstream sent nothing for the stream-idle timeout (Envoy's stream_idle_timeout, upstream). */
+  upstreamIdle: () => new MeshletError('MESH_ERR_STREAM_IDLE', Flag.SI, 504, 'stream idle timeout'),
+  /** A handler threw: a bug, answered so the process keeps serving. */
+  internal: () => new MeshletError('MESH_ERR_INTERNAL', 0, 500, 'internal error'),
 } as const;
+
+const NOT_CONNECT = Object.freeze({ allow: 'GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE' });

@@ -44,10 +44,49 @@ export function rescueClientError(err: Error & { code?: string }, socket: Duplex
     socket.destroy();
     return;
   }
-  const e = err.code === 'HPE_HEADER_OVERFLOW' ? errors.headersTooLarge() : errors.badRequest(err.code ?? 'malformed');
+  rescueSocket(socket, clientErrorOf(err));
+}
+
+/** The MeshletError for a node:http client error code. */
+export function clientErrorOf(err: Error & { code?: string }): MeshletError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return errors.headersTooLarge();
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return errors.requestHeadersTimeout();
+    case 'HPE_PAUSED_H2_UPGRADE':
+      // `PRI * HTTP/2.0`, the HTTP/2 prior-knowledge preface: refused until an h2 hand-off exists.
+      return errors.badRequest('HTTP/2 prior knowledge is not supported on this listener');
+    default:
+      return errors.badRequest(err.code ?? 'malformed');
+  }
+}
+
+/** A reply written on a raw socket (client errors, CONNECT, refused upgrades), which is then closed. */
+export function rescueSocket(socket: Duplex, e: MeshletError): void {
   const body = e.message + '\n';
   let head = `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
   head += `${FLAGS_HEADER}: ${flagsToString(e.flag)}\r\n`;
   if (e.headers !== undefined) for (const k in e.headers) head += `${k}: ${e.headers[k] as string}\r\n`;
   socket.end(`${head}connection: close\r\n\r\n${body}`);
+}
+
+/**
+ * A local reply for a request refused before the pipeline made an Exchange
+ * (the listener's request guard, stream-idle, a throwing handler): same
+ * status, flags header and body as rescue(); the connection closes after it.
+ */
+export function rescueUnrouted(res: ServerResponse, e: MeshletError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = e.message + '\n';
+  res.shouldKeepAlive = false;
+  res.statusCode = e.status;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.setHeader(FLAGS_HEADER, flagsToString(e.flag));
+  if (e.headers !== undefined) for (const k in e.headers) res.setHeader(k, e.headers[k] as string);
+  res.end(body);
 }

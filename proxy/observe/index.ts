@@ -55,6 +55,9 @@ export interface MeshEvents extends ResilienceEvents {
   ejection(service: string, endpoint: string, reason: string): void;
   configApplied(version: string): void;
   configRejected(): void;
+  /** A listener refused a request or connection before routing. */
+  downstreamRejected(reason: string): void;
+  connectionRefused(): void;
 }
 
 export interface Observers {
@@ -159,7 +162,9 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
       metrics.configReload('applied');
       metrics.configVersion(version);
     },
-    configRejected: () => metrics.configReload('rejected'),
+    configRejected: () => metrics.configRejected(),
+    downstreamRejected: (reason) => metrics.downstreamRejected(reason),
+    connectionRefused: () => metrics.connectionRefused(),
   };
   let server: MetricsServer | undefined;
   return {

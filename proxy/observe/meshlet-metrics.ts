@@ -63,6 +63,9 @@ export class MeshletMetrics {
   private readonly faults: NestedCounter;
   private readonly mirrors: NestedCounter;
   private readonly reloads: NestedCounter;
+  private readonly rejections: CounterSeries;
+  private readonly downstreamRejections: NestedCounter;
+  private readonly cxOverflow: CounterSeries;
   private readonly versionInfo: Gauge<string>;
   private providers: GaugeProviders = {};
 
@@ -81,6 +84,9 @@ export class MeshletMetrics {
     this.faults = c('meshlet_faults_injected_total', 'Faults injected by route', ['route', 'kind']);
     this.mirrors = c('meshlet_mirror_requests_total', 'Mirrored (shadow) requests by outcome', ['route', 'outcome']);
     this.reloads = c('meshlet_config_reloads_total', 'Config snapshots applied or rejected', ['outcome']);
+    this.rejections = new BoundCounter('meshlet_config_rejections_total', 'Configs rejected (parse, validation or compile error); the last good one keeps serving', [], registry).bind('', []);
+    this.downstreamRejections = c('meshlet_downstream_rejections_total', 'Requests and connections refused by a listener before routing, by reason', ['reason']);
+    this.cxOverflow = new BoundCounter('meshlet_downstream_cx_overflow_total', 'Downstream connections refused because --max-connections was reached', [], registry).bind('', []);
     const self = this;
     this.versionInfo = new Gauge({
       name: 'meshlet_config_version_info',
@@ -160,6 +166,18 @@ export class MeshletMetrics {
   /** `outcome`: `applied` or `rejected`. */
   configReload(outcome: string): void {
     this.reloads.get(outcome).inc();
+  }
+  /** A config was refused: counted in both the reloads and the rejections series. */
+  configRejected(): void {
+    this.reloads.get('rejected').inc();
+    this.rejections.inc();
+  }
+  /** A listener refused a request before routing (`reason`: see listener/request-guard RejectReason). */
+  downstreamRejected(reason: string): void {
+    this.downstreamRejections.get(reason).inc();
+  }
+  connectionRefused(): void {
+    this.cxOverflow.inc();
   }
   configVersion(version: string): void {
     this.versionInfo.reset();

@@ -6,13 +6,14 @@
 // of our own service that the request matches carries it, and it is applied
 // here, so the caller's retries and outlier detection see a real failure.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { clusterName, type ClusterModel, type RouteModel } from '../config/model/index.js';
 import { WeightedSplit } from '../layers/balance/index.js';
 import { compileFault } from '../layers/fault/index.js';
 import { compileRetry } from '../layers/retry/index.js';
-import type { CompiledDestination, CompiledRoute, CompiledVirtualHost, Snapshot } from '../snapshot/index.js';
+import { WEBSOCKET_ONLY, type CompiledDestination, type CompiledRoute, type CompiledVirtualHost, type Snapshot } from '../snapshot/index.js';
 import { ClusterRuntime } from '../upstream/cluster.js';
-import { createPipeline, type PipelineDeps, type RouteResolver } from './outbound.js';
+import { createPipeline, createUpgradeHandler, type PipelineDeps, type RouteResolver } from './outbound.js';
 
 export interface InboundOptions {
   readonly appPort: number;
@@ -24,6 +25,7 @@ export interface InboundOptions {
 
 export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions): {
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   cluster: ClusterRuntime;
 } {
   const model: ClusterModel = {
@@ -56,6 +58,7 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     retry: compileRetry(routeModel.retries),
     fault: null,
     mirror: null,
+    upgrades: WEBSOCKET_ONLY,
   };
   // Server-placed faults, recomputed once per snapshot: per route index of our
   // service's virtual host, the inbound route carrying that route's fault.
@@ -79,5 +82,5 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     const i = vh.table.match(s);
     return (i >= 0 ? faulted[i] : undefined) ?? route;
   };
-  return { handler: createPipeline('inbound', deps, resolve), cluster };
+  return { handler: createPipeline('inbound', deps, resolve), upgrade: createUpgradeHandler('inbound', deps, resolve), cluster };
 }

@@ -3,19 +3,22 @@
 //
 //   observe (outermost: every outcome gets flags, timings, metrics, span, log)
 //   → route      host → virtual host → first matching route → weighted destination
+//                (an Upgrade request must name a protocol the route allows: 403 otherwise)
 //   → fault      injected delay (counts against the deadline), then injected abort
 //   → mirror     fire-and-forget copy to the shadow cluster
 //   → deadline   one timer for the whole request, all attempts included
 //   → retry {    per-try timeout, backoff, budget, previous-host avoidance
 //       → pick   load balancer over available endpoints (panic mode ignores ejection)
 //       → admit  circuit-breaker limits (503 UO)
-//       → forward  undici, streaming both ways
+//       → forward  undici, streaming both ways; an upgrade's 101 opens a Tunnel
 //     }
 //
 // Each policy is a layer compiled once per route (proxy/layers/*); a route
 // without a policy has `null` there and the step costs one comparison. Errors
 // are MeshletErrors turned into replies only by errors/rescue.ts.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Flag, MeshletError, errors } from '../errors/index.js';
@@ -25,6 +28,7 @@ import { forwardableResponseHeaders } from '../listener/hop-by-hop.js';
 import { requestHash, generatedCookie } from '../layers/balance/index.js';
 import { admitRequest, admitRetry } from '../layers/admit/index.js';
 import { Attempt, classifyError, type AttemptOwner } from '../layers/forward/index.js';
+import { ReplayBody, type ReplayOwner } from '../layers/retry/index.js';
 import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
@@ -32,6 +36,7 @@ import { Exchange, type Direction, type ExchangeObserver, type ResilienceEvents 
 import type { OutcomeRecorder } from '../upstream/outcome-recorder.js';
 import { parseTarget, applyHeaderOps, buildUpstreamRequest } from './request-target.js';
 import { writeLocalAction } from './local-action.js';
+import { Tunnel, type TunnelOwner } from './tunnel.js';
 
 export interface PipelineDeps {
   /** Current snapshot (outbound) — read once per request. */
@@ -48,6 +53,9 @@ export interface PipelineDeps {
 export type RouteResolver = (req: RequestState) => CompiledRoute | MeshletError;
 
 const ABORTED = new Error('attempt abandoned');
+const EMPTY = Buffer.alloc(0);
+/** Marks "no body" for bodyComplete (a distinct object: a real empty body is a different Buffer). */
+const EMPTY_BODY = Buffer.alloc(0);
 const STATE = Symbol('meshlet.request');
 type ResponseWithState = ServerResponse & { [STATE]?: RequestState };
 
@@ -69,6 +77,42 @@ function onDeadline(s: RequestState): void {
   s.onDeadline();
 }
 
+function endSocketOnFinish(this: ServerResponse): void {
+  this.socket?.end();
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const len = req.headers['content-length'];
+  return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Builds the node:http `upgrade` handler for one listener. An upgrade request
+ * walks the same RequestState as any other; its replies are written through a
+ * ServerResponse on the raw socket (so errors/rescue.ts stays the one writer),
+ * and a 101 from the upstream turns the connection into a Tunnel.
+ */
+export function createUpgradeHandler(direction: Direction, deps: PipelineDeps, resolve: RouteResolver): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', endSocketOnFinish);
+    const state = new RequestState(direction, req, res, deps);
+    const raw = req.headers.upgrade ?? '';
+    const comma = raw.indexOf(',');
+    const protocol = (comma < 0 ? raw : raw.slice(0, comma)).trim().toLowerCase();
+    // Envoy strips an h2c upgrade and serves the request as HTTP/1.1; node has
+    // already stopped parsing at the headers, so only a bodiless one can be.
+    if (protocol !== 'h2c' || hasBody(req)) {
+      state.upgrade = protocol;
+      state.client = socket;
+      state.head = head;
+    }
+    state.run(resolve);
+  };
+}
+
 /** Builds the node:http request handler for one listener. */
 export function createPipeline(direction: Direction, deps: PipelineDeps, resolve: RouteResolver): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -77,7 +121,7 @@ export function createPipeline(direction: Direction, deps: PipelineDeps, resolve
   };
 }
 
-export class RequestState implements AttemptOwner {
+export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
   readonly ex: Exchange;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -96,8 +140,8 @@ export class RequestState implements AttemptOwner {
   cluster: ClusterRuntime | undefined;
   upstreamHeaders: Record<string, string | string[]> = {};
   upstreamPath = '';
-  body: Buffer | IncomingMessage | null = null;
-  replayable = true;
+  /** The request body (streamed, with a bounded replay copy); undefined when there is none. */
+  replay: ReplayBody | undefined;
   hash: number | undefined;
   setCookie: string | undefined;
   attempt: Attempt | undefined;
@@ -106,6 +150,11 @@ export class RequestState implements AttemptOwner {
   deadline: NodeJS.Timeout | undefined;
   perTry: NodeJS.Timeout | undefined;
   done = false;
+  /** The protocol an Upgrade request asks for (lowercase), null for an ordinary request. */
+  upgrade: string | null = null;
+  /** Upgrade requests: the client's socket and the bytes that followed the request head. */
+  client: Duplex | undefined;
+  head: Buffer | undefined;
 
   constructor(direction: Direction, req: IncomingMessage, res: ServerResponse, deps: PipelineDeps) {
     this.ex = new Exchange(direction, req, performance.now(), Date.now());
@@ -131,6 +180,12 @@ export class RequestState implements AttemptOwner {
     if (route instanceof MeshletError) return this.fail(route);
     this.route = route;
     ex.routeName = route.name;
+    if (this.upgrade !== null) {
+      // Envoy's upgrade_configs: only what the route enables is tunnelled.
+      if (!route.upgrades.has(this.upgrade)) return this.fail(errors.upgradeRefused(this.upgrade));
+      if (hasBody(req)) return this.fail(errors.badRequest('an upgrade request cannot carry a body'));
+      if (this.upgrade === 'websocket') ex.protocol = 'websocket';
+    }
     if (route.kind !== 'forward') {
       this.done = true;
       return writeLocalAction(ex, res, route.model.action, this.path, this.rawQuery);
@@ -186,45 +241,32 @@ export class RequestState implements AttemptOwner {
   // ------------------------------------------------------------- body, then mirror
   #readBody(): void {
     const req = this.req;
-    const len = req.headers['content-length'];
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    if ((len === undefined || len === '0') && !chunked) {
-      this.body = null;
-      return this.#startUpstream();
+    if (this.upgrade === null && hasBody(req)) {
+      // Streamed as it arrives; a bounded copy is kept only when a retry or a mirror may need it.
+      const route = this.route!;
+      this.replay = new ReplayBody(req, route.retry !== null || route.mirror !== null ? this.deps.bufferLimit : 0);
     }
-    const n = len === undefined ? Infinity : Number(len);
-    this.ex.bytesIn = Number.isFinite(n) ? n : 0;
-    const wantsCopy = this.route!.retry !== null || this.route!.mirror !== null;
-    if (!wantsCopy || n > this.deps.bufferLimit) {
-      // Too large (or unknown size) to buffer: stream it through, and give up
-      // retries for this request rather than buffering without bound.
-      this.body = req;
-      this.replayable = false;
-      return this.#startUpstream();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      chunks.push(c);
-    });
-    req.once('end', () => {
-      this.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.ex.bytesIn = size;
-      if (!this.done) this.#startUpstream();
-    });
+    this.#startUpstream();
   }
 
   #startUpstream(): void {
-    const route = this.route!;
-    if (route.mirror !== null) {
-      // A body too large to buffer streams to the primary only: the mirror is
-      // skipped and counted as dropped rather than sent with a truncated body.
-      if (this.body === null || this.body instanceof Buffer) {
-        route.mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, this.body, this.deps.events.mirror);
-      } else route.mirror.drop(this.deps.events.mirror);
+    const mirror = this.route!.mirror;
+    if (mirror !== null) {
+      // A tunnel cannot be duplicated. A body goes to the mirror once it has
+      // arrived whole; a body past --buffer-limit is not mirrored (counted
+      // dropped) rather than sent truncated.
+      if (this.upgrade !== null) mirror.drop(this.deps.events.mirror);
+      else if (this.replay === undefined) this.bodyComplete(EMPTY_BODY);
+      else this.replay.whenComplete(this);
     }
     this.#tryOnce();
+  }
+
+  /** The whole request body has arrived (or its copy was dropped): time to mirror. */
+  bodyComplete(copy: Buffer | null): void {
+    const mirror = this.route!.mirror!;
+    if (copy === null) return mirror.drop(this.deps.events.mirror);
+    mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, copy === EMPTY_BODY ? null : copy, this.deps.events.mirror);
   }
 
   // ------------------------------------------------------------- retry { pick → admit → forward }
@@ -256,11 +298,11 @@ export class RequestState implements AttemptOwner {
     ep.requestsTotal++;
     this.lastEndpoint = ep;
     this.ex.endpoint = ep;
-    const a = new Attempt(this, ep, n);
+    const a = new Attempt(this, ep);
     this.attempt = a;
     const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
-    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body);
+    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.replay?.stream() ?? null, this.upgrade);
   }
 
   /** Releases the counters an attempt holds. Idempotent per attempt via `attempt` identity. */
@@ -291,6 +333,8 @@ export class RequestState implements AttemptOwner {
       if (this.retries >= retry.maxRetries) this.ex.flags |= Flag.URX;
     }
     a.commit();
+    // No attempt follows a committed response: the replay copy is no longer needed.
+    this.replay?.release();
     this.ex.status = status;
     this.ex.upstreamHeadersMs = performance.now() - this.ex.startMs;
     const out = forwardableResponseHeaders(headers as Record<string, string | string[] | undefined>);
@@ -309,6 +353,42 @@ export class RequestState implements AttemptOwner {
       return this.fail(errors.upstreamProtocol(`invalid response header: ${(err as Error).message}`));
     }
     if (this.ex.method === 'HEAD') this.res.end();
+  }
+
+  attemptUpgrade(a: Attempt, status: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
+    const ex = this.ex;
+    if (this.done) {
+      upstream.destroy();
+      return;
+    }
+    this.deps.outlier.record(this.cluster!, a.endpoint, status);
+    // The tunnel is open: the route timeout and per-try timeout bound the
+    // handshake only (Istio disables the route timeout for WebSocket).
+    if (this.perTry !== undefined) {
+      clearTimeout(this.perTry);
+      this.perTry = undefined;
+    }
+    this.#clearDeadline();
+    this.done = true;
+    ex.status = status;
+    ex.upstreamHeadersMs = performance.now() - ex.startMs;
+    const out = headers as Record<string, string | string[]>;
+    const route = this.route!;
+    if (route.responseHeaders !== undefined) applyHeaderOps(out, route.responseHeaders);
+    if (this.dest?.responseHeaders !== undefined) applyHeaderOps(out, this.dest.responseHeaders);
+    if (ex.flags !== 0) out[FLAGS_HEADER] = flagsToString(ex.flags);
+    const client = this.client!;
+    // From here the socket carries the new protocol: the ServerResponse must never write to it again.
+    this.res.detachSocket(client as Socket);
+    new Tunnel(this, client, upstream).open(status, out, this.head ?? EMPTY);
+  }
+
+  tunnelClosed(t: Tunnel): void {
+    const a = this.attempt;
+    if (a !== undefined) this.#release(a);
+    this.ex.bytesIn = t.bytesIn;
+    this.ex.bytesOut = t.bytesOut;
+    this.#complete();
   }
 
   attemptData(a: Attempt, chunk: Buffer): boolean {
@@ -346,7 +426,12 @@ export class RequestState implements AttemptOwner {
 
   #canRetry(): boolean {
     const retry = this.route!.retry!;
-    if (this.retries >= retry.maxRetries || !this.replayable || this.done) return false;
+    if (this.retries >= retry.maxRetries || this.done) return false;
+    if (this.replay !== undefined && !this.replay.replayable) {
+      // Envoy's retry_or_shadow_abandoned: the body outgrew its copy.
+      this.deps.events.retryAbandoned(this.cluster!.destination.service, 'body_too_large');
+      return false;
+    }
     if (!admitRetry(this.cluster!, this.retries > 0)) {
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
@@ -425,10 +510,16 @@ export class RequestState implements AttemptOwner {
         this.#release(a);
       }
     }
+    this.#complete();
+  }
+
+  #complete(): void {
+    const ex = this.ex;
     this.done = true;
     this.#clearDeadline();
     if (this.retries > 0 && this.cluster !== undefined) this.cluster.activeRetries--;
     ex.durationMs = performance.now() - ex.startMs;
+    if (this.replay !== undefined) ex.bytesIn = this.replay.received;
     if (ex.status === 0) ex.status = this.res.statusCode;
     this.deps.observer.onComplete(ex);
   }

@@ -35,7 +35,12 @@ export interface CompiledRoute {
   readonly retry: RetryLayer | null;
   readonly fault: FaultLayer | null;
   readonly mirror: MirrorLayer | null;
+  /** Upgrade protocols this route tunnels (RouteModel.upgrades). */
+  readonly upgrades: ReadonlySet<string>;
 }
+
+/** The default upgrade policy, shared by every route that does not set one. */
+export const WEBSOCKET_ONLY: ReadonlySet<string> = new Set(['websocket']);
 
 export interface CompiledVirtualHost {
   readonly name: string;
@@ -123,6 +128,7 @@ function compileRoute(r: RouteModel, registry: UpstreamRegistry, portsByHost: Ma
     retry: compileRetry(r.retries),
     fault: compileFault(fault, r.name),
     mirror: compileMirrors(mirrors, (host, port, subset) => resolveMirrorCluster(registry, portsByHost, host, port, subset), r.name, r.timeoutMs ?? 0),
+    upgrades: r.upgrades !== undefined ? new Set(r.upgrades) : WEBSOCKET_ONLY,
   };
 }
 

@@ -32,8 +32,13 @@ export interface ConfigStreamClientOptions {
   /** Version the proxy runs now (undefined before any config). */
   readonly currentVersion: () => string | undefined;
   readonly onState?: (state: 'connecting' | 'connected' | 'disconnected') => void;
-  /** Every NACK we send, for logs. */
-  readonly onReject?: (version: string, issues: readonly ConfigIssue[]) => void;
+  /**
+   * Every NACK we send: the version rejected, why, and at which stage
+   * (`apply` issues were already reported by the apply callback itself).
+   */
+  readonly onReject?: (version: string, issues: readonly ConfigIssue[], stage: 'decode' | 'validate' | 'apply') => void;
+  /** Largest message accepted (gRPC max receive/send length; default 64 MiB). */
+  readonly maxConfigBytes?: number;
   readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
   /** Keepalive (default 5 s / 5 s: a dead peer is noticed in ~10 s). */
   readonly keepaliveTimeMs?: number;
@@ -43,6 +48,8 @@ export interface ConfigStreamClientOptions {
   readonly backoffMaxMs?: number;
   readonly now?: () => number;
 }
+
+export const DEFAULT_MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 
 type Call = ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>;
 
@@ -76,6 +83,9 @@ export class ConfigStreamClient {
       'grpc.keepalive_timeout_ms': this.#opts.keepaliveTimeoutMs ?? 5000,
       // The stream is idle between pushes; without this no pings are sent and a frozen peer goes unnoticed.
       'grpc.keepalive_permit_without_calls': 1,
+      // gRPC's 4 MiB default is too small for a big mesh; the same flag bounds the control plane's side.
+      'grpc.max_receive_message_length': this.#opts.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
+      'grpc.max_send_message_length': this.#opts.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
     };
     const Client = loadDiscoveryProto().meshlet.v1.MeshDiscovery;
     this.#client = new Client(this.#opts.target, creds, channelOptions);
@@ -105,10 +115,11 @@ export class ConfigStreamClient {
     this.#setState('connecting');
     const call = this.#client.StreamConfig();
     this.#call = call;
-    // The server sends headers as soon as it accepts the stream.
+    // The server sends headers as soon as it accepts the stream. The backoff
+    // resets only once a config has been applied: a stream that connects and
+    // then fails (e.g. a message over the size limit) must not reconnect in a hot loop.
     call.on('metadata', () => {
       if (this.#call !== call) return;
-      this.#backoff.reset();
       this.#setState('connected');
     });
     call.on('data', (res: DiscoveryResponse__Output) => {
@@ -139,12 +150,13 @@ export class ConfigStreamClient {
 
   #onResponse(call: Call, res: DiscoveryResponse__Output): void {
     const decoded = decodeSnapshot(res.version, res.resources, this.#now());
-    if (!decoded.ok) return this.#nack(call, res.nonce, decoded.issues);
+    if (!decoded.ok) return this.#nack(call, res, decoded.issues, 'decode');
     const validated = validateMeshConfig(decoded.config);
-    if (!validated.ok) return this.#nack(call, res.nonce, validated.issues);
+    if (!validated.ok) return this.#nack(call, res, validated.issues, 'validate');
     const config: MeshConfig = { ...validated.config, version: res.version };
     const issues = this.#apply(config);
-    if (issues.length > 0) return this.#nack(call, res.nonce, issues);
+    if (issues.length > 0) return this.#nack(call, res, issues, 'apply');
+    this.#backoff.reset();
     call.write({ ack: { version: res.version, nonce: res.nonce } });
     this.#armExpiry(config, decoded.expiresAt);
   }
@@ -157,9 +169,10 @@ export class ConfigStreamClient {
     }
   }
 
-  #nack(call: Call, nonce: string, issues: readonly ConfigIssue[]): void {
+  #nack(call: Call, res: DiscoveryResponse__Output, issues: readonly ConfigIssue[], stage: 'decode' | 'validate' | 'apply'): void {
+    const nonce = res.nonce;
     const previous = this.#opts.currentVersion() ?? '';
-    this.#opts.onReject?.(previous, issues);
+    this.#opts.onReject?.(res.version, issues, stage);
     call.write({
       nack: {
         version: previous,

@@ -113,17 +113,17 @@ describe('meshlet demo', () => {
     expect(processesTagged(run.tag)).toEqual([]);
   }, 180_000);
 
-  it('stops every child on Ctrl-C (SIGINT) and exits 0', async () => {
+  it.each(['SIGINT', 'SIGHUP'] as const)('stops every child on %s (Ctrl-C, closed terminal) and exits 0', async (signal) => {
     const run = startDemo([]);
     await until(() => /\[t=\d+s\] users \d/.test(run.out()) || run.proc.exitCode !== null, 120_000, 100).catch((err: Error) => {
       throw new Error(`${err.message}; demo output:\n${run.out()}`);
     });
     expect(run.proc.exitCode, run.out()).toBeNull();
     expect(processesTagged(run.tag).length).toBeGreaterThanOrEqual(15); // 8 sidecars + 7 apps
-    run.proc.kill('SIGINT');
+    run.proc.kill(signal);
     const code = await exitWithin(run, 30_000);
     expect(code, run.out()).toBe(0);
-    expect(run.out()).toMatch(/meshlet demo stopped \(SIGINT\)/);
+    expect(run.out()).toMatch(new RegExp(`meshlet demo stopped \\(${signal}\\)`));
     expect(processesTagged(run.tag)).toEqual([]);
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 // Public surface of the Istio API module: shapes, schemas and loading.
 export { parseDuration } from './duration.js';
 export { loadIstioPath } from './load-istio-path.js';
-export { parseIstioYaml, type ParseResult } from './parse-istio-yaml.js';
+export { parseIstioObject, parseIstioYaml, type ParseResult } from './parse-istio-yaml.js';
 export {
   DEFAULT_NAMESPACE,
   ISTIO_GROUP,

@@ -57,6 +57,18 @@ export function parseIstioYaml(text: string, file?: string): ParseResult {
   return { resources, issues };
 }
 
+/**
+ * One already-decoded object (e.g. from the Kubernetes API) → the same
+ * checked resource or issues as a YAML document. `where` labels issues of
+ * objects too malformed to name.
+ */
+export function parseIstioObject(value: unknown, where: string): ParseResult {
+  const resources: IstioResource[] = [];
+  const issues: ConfigIssue[] = [];
+  collect(value, where, undefined, resources, issues);
+  return { resources, issues };
+}
+
 function collect(value: unknown, where: string, file: string | undefined, out: IstioResource[], issues: ConfigIssue[]): void {
   if (value === null || value === undefined) return; // empty document
   const fileField = file ? { file } : {};

@@ -163,6 +163,12 @@ export interface RouteModel {
   readonly retries?: RetryPolicy;
   readonly fault?: FaultPolicy;
   readonly mirrors?: readonly MirrorPolicy[];
+  /**
+   * Protocols an HTTP/1.1 `Upgrade:` request may switch to on this route
+   * (lowercase tokens, like Envoy's per-route upgrade_configs); absent =
+   * `websocket` only. Others are refused with 403. `h2c` is never allowed.
+   */
+  readonly upgrades?: readonly string[];
 }
 
 // ---------------------------------------------------------------- resilience (later issues)

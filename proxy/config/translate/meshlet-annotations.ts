@@ -9,6 +9,7 @@ export const ANNOTATION_MIRROR_HOST_SUFFIX = 'meshlet.io/mirror-host-suffix';
 export const ANNOTATION_FAULT_HEADER_CONTROL = 'meshlet.io/fault-header-control';
 export const ANNOTATION_MAX_ACTIVE_FAULTS = 'meshlet.io/max-active-faults';
 export const ANNOTATION_EXPERIMENT_TTL = 'meshlet.io/experiment-ttl';
+export const ANNOTATION_UPGRADE_TYPES = 'meshlet.io/upgrade-types';
 
 export interface MeshletAnnotations {
   /** Append `-shadow` to a mirrored request's Host (default true, as Envoy). */
@@ -17,6 +18,8 @@ export interface MeshletAnnotations {
   readonly maxActiveFaults?: number;
   /** Absolute expiry for fault and mirror rules: load time + TTL. */
   readonly expiresAt?: number;
+  /** Upgrade protocols this VirtualService's routes accept (default: websocket only). */
+  readonly upgrades?: readonly string[];
 }
 
 function path(key: string): string {
@@ -48,8 +51,15 @@ export function readAnnotations(vs: IstioVirtualService, now: number, issues: Co
     if (ms !== undefined && ms > 0) expiresAt = now + ms;
     else issues.push(issueFor(vs, path(ANNOTATION_EXPERIMENT_TTL), `must be a positive duration such as "10m", got "${ttl}"`));
   }
+  let upgrades: string[] | undefined;
+  const ut = vs.metadata.annotations[ANNOTATION_UPGRADE_TYPES];
+  if (ut !== undefined) {
+    upgrades = ut.split(',').map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
+    if (upgrades.includes('h2c')) issues.push(issueFor(vs, path(ANNOTATION_UPGRADE_TYPES), 'h2c cannot be tunnelled: HTTP/2 upgrades are not supported'));
+  }
   return {
     shadowSuffix,
+    ...(upgrades !== undefined ? { upgrades } : {}),
     faultHeaderControl,
     ...(maxActiveFaults !== undefined ? { maxActiveFaults } : {}),
     ...(expiresAt !== undefined ? { expiresAt } : {}),

@@ -52,6 +52,7 @@ function toRoute(vs: IstioVirtualService, r: IstioHTTPRoute, i: number, ctx: Vir
     ...(action.kind === 'forward' ? { retries: toRetryPolicy(r.retries, `${path}.retries`, ctx.report) } : {}),
     ...(fault ? { fault } : {}),
     ...(mirrors.length > 0 ? { mirrors } : {}),
+    ...(ctx.annotations.upgrades !== undefined && action.kind === 'forward' ? { upgrades: ctx.annotations.upgrades } : {}),
   };
 }
 

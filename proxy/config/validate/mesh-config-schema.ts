@@ -110,6 +110,14 @@ const RouteModelSchema = z.object({
   retries: RetryPolicySchema.optional(),
   fault: FaultPolicySchema.optional(),
   mirrors: z.array(MirrorPolicySchema).optional(),
+  upgrades: z
+    .array(
+      z
+        .string()
+        .regex(/^[a-z0-9!#$%&'*+.^_`|~/-]+$/, 'must be a lowercase Upgrade token such as "websocket"')
+        .refine((t) => t !== 'h2c', 'h2c cannot be tunnelled: HTTP/2 upgrades are not supported'),
+    )
+    .optional(),
 });
 
 const VirtualHostSchema = z.object({

@@ -2,7 +2,7 @@
 // undici dispatch handler, and reports to its owner (the request pipeline),
 // which decides whether to commit the response to the client or retry.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../../upstream/endpoint.js';
 
@@ -13,6 +13,8 @@ export interface AttemptOwner {
   attemptData(a: Attempt, chunk: Buffer): boolean;
   attemptEnd(a: Attempt): void;
   attemptError(a: Attempt, err: Error): void;
+  /** The upstream switched protocols (101): `socket` now carries the upgraded stream. Only for attempts started with `upgrade`. */
+  attemptUpgrade(a: Attempt, status: number, headers: IncomingHttpHeaders, socket: Duplex): void;
 }
 
 /** Classifies a transport error the way retries and response flags need it. */
@@ -41,24 +43,25 @@ export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'a
 export class Attempt implements Dispatcher.DispatchHandler {
   readonly owner: AttemptOwner;
   readonly endpoint: Endpoint;
-  /** 1-based attempt number. */
-  readonly n: number;
   controller: Dispatcher.DispatchController | undefined;
   committed = false;
   /** Set once this attempt stopped mattering (aborted for retry, timed out, client gone). */
   cancelled = false;
-  status = 0;
   #resume: (() => void) | undefined;
 
-  constructor(owner: AttemptOwner, endpoint: Endpoint, n: number) {
+  constructor(owner: AttemptOwner, endpoint: Endpoint) {
     this.owner = owner;
     this.endpoint = endpoint;
-    this.n = n;
   }
 
-  start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void {
+  /**
+   * `upgrade` (e.g. `websocket`) asks the upstream to switch protocols: undici
+   * adds `Connection: upgrade` and `Upgrade`, and a 101 arrives as
+   * attemptUpgrade; any other answer is an ordinary response.
+   */
+  start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null, upgrade: string | null): void {
     try {
-      this.endpoint.pool.dispatch({ method, path, headers, body, idempotent: false, blocking: false }, this);
+      this.endpoint.pool.dispatch({ method, path, headers, body, idempotent: false, blocking: upgrade !== null, upgrade }, this);
     } catch (err) {
       // undici validates synchronously (a header value it refuses, a destroyed pool):
       // report it like any other failed attempt, never as a thrown error.
@@ -94,8 +97,17 @@ export class Attempt implements Dispatcher.DispatchHandler {
     if (this.cancelled) return;
     if (status < 200) return; // 1xx informational: wait for the final response
     this.controller = controller;
-    this.status = status;
     this.owner.attemptHeaders(this, status, headers);
+  }
+
+  onRequestUpgrade(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders, socket: Duplex): void {
+    if (this.cancelled) {
+      socket.destroy();
+      return;
+    }
+    this.controller = controller;
+    this.committed = true;
+    this.owner.attemptUpgrade(this, status, headers, socket);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

@@ -3,6 +3,8 @@
 // safe default when a route says nothing (see RetryPolicy.isDefault).
 import type { RetryPolicy } from '../../config/model/index.js';
 
+export { ReplayBody, type ReplayOwner } from './replay-body.js';
+
 const BASE_MS = 25;
 const MAX_MS = 250;
 /** Longest Retry-After we are willing to wait (the route deadline still caps it). */

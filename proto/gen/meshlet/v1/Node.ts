@@ -6,6 +6,9 @@ export interface Node {
   'workload'?: (string);
   'namespace'?: (string);
   'labels'?: ({[key: string]: string});
+  'podName'?: (string);
+  'podIp'?: (string);
+  'serviceAccount'?: (string);
 }
 
 export interface Node__Output {
@@ -13,4 +16,7 @@ export interface Node__Output {
   'workload': (string);
   'namespace': (string);
   'labels': ({[key: string]: string});
+  'podName': (string);
+  'podIp': (string);
+  'serviceAccount': (string);
 }

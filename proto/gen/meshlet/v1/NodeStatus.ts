@@ -12,6 +12,7 @@ export interface NodeStatus {
   'lastNackReason'?: (string);
   'connectedSince'?: (string);
   'lastPushAt'?: (string);
+  'pushError'?: (string);
 }
 
 export interface NodeStatus__Output {
@@ -25,4 +26,5 @@ export interface NodeStatus__Output {
   'lastNackReason': (string);
   'connectedSince': (string);
   'lastPushAt': (string);
+  'pushError': (string);
 }

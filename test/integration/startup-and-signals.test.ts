@@ -1,0 +1,130 @@
+// Issue 10 items 1 and 13: start-up is all or nothing (a port that cannot be
+// bound stops the process with one clear line naming the port and the flag,
+// no stack trace, for the sidecar and the control plane), signals stop the
+// real bin/meshlet.js process, and the last-resort handler exits non-zero.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { send } from '../support/http-client.js';
+import { BIN, serviceEntry, startMeshlet, tempConfig } from '../support/meshlet-process.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function occupy(): Promise<number> {
+  const s: Server = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => s.close(() => r())));
+  return (s.address() as { port: number }).port;
+}
+
+interface Exit {
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs `args` to completion (bounded); the process is killed if it outlives the bound. */
+function runToExit(args: string[], boundMs = 20_000, nodeArgs: string[] = []): Promise<Exit> {
+  const proc = spawn(process.execPath, [...nodeArgs, BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  cleanups.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+  let stderr = '';
+  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`still running after ${boundMs} ms:\n${stderr}`)), boundMs);
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stderr });
+    });
+  });
+}
+
+const config = (): string => tempConfig({ 'se.yaml': serviceEntry('svc', [1]) });
+const proxyArgs = (over: Record<string, string>): string[] => {
+  const flags: Record<string, string> = { '--outbound-port': '0', '--admin-port': '0', '--metrics-port': '0', '--listen-address': '127.0.0.1', '--access-log': 'off', ...over };
+  return ['proxy', '--config', config(), ...Object.entries(flags).flat()];
+};
+
+describe('a port that cannot be bound stops start-up with one clear line', () => {
+  for (const flag of ['--outbound-port', '--inbound-port', '--admin-port', '--metrics-port'] as const) {
+    it(`sidecar ${flag}`, async () => {
+      const port = await occupy();
+      const extra: Record<string, string> = flag === '--inbound-port' ? { '--app-port': '1' } : {};
+      const r = await runToExit(proxyArgs({ [flag]: String(port), ...extra }));
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use (change it with ${flag})`);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+  }
+
+  it('control plane --grpc-port and --metrics-port', async () => {
+    const dir = config();
+    for (const flag of ['--grpc-port', '--metrics-port'] as const) {
+      const port = await occupy();
+      const flags: Record<string, string> = { '--grpc-port': '0', '--metrics-port': '0', [flag]: String(port) };
+      const r = await runToExit(['control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', ...Object.entries(flags).flat()]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use (change it with ${flag})`);
+      expect(r.stderr).not.toMatch(/No address added|\n\s+at /);
+    }
+  });
+});
+
+describe('signals and the last resort', () => {
+  it('bin/meshlet.js run directly (shebang) stops on SIGTERM and on SIGINT with exit 0', async () => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      const proc: ChildProcess = spawn(BIN, proxyArgs({}), { stdio: ['ignore', 'ignore', 'pipe'] });
+      cleanups.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+      let err = '';
+      proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+      await new Promise<void>((resolve, reject) => {
+        const t = setInterval(() => {
+          if (/meshlet proxy listening/.test(err)) {
+            clearInterval(t);
+            resolve();
+          } else if (proc.exitCode !== null) {
+            clearInterval(t);
+            reject(new Error(err));
+          }
+        }, 50);
+      });
+      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+      proc.kill(sig);
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 10_000))]);
+      expect(code, err).toBe(0);
+    }
+  });
+
+  it('an exception nothing caught is logged and exits 70, never limps on', async () => {
+    // Injected through node's --import: a timer that throws once the proxy is up.
+    const boom = 'data:text/javascript,setTimeout(()=>{throw new Error("injected-boom")},1500)';
+    const r = await runToExit(proxyArgs({}), 20_000, ['--import', boom]);
+    expect(r.code, r.stderr).toBe(70);
+    expect(r.stderr).toMatch(/meshlet proxy: uncaught exception: Error: injected-boom/);
+  });
+
+  it('a second SIGTERM during the drain exits at once', async () => {
+    // A long request keeps the drain busy (its upstream accepts and never answers).
+    const held: Socket[] = [];
+    const hang = createServer((sock) => void held.push(sock));
+    await new Promise<void>((r) => hang.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => {
+      hang.close();
+      for (const sock of held) sock.destroy();
+    });
+    const hangPort = (hang.address() as { port: number }).port;
+    const m = await startMeshlet(['--config', tempConfig({ 'se.yaml': serviceEntry('svc', [hangPort]) }), '--access-log', 'off', '--drain-seconds', '30']);
+    cleanups.push(() => m.stop());
+    void send(m.outbound, { host: 'svc' }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = new Promise<number | null>((r) => m.proc.once('exit', (code) => r(code)));
+    m.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(m.proc.exitCode).toBeNull(); // draining, not gone
+    expect((await send(m.admin, { path: '/ready' })).status).toBe(503);
+    m.proc.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 5000))]);
+    expect(code).toBe(1);
+  });
+});
