@@ -10,7 +10,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { applyExperiment, removeExperiment, fetchStatus } from '../../control-plane/index.js';
+import { applyExperiment, fetchStatus, removeExperiment, syncState } from '../../control-plane/index.js';
 import {
   ANNOTATION_EXPERIMENT,
   ANNOTATION_EXPERIMENT_EXPIRES_AT,
@@ -63,17 +63,34 @@ export function overlayResource(e: Experiment, withFault: boolean, expiresAt?: n
   };
 }
 
+/**
+ * Waits (bounded) until every connected sidecar has ACKed the control plane's
+ * current config, so a phase starts when the change is really in place.
+ */
+async function synced(address: string, generation: number, boundMs = 5000): Promise<string> {
+  const end = Date.now() + boundMs;
+  for (;;) {
+    const st = await fetchStatus(address);
+    const nodes = st.nodes.map((n) => ({ ...n, pushError: n.pushError ?? '' }));
+    const ok = nodes.filter((n) => syncState(n) === 'SYNCED').length;
+    if ((st.generation >= generation && ok === nodes.length) || Date.now() > end) {
+      return `generation ${st.generation}, ACKed by ${ok}/${nodes.length} sidecars${ok < nodes.length ? ` (not all within ${boundMs} ms)` : ''}`;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function controlPlaneTarget(e: Experiment, address: string): FaultTarget {
   const name = e.metadata.name;
   return {
     describe: `control plane ${address}`,
     async apply(ttlMs, withFault) {
       const r = await applyExperiment(address, { name, virtualServiceYaml: stringify(overlayResource(e, withFault)), ttlMs });
-      return { version: String(r.generation), at: Date.now() };
+      return { version: await synced(address, r.generation), at: Date.now() };
     },
     async revert() {
       const r = await removeExperiment(address, name);
-      return { version: String(r.generation), at: Date.now() };
+      return { version: await synced(address, r.generation), at: Date.now() };
     },
   };
 }

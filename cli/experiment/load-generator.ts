@@ -35,6 +35,15 @@ export class LoadGenerator {
   readonly byPhase = new Map<string, SecondBucket>();
   /** Phase new requests are counted in. */
   phase = '';
+  /** The phase before the fault, and the fault's phase (requests overlapping both count in the latter). */
+  first = 'baseline';
+  faulty = 'inject';
+
+  #phaseBucket(name: string): SecondBucket {
+    let p = this.byPhase.get(name);
+    if (p === undefined) this.byPhase.set(name, (p = { sent: 0, ok: 0, failed: 0, outcomes: {}, latencies: [] }));
+    return p;
+  }
   #timer: NodeJS.Timeout | undefined;
   #start = 0;
   #released = 0;
@@ -86,18 +95,20 @@ export class LoadGenerator {
   #one(): void {
     const t = Date.now();
     const b = this.bucket(Math.max(0, Math.floor((t - this.#start) / 1000)));
-    let p = this.byPhase.get(this.phase);
-    if (p === undefined) this.byPhase.set(this.phase, (p = { sent: 0, ok: 0, failed: 0, outcomes: {}, latencies: [] }));
+    const released = this.phase;
     b.sent++;
-    p.sent++;
+    this.#phaseBucket(released).sent++;
     this.#inFlight++;
     let settled = false;
     const done = (ok: boolean, how: string): void => {
       if (settled) return;
       settled = true;
-      p.outcomes[how] = (p.outcomes[how] ?? 0) + 1;
       this.#inFlight--;
       const took = Date.now() - t;
+      // A request released before the fault but still running when it went in
+      // may have met it: it counts in inject, so baseline is never blamed for it.
+      const p = this.#phaseBucket(released === this.first && this.phase !== released ? this.faulty : released);
+      p.outcomes[how] = (p.outcomes[how] ?? 0) + 1;
       b.latencies.push(took);
       p.latencies.push(took);
       if (ok) (b.ok++, p.ok++);

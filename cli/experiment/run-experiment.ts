@@ -129,12 +129,17 @@ export async function runExperiment(o: RunOptions): Promise<Report> {
       reached.add(phase);
       if (load) load.phase = phase;
       const start = sec();
+      const prev = PHASES[PHASES.indexOf(phase) - 1];
+      if (prev !== undefined) bounds[prev] = [bounds[prev][0], start];
       bounds[phase] = [start, start + durations[phase] / 1000];
       if (phase === 'inject') {
+        // From the moment the fault is sent its requests count as inject (some
+        // sidecars may have it already); the planned duration runs from when all have it.
         const r = await o.target.apply(ttlMs, true);
         applied = true;
         faultIn = true;
         event('fault-applied', r.version, `${o.target.describe}, expires in ${ttlMs} ms unless reverted`);
+        bounds[phase] = [start, sec() + durations[phase] / 1000];
       }
       const end = t0 + bounds[phase][1] * 1000;
       while (!stop.signal.aborted && Date.now() < end) {
@@ -155,6 +160,7 @@ export async function runExperiment(o: RunOptions): Promise<Report> {
       }
       if (!stop.signal.aborted) completed.add(phase);
       bounds[phase] = [start, Math.min(bounds[phase][1], sec())];
+      // The revert below still counts as inject: the fault is in until the sidecars have dropped it.
       if (phase === 'inject') {
         if (!policy) await revert();
         else if (applied) {

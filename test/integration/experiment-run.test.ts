@@ -92,9 +92,10 @@ interface Run {
   readonly stderr: string;
 }
 
-function cli(args: string[], onStdout?: (text: string, proc: ChildProcess) => void): Promise<Run> {
+/** The CLI against the test's control plane. The TTL margin is generous (a loaded machine can take seconds to push) except where the TTL itself is tested. */
+function cli(args: string[], onStdout?: (text: string, proc: ChildProcess) => void, ttlMargin = '6s'): Promise<Run> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, 'experiment', ...args, '--control-plane', `127.0.0.1:${cp.port}`, '--no-tty', '--ttl-margin', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'experiment', ...args, '--control-plane', `127.0.0.1:${cp.port}`, '--no-tty', '--ttl-margin', ttlMargin], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout!.on('data', (c: Buffer) => {
@@ -165,11 +166,11 @@ describe('meshlet experiment run', () => {
 
   it('abortWhen stops early, reverts, and the verdict is violated', async () => {
     const dir = join(work, 'abort');
-    const t0 = Date.now();
     const r = await cli(['run', experiment('abort', { inject: '30s', abortWhen: '{ successRate: { below: 0.8 } }' }), '--report', dir]);
     expect(r.code).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(25_000);
     const rep = report(dir);
+    // Stopped within seconds of the fault going in, not after the planned 30 s.
+    expect(phase(rep, 'inject').end - phase(rep, 'inject').start).toBeLessThan(15);
     expect(rep.stoppedEarly?.reason).toMatch(/abortWhen: success rate/);
     expect(phase(rep, 'inject').completed).toBe(false);
     expect(rep.phases.map((p) => p.name)).toEqual(['baseline', 'inject']);
@@ -196,13 +197,17 @@ describe('meshlet experiment run', () => {
   it('SIGKILL cannot revert, but the TTL does: the fault expires by itself (new generation, log line)', async () => {
     let killedAt = 0;
     let genAtKill = 0;
-    await cli(['run', experiment('killed', { inject: '2s' })], (out, proc) => {
-      if (killedAt === 0 && /fault-applied/.test(out)) {
-        killedAt = Date.now();
-        genAtKill = cp.store.generation();
-        proc.kill('SIGKILL');
-      }
-    });
+    await cli(
+      ['run', experiment('killed', { inject: '5s' })],
+      (out, proc) => {
+        if (killedAt === 0 && /fault-applied/.test(out)) {
+          killedAt = Date.now();
+          genAtKill = cp.store.generation();
+          proc.kill('SIGKILL');
+        }
+      },
+      '1s',
+    );
     expect(killedAt).toBeGreaterThan(0);
     // Still in: nobody reverted it.
     const right = await Promise.all(Array.from({ length: 10 }, () => send(caller.outbound, { host: 'svc' })));
