@@ -16,6 +16,12 @@ import { UpstreamRegistry } from './upstream/registry.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
 import type { Logger } from './logger.js';
+import type { IdentityCertificate } from './identity/index.js';
+
+/** The workload certificate in use (sidecar mode with an authenticated control plane). */
+export interface IdentitySource {
+  current(): IdentityCertificate | undefined;
+}
 
 export interface ProxyOptions {
   readonly nodeId: string;
@@ -74,7 +80,7 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void): Promise<RunningProxy> {
+export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void, identity?: IdentitySource): Promise<RunningProxy> {
   const holder = new SnapshotHolder();
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
   setMirrorConcurrency(o.mirrorConcurrency);
@@ -87,6 +93,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     tracing: { sampleRate: o.traceSampleRate, inject: o.traceInject, serviceName: o.workload, exportEndpoint: o.traceExportEndpoint },
     registry,
     version: () => holder.current?.version,
+    ...(identity ? { certExpiry: () => identity.current()?.notAfter.getTime() } : {}),
   });
   const outlier = new OutlierDetector((cluster, ep, reason) => {
     obs.events.ejection(cluster.destination.service, ep.id, reason);
@@ -106,7 +113,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   const applyConfig = (config: MeshConfig): ConfigIssue[] => {
     try {
       const { prune, resolved } = registry.sync(config);
-      const snap = compileSnapshot(config, registry, { namespace: o.namespace, now: Date.now() });
+      const snap = compileSnapshot(config, registry, { namespace: o.namespace, labels: o.labels, now: Date.now() });
       holder.swap(snap);
       prune();
       dnsPending = resolved;
@@ -211,6 +218,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
         namespace: o.namespace,
         labels: o.labels,
         version: holder.current?.version ?? null,
+      identity: identity?.current()?.spiffeId ?? null,
+      cert_expires_at: identity?.current()?.notAfter.toISOString() ?? null,
         uptime_s: Math.round(process.uptime()),
         memory: process.memoryUsage(),
         node: process.version,

@@ -9,6 +9,7 @@ import { LiveView } from '../experiment/live-view.js';
 import type { Report } from '../experiment/report-model.js';
 import { renderCompareHtml, renderReportHtml } from '../experiment/report-html.js';
 import { runExperiment } from '../experiment/run-experiment.js';
+import { ADMIN_CALL_FLAGS, adminCallOptions } from '../admin-call-flags.js';
 import { flagsHelp, parseOrUsage, type FlagSpec } from '../flags.js';
 
 const SPEC = {
@@ -19,6 +20,7 @@ const SPEC = {
   metrics: { type: 'string', help: 'override spec.observe.metrics (comma-separated HOST:PORT of sidecar metrics ports)' },
   'ttl-margin': { type: 'string', default: '10s', help: 'the fault expires this long after the inject phase should have ended, even if this process is killed' },
   'no-tty': { type: 'boolean', default: false, help: 'plain lines, one per second (automatic when stdout is not a terminal)' },
+  ...ADMIN_CALL_FLAGS,
 } satisfies Record<string, FlagSpec>;
 
 export const help = flagsHelp(
@@ -52,7 +54,9 @@ async function runOne(file: string, f: Flags['flags'], signal: AbortSignal, view
   const cp = f['control-plane'];
   const dir = f['config-dir'];
   if ((cp === undefined) === (dir === undefined)) return 'give exactly one of --control-plane HOST:PORT or --config-dir DIR';
-  const target: FaultTarget = cp !== undefined ? controlPlaneTarget(e, cp) : configDirTarget(e, dir!);
+  const call = cp !== undefined ? adminCallOptions(f) : {};
+  if (typeof call === 'string') return call;
+  const target: FaultTarget = cp !== undefined ? controlPlaneTarget(e, cp, call) : configDirTarget(e, dir!);
   const margin = parseDuration(f['ttl-margin'] ?? '10s');
   if (margin === undefined) return `--ttl-margin: not a duration: ${f['ttl-margin'] ?? ''}`;
   view.note(`experiment ${e.metadata.name}: ${e.spec.phases.baseline} baseline, ${e.spec.phases.inject} inject, ${e.spec.phases.recover} recover; fault via ${target.describe}`);
@@ -62,7 +66,7 @@ async function runOne(file: string, f: Flags['flags'], signal: AbortSignal, view
     target,
     ttlMarginMs: margin,
     signal,
-    ...(cp !== undefined ? { versionBefore: () => controlPlaneGeneration(cp) } : {}),
+    ...(cp !== undefined ? { versionBefore: () => controlPlaneGeneration(cp, call) } : {}),
     onUpdate: (u) => view.update(u),
     onEvent: (line) => view.note(line),
   });

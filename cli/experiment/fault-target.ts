@@ -11,6 +11,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { applyExperiment, fetchStatus, removeExperiment, syncState } from '../../control-plane/index.js';
+import type { AdminCallOptions } from '../../control-plane/server/index.js';
 import {
   ANNOTATION_EXPERIMENT,
   ANNOTATION_EXPERIMENT_EXPIRES_AT,
@@ -67,10 +68,10 @@ export function overlayResource(e: Experiment, withFault: boolean, expiresAt?: n
  * Waits (bounded) until every connected sidecar has ACKed the control plane's
  * current config, so a phase starts when the change is really in place.
  */
-async function synced(address: string, generation: number, boundMs = 5000): Promise<string> {
+async function synced(address: string, generation: number, call: AdminCallOptions, boundMs = 5000): Promise<string> {
   const end = Date.now() + boundMs;
   for (;;) {
-    const st = await fetchStatus(address);
+    const st = await fetchStatus(address, call);
     const nodes = st.nodes.map((n) => ({ ...n, pushError: n.pushError ?? '' }));
     const ok = nodes.filter((n) => syncState(n) === 'SYNCED').length;
     if ((st.generation >= generation && ok === nodes.length) || Date.now() > end) {
@@ -80,24 +81,24 @@ async function synced(address: string, generation: number, boundMs = 5000): Prom
   }
 }
 
-export function controlPlaneTarget(e: Experiment, address: string): FaultTarget {
+export function controlPlaneTarget(e: Experiment, address: string, call: AdminCallOptions = {}): FaultTarget {
   const name = e.metadata.name;
   return {
     describe: `control plane ${address}`,
     async apply(ttlMs, withFault) {
-      const r = await applyExperiment(address, { name, virtualServiceYaml: stringify(overlayResource(e, withFault)), ttlMs });
-      return { version: await synced(address, r.generation), at: Date.now() };
+      const r = await applyExperiment(address, { name, virtualServiceYaml: stringify(overlayResource(e, withFault)), ttlMs }, call);
+      return { version: await synced(address, r.generation, call), at: Date.now() };
     },
     async revert() {
-      const r = await removeExperiment(address, name);
-      return { version: await synced(address, r.generation), at: Date.now() };
+      const r = await removeExperiment(address, name, call);
+      return { version: await synced(address, r.generation, call), at: Date.now() };
     },
   };
 }
 
 /** Generation of the control plane now (for the report's version before the fault). */
-export async function controlPlaneGeneration(address: string): Promise<string> {
-  return String((await fetchStatus(address)).generation);
+export async function controlPlaneGeneration(address: string, call: AdminCallOptions = {}): Promise<string> {
+  return String((await fetchStatus(address, call)).generation);
 }
 
 export function configDirTarget(e: Experiment, dir: string): FaultTarget {

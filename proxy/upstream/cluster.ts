@@ -46,8 +46,12 @@ export class ClusterRuntime {
     return {
       maxConnections: cp?.maxConnections,
       connectTimeoutMs: cp?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      idleTimeoutMs: cp?.idleTimeoutMs !== undefined ? Math.min(cp.idleTimeoutMs, DEFAULT_UPSTREAM_IDLE_MS) : DEFAULT_UPSTREAM_IDLE_MS,
+      // DestinationRule http.idleTimeout as written (not capped). undici still
+      // honours an upstream's `Keep-Alive: timeout=N` hint minus 1 s, so a Node
+      // upstream (5 s) is released at 4 s whatever this says: no reuse race.
+      idleTimeoutMs: cp?.idleTimeoutMs !== undefined && cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : DEFAULT_UPSTREAM_IDLE_MS,
       maxRequestsPerConnection: cp?.maxRequestsPerConnection,
+      maxConcurrentStreams: cp?.maxConcurrentStreams,
     };
   }
 

@@ -12,7 +12,7 @@ afterEach(async () => {
 async function setup(timeout = '1s'): Promise<{ cp: RunningControlPlane; target: string; files: Awaited<ReturnType<typeof configDir>> }> {
   const files = await configDir(timeout);
   cleanups.push(files.remove);
-  const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: 0, rescanMs: 200, log: () => {} });
+  const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, security: { insecure: true }, metricsPort: 0, rescanMs: 200, log: () => {} });
   cleanups.push(() => cp.close());
   return { cp, target: `127.0.0.1:${cp.port}`, files };
 }
@@ -141,7 +141,7 @@ describe('control plane config stream', () => {
     cleanups.push(files.remove);
     const versions: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, log: () => {} });
+      const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, security: { insecure: true }, metricsPort: -1, log: () => {} });
       versions.push((await fetchNodeConfig(`127.0.0.1:${cp.port}`, 'n')).version);
       await cp.close();
     }
@@ -166,7 +166,7 @@ describe('control plane config stream', () => {
     const files = await configDir();
     cleanups.push(files.remove);
     await files.write('30-routes.yaml', routes('1s').replace('      timeout: 1s', '      timeout: 1s\n      fault:\n        abort: { httpStatus: 503, percentage: { value: 50 } }'));
-    const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, faultTtlMs: 600, log: () => {} });
+    const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, security: { insecure: true }, metricsPort: -1, faultTtlMs: 600, log: () => {} });
     cleanups.push(() => cp.close());
     const a = proxy(`127.0.0.1:${cp.port}`, 'ttl');
     await waitFor('applied', () => a.applied.length === 1);

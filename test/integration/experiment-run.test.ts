@@ -54,10 +54,10 @@ spec:
   http: [{ route: [{ destination: { host: svc } }], retries: { attempts: 0 } }]
 `,
   );
-  cp = await startControlPlane({ configDir: dir, grpcPort: 0, grpcHost: '127.0.0.1', metricsPort: -1, debounceMs: 20, log: (_l, m) => void cpLogs.push(m) });
+  cp = await startControlPlane({ configDir: dir, grpcPort: 0, grpcHost: '127.0.0.1', security: { insecure: true }, metricsPort: -1, debounceMs: 20, log: (_l, m) => void cpLogs.push(m) });
   const target = `127.0.0.1:${cp.port}`;
-  server = await startMeshlet(['--control-plane', target, '--node-id', 'svc-1', '--workload', 'svc', '--labels', 'app=svc,version=v1', '--app-port', String(up.port), '--inbound-port', String(inbound), '--access-log', 'off']);
-  caller = await startMeshlet(['--control-plane', target, '--node-id', 'caller-1', '--workload', 'caller', '--labels', 'app=caller', '--access-log', 'off']);
+  server = await startMeshlet(['--control-plane', target, '--node-id', 'svc-1', '--workload', 'svc', '--labels', 'app=svc,version=v1', '--app-port', String(up.port), '--inbound-port', String(inbound), '--access-log', 'off', '--insecure']);
+  caller = await startMeshlet(['--control-plane', target, '--node-id', 'caller-1', '--workload', 'caller', '--labels', 'app=caller', '--access-log', 'off', '--insecure']);
   await until(async () => (await send(caller.outbound, { host: 'svc' })).status === 200, 15_000);
 }, 60_000);
 
@@ -95,7 +95,7 @@ interface Run {
 /** The CLI against the test's control plane. The TTL margin is generous (a loaded machine can take seconds to push) except where the TTL itself is tested. */
 function cli(args: string[], onStdout?: (text: string, proc: ChildProcess) => void, ttlMargin = '6s'): Promise<Run> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [BIN, 'experiment', ...args, '--control-plane', `127.0.0.1:${cp.port}`, '--no-tty', '--ttl-margin', ttlMargin], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [BIN, 'experiment', ...args, '--control-plane', `127.0.0.1:${cp.port}`, '--no-tty', '--insecure', '--ttl-margin', ttlMargin], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     proc.stdout!.on('data', (c: Buffer) => {
@@ -124,7 +124,7 @@ const CHROMIUM = ['chromium', 'chromium-browser'].find((c) => spawnSync('sh', ['
 if (CHROMIUM === undefined) console.error('!!! SKIPPING the report-in-a-browser test: no chromium on PATH (apt-get install chromium; .ci/run installs it)');
 
 describe('meshlet experiment run', () => {
-  it('holds with retries in the policy under test: exit 0, every phase at 100% while the server aborts half the calls', async () => {
+  it('holds with retries in the policy under test: exit 0, every phase ≥ 99% while the server aborts a quarter of the calls', async () => {
     const dir = join(work, 'held');
     // Modest rate and abort share: the retry budget (20% of active requests, at least 3) must not trip on a loaded machine.
     const r = await cli(['run', experiment('held', { rate: 15, abort: 25, policy: '{ retries: { attempts: 3, retryOn: 5xx } }' }), '--report', dir]);
@@ -132,7 +132,8 @@ describe('meshlet experiment run', () => {
     const rep = report(dir);
     expect(rep.verdict).toBe('held');
     for (const p of rep.phases) {
-      expect(p.successRate).toBe(1);
+      // The hypothesis' own bar: a rare request past the retry budget on a loaded machine is allowed.
+      expect(p.successRate).toBeGreaterThanOrEqual(0.99);
       expect(p.held).toBe(true);
     }
     // ~40 rps for 3 s: the load really ran, and retries did the work during inject only.

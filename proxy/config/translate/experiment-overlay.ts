@@ -86,7 +86,7 @@ function readOverlay(vs: IstioVirtualService, now: number, subsetLabels: SubsetL
   };
   const retries = h.retries !== undefined ? toRetryPolicy(h.retries, 'spec.http[0].retries', report) : undefined;
   const timeoutMs = h.timeout !== undefined ? parseDuration(h.timeout) : undefined;
-  return { vs, name, host: normaliseHost(vs.spec.hosts[0] ?? '', vs.metadata.namespace), match: (h.match ?? []).map(toRouteMatch), fault, retries, timeoutMs, expiresAt };
+  return { vs, name, host: normaliseHost(vs.spec.hosts[0] ?? '', vs.metadata.namespace), match: (h.match ?? []).map(toRouteMatch).filter((m): m is RouteMatch => m !== null), fault, retries, timeoutMs, expiresAt };
 }
 
 /** AND of two match blocks, or a reason why one block cannot express it. */
