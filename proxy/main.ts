@@ -8,12 +8,12 @@ import type { ConfigIssue, MeshConfig } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { ConnectionBudget, Drain, explainBindError, startListener, type DrainOutcome, type ListenerOptions } from './listener/index.js';
-import { createObservers, type Observers } from './observe/index.js';
+import { createObservers, type MeshMetrics, type Observers } from './observe/index.js';
 import { createInboundPipeline, createPipeline, createUpgradeHandler, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
-import type { ClusterRuntime } from './upstream/cluster.js';
+import type { ClusterRuntime, EndpointRetirement } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
 import type { Logger } from './logger.js';
 import type { IdentityCertificate } from './identity/index.js';
@@ -80,6 +80,17 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
+/** Per-endpoint state kept outside upstream/ (breakers, metric series) ends with its endpoint or cluster. */
+export function endpointRetirement(outlier: OutlierDetector, metrics: MeshMetrics): EndpointRetirement {
+  return {
+    endpointRemoved: (cluster, ep) => {
+      outlier.forget(ep);
+      metrics.forgetEndpoint(cluster.destination, ep);
+    },
+    clusterRemoved: (cluster) => metrics.forgetDestination(cluster.destination),
+  };
+}
+
 export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void, identity?: IdentitySource): Promise<RunningProxy> {
   const holder = new SnapshotHolder();
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
@@ -99,6 +110,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     obs.events.ejection(cluster.destination.service, ep.id, reason);
     log.warn({ cluster: cluster.name, endpoint: ep.id, reason }, 'endpoint ejected');
   });
+  registry.setRetirement(endpointRetirement(outlier, obs.metrics));
   const deps: PipelineDeps = {
     snapshot: () => holder.current,
     observer: obs.observer,
