@@ -15,6 +15,7 @@ import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
 import type { ClusterRuntime, EndpointRetirement } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
+import { setH2Limits, type H2Limits } from './upstream/h2-limits.js';
 import type { Logger } from './logger.js';
 import type { IdentityCertificate } from './identity/index.js';
 
@@ -60,6 +61,8 @@ export interface ProxyOptions {
   readonly maxConnections: number;
   readonly dnsRefreshMs: number;
   readonly mirrorConcurrency: number;
+  /** HTTP/2 SETTINGS and windows for both listeners and upstream connections. */
+  readonly h2: H2Limits;
 }
 
 export interface RunningProxy {
@@ -95,6 +98,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   const holder = new SnapshotHolder();
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
   setMirrorConcurrency(o.mirrorConcurrency);
+  setH2Limits(o.h2);
   const obs: Observers = await createObservers({
     workload: o.workload,
     namespace: o.namespace,
