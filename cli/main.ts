@@ -12,7 +12,9 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   tap: () => import('./commands/tap.js'),
   demo: () => import('./commands/demo.js'),
   iptables: () => import('./commands/iptables.js'),
+  experiment: () => import('./commands/experiment.js'),
   inject: () => import('./commands/inject.js'),
+  crds: () => import('./commands/crds.js'),
 };
 
 const USAGE = `meshlet — a service mesh sidecar and control plane speaking Istio's traffic API
@@ -28,7 +30,9 @@ Commands (and meshlet --version):
   tap             stream live requests from a sidecar's admin port (like linkerd tap)
   demo            start the demo mesh on loopback and show it working (npm start)
   iptables        print the pod interception rules (iptables-restore format) for an init container
+  experiment      run a fault-injection experiment with a hypothesis and a report (run FILE | compare A B)
   inject          add the sidecar to Kubernetes workloads in YAML (like istioctl kube-inject)
+  crds            print the Istio networking CRDs, generated from the loader's schemas
 
 Run 'meshlet <command> --help' for the flags of a command. Every flag can also
 be set from the environment as MESHLET_<FLAG> (e.g. --outbound-port → MESHLET_OUTBOUND_PORT).

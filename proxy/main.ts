@@ -29,6 +29,7 @@ import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
 import type { ClusterRuntime, EndpointRetirement } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
+import { setH2Limits, type H2Limits } from './upstream/h2-limits.js';
 import type { Logger } from './logger.js';
 import type { IdentityCertificate } from './identity/index.js';
 
@@ -80,6 +81,8 @@ export interface ProxyOptions {
   readonly protocolDetectionTimeoutMs: number;
   /** Idle timeout of proxied TCP connections. */
   readonly tcpIdleTimeoutMs: number;
+  /** HTTP/2 SETTINGS and windows for both listeners and upstream connections. */
+  readonly h2: H2Limits;
 }
 
 export interface RunningProxy {
@@ -115,6 +118,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   const holder = new SnapshotHolder();
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
   setMirrorConcurrency(o.mirrorConcurrency);
+  setH2Limits(o.h2);
   const obs: Observers = await createObservers({
     workload: o.workload,
     namespace: o.namespace,
@@ -184,7 +188,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       connectTimeoutMs: 10_000,
       idleTimeoutMs: o.tcpIdleTimeoutMs,
     },
-    // The HTTP/2 handoff point: until HTTP/2 is wired, the preface is opaque TCP.
+    // HTTP/2 prior knowledge goes to the HTTP server, whose h2c layer (listener/h2c.ts) takes the preface.
     http2: undefined,
     onLoop: (conn: ConnectionInfo) => {
       obs.metrics.interceptionLoop();

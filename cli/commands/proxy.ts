@@ -48,6 +48,9 @@ const SPEC = {
   'outbound-traffic-policy': { type: 'string', default: 'ALLOW_ANY', help: 'ALLOW_ANY | REGISTRY_ONLY: destinations outside every ServiceEntry (a Sidecar resource overrides)' },
   'protocol-detection-timeout': { type: 'string', default: '100', help: 'ms to wait for a client\'s first bytes before treating the connection as opaque TCP' },
   'tcp-idle-timeout': { type: 'string', default: '3600000', help: 'idle timeout of proxied TCP connections (ms; Istio: 1 h)' },
+  'h2-max-concurrent-streams': { type: 'string', default: '1000', help: 'HTTP/2: streams per downstream connection (SETTINGS_MAX_CONCURRENT_STREAMS; more are refused with REFUSED_STREAM)' },
+  'h2-initial-window': { type: 'string', default: String(1 << 20), help: 'HTTP/2: per-stream flow-control window we grant, both listeners and upstream (SETTINGS_INITIAL_WINDOW_SIZE)' },
+  'h2-connection-window': { type: 'string', default: String(4 << 20), help: 'HTTP/2: per-connection flow-control window we grant' },
   'path-normalization': { type: 'string', default: 'BASE', help: "Istio's pathNormalization: NONE | BASE | MERGE_SLASHES | DECODE_AND_MERGE_SLASHES (routing and upstream see the normalized path)" },
   'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest config message accepted from the control plane (sidecar mode)' },
@@ -161,6 +164,11 @@ function runOptions(flags: Flags<typeof SPEC>, cpAuth: RunOptions['controlPlaneA
       outboundTrafficPolicy: trafficPolicy,
       protocolDetectionTimeoutMs: intFlag('protocol-detection-timeout', flags['protocol-detection-timeout']),
       tcpIdleTimeoutMs: intFlag('tcp-idle-timeout', flags['tcp-idle-timeout']),
+      h2: {
+        maxConcurrentStreams: positive('h2-max-concurrent-streams', intFlag('h2-max-concurrent-streams', flags['h2-max-concurrent-streams'])),
+        initialWindowSize: positive('h2-initial-window', intFlag('h2-initial-window', flags['h2-initial-window'])),
+        connectionWindowSize: positive('h2-connection-window', intFlag('h2-connection-window', flags['h2-connection-window'])),
+      },
     },
   };
 }

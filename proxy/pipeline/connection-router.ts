@@ -26,7 +26,7 @@ export interface RouterDeps {
   /** The effective outbound traffic policy (Sidecar resource over the flag). */
   readonly policy: () => OutboundTrafficPolicy;
   readonly tcp: TcpDeps;
-  /** HTTP/2 handoff; undefined until an HTTP/2 server is wired (then h2 is opaque TCP). */
+  /** HTTP/2 handoff; undefined = the HTTP server's own h2c handling (listener/h2c.ts). */
   readonly http2: ((socket: Socket, conn: ConnectionInfo) => void) | undefined;
   /** A redirect loop was refused (counted, logged by the caller). */
   readonly onLoop: (conn: ConnectionInfo) => void;
@@ -53,7 +53,8 @@ export function outboundHandlers(http: (socket: Socket) => void, deps: RouterDep
   return {
     declared: (conn): DeclaredProtocol => (conn.redirected ? deps.snapshot()?.l4.lookup(conn.dstAddress, conn.dstPort)?.protocol : undefined),
     http1: (socket) => httpHandoff(socket),
-    http2: deps.http2,
+    // node:http's side of the listener also takes HTTP/2 prior knowledge (listener/h2c.ts reads the preface).
+    http2: deps.http2 ?? httpHandoff,
     tls: (socket, conn) => proxyTcp('outbound', socket, conn, tlsTarget(deps, conn), deps.tcp),
     tcp: (socket, conn) => proxyTcp('outbound', socket, conn, tcpTarget(deps, conn), deps.tcp),
     loop: refuseLoop(deps),
@@ -76,7 +77,7 @@ export function inboundHandlers(http: (socket: Socket) => void, deps: RouterDeps
   return {
     declared: () => undefined,
     http1: (socket) => httpHandoff(socket),
-    http2: deps.http2,
+    http2: deps.http2 ?? httpHandoff,
     tls: toApp,
     tcp: toApp,
     loop: refuseLoop(deps),

@@ -84,7 +84,13 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
   }
 
-  applyOverlays(virtualHosts, allVirtualServices.filter(isExperimentOverlay), now, issues);
+  applyOverlays(
+    virtualHosts,
+    allVirtualServices.filter(isExperimentOverlay),
+    now,
+    (host, subset) => ruleByHost.get(host)?.spec.subsets?.find((s) => s.name === subset)?.labels ?? undefined,
+    issues,
+  );
   const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
   if (issues.length > 0) return { ok: false, issues, warnings };
   // Optional parts stay absent when unused, so existing config versions do not change.
