@@ -32,13 +32,13 @@ export interface RouterDeps {
   readonly onLoop: (conn: ConnectionInfo) => void;
 }
 
-/** node:http's connection handler, taking a socket the sniffer may have paused. */
+/**
+ * node:http's connection handler (behind the h2c preface check). No resume()
+ * here: the h2c check reads with 'readable', and a resume scheduled under it
+ * would let the bytes after the preface flow past the HTTP/2 session.
+ */
 function toHttp(http: (socket: Socket) => void): (socket: Socket) => void {
-  return (socket) => {
-    http(socket);
-    // The sniffer paused the socket; node:http only resumes sockets it paused itself.
-    socket.resume();
-  };
+  return (socket) => http(socket);
 }
 
 function refuseLoop(deps: RouterDeps): (socket: Socket, conn: ConnectionInfo) => void {
