@@ -15,6 +15,7 @@ import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
+import { setStreamIdleTimeout } from './upstream/endpoint.js';
 import type { Logger } from './logger.js';
 
 export interface ProxyOptions {
@@ -78,6 +79,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   const holder = new SnapshotHolder();
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
   setMirrorConcurrency(o.mirrorConcurrency);
+  setStreamIdleTimeout(o.streamIdleTimeoutMs);
   const obs: Observers = await createObservers({
     workload: o.workload,
     namespace: o.namespace,
