@@ -51,7 +51,14 @@ export function parseIstioYaml(text: string, file?: string): ParseResult {
       for (const e of doc.errors) issues.push({ ...(file ? { file } : {}), resource: where, path: '', reason: `YAML: ${e.message}` });
       return;
     }
-    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    let value: unknown;
+    try {
+      // An alias bomb (billion laughs) throws here instead of expanding.
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (err) {
+      issues.push({ ...(file ? { file } : {}), resource: where, path: '', reason: `YAML: ${(err as Error).message}` });
+      return;
+    }
     collect(value, where, file, resources, issues);
   });
   return { resources, issues };
