@@ -80,6 +80,10 @@ abstract class BoundMetric<S extends { labels: Labels }> {
     return s;
   }
   protected abstract make(labels: Labels): S;
+  /** Drops one series (its label set leaves the exposition). */
+  unbind(key: string): void {
+    this.series.delete(key);
+  }
   reset(): void {
     this.series.clear();
   }
