@@ -3,18 +3,21 @@
 import { readFile } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { ConfigIssue } from '../proxy/config/model/index.js';
-import { experimentFaults, formatIssue } from '../proxy/config/model/index.js';
+import { experimentFaults, formatIssue, isError } from '../proxy/config/model/index.js';
 import { SnapshotBuilder } from './build/index.js';
 import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
 import { DnsResolver, ExperimentOverlays, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
+import { startInjector, type InjectorOptions, type RunningInjector } from './injector-runner.js';
 
 export interface ControlPlaneOptions {
   /** Directory of Istio YAML; optional when the Kubernetes source is on (then merged, files win). */
   readonly configDir?: string;
   /** Watch the Kubernetes API (Services, EndpointSlices, Pods, Namespaces, Istio CRDs). */
   readonly kubernetes?: KubernetesOptions;
+  /** Serve the sidecar-injection webhook (HTTPS POST /inject). */
+  readonly injector?: InjectorOptions;
   readonly grpcPort: number;
   readonly grpcHost: string;
   /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
@@ -45,6 +48,8 @@ export interface RunningControlPlane {
   readonly metricsPort: number | undefined;
   readonly server: DiscoveryServer;
   readonly store: ConfigStore;
+  /** The injection webhook, when enabled: its port and the CA its certificate chains to. */
+  readonly injector: RunningInjector | undefined;
   close(): Promise<void>;
 }
 
@@ -84,10 +89,17 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       log('error', `config rejected, keeping the last good state (${issues.length} issue(s)):\n  ${issues.map(formatIssue).join('\n  ')}`);
     },
     onConfig: (config, issues) => {
+      // Validate before push: what a sidecar would NACK is never sent.
+      const refused = store.setConfig(config);
+      if (refused.length > 0) {
+        metrics.configErrors.inc();
+        log('error', `config refused before push, keeping the last good state (${refused.length} issue(s)):\n  ${refused.map(formatIssue).join('\n  ')}`);
+        return;
+      }
       const changed = lastVersion !== config.version;
       lastVersion = config.version;
-      store.setConfig(config);
-      store.setIssues(issues);
+      // Warnings and notes are logged below; status lists only what was refused or left out.
+      store.setIssues(issues.filter(isError));
       // Resources left out (Kubernetes mode): reported once per distinct set, not on every watch event.
       const report = issues.map(formatIssue).join('\n  ');
       if (report !== lastReported && issues.length > 0) log('warn', `config applied with ${issues.length} issue(s):\n  ${report}`);
@@ -164,17 +176,20 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const dnsClusters = store.current()?.clusters.filter((c) => c.discovery === 'dns') ?? [];
   if (dnsClusters.length > 0) await dns.refresh();
   let metricsServer: HttpServer | undefined;
+  let injector: RunningInjector | undefined;
   let port: number;
   try {
     port = await server.listen(opts.grpcHost, opts.grpcPort, tls);
     if (opts.metricsPort >= 0) metricsServer = await serveMetrics(metrics, opts.metricsPort, opts.grpcHost);
+    if (opts.injector) injector = await startInjector(opts.injector, files.kubernetes, log);
   } catch (err) {
+    metricsServer?.close();
     files.close();
     dns.close();
     await server.close(0);
     throw err;
   }
-  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ''}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}`);
+  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ''}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}${injector ? `, injector on :${injector.port}` : ''}`);
 
   let closing: Promise<void> | undefined;
   const running: RunningControlPlane = {
@@ -182,11 +197,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     metricsPort: metricsServer ? boundPort(metricsServer) : undefined,
     server,
     store,
+    injector,
     close() {
       closing ??= (async () => {
         if (expiry !== undefined) clearTimeout(expiry);
         files.close();
         dns.close();
+        await injector?.close();
         await server.close();
         if (metricsServer) {
           metricsServer.closeAllConnections();

@@ -108,7 +108,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   const applyConfig = (config: MeshConfig): ConfigIssue[] => {
     try {
       const { prune, resolved } = registry.sync(config);
-      const snap = compileSnapshot(config, registry, { namespace: o.namespace, now: Date.now() });
+      const snap = compileSnapshot(config, registry, { namespace: o.namespace, labels: o.labels, now: Date.now() });
       holder.swap(snap);
       prune();
       dnsPending = resolved;

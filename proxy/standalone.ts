@@ -42,6 +42,8 @@ export function startFileSource(
       return r.issues;
     }
     if (r.config.version === lastVersion) return [];
+    // Fields accepted but not applied, and skipped documents: said once per new config.
+    if (r.warnings !== undefined && r.warnings.length > 0) log.warn(`config loaded with ${r.warnings.length} note(s):\n${issuesText(r.warnings)}`);
     const issues = apply(r.config);
     if (issues.length === 0) {
       lastVersion = r.config.version;

@@ -1,5 +1,6 @@
 // `meshlet control-plane`: serve Istio YAML from a directory to sidecars.
 import { startControlPlane } from '../../control-plane/index.js';
+import { setRegexLimits } from '../../proxy/config/index.js';
 import { installLastResort } from '../last-resort.js';
 import { flagsHelp, intFlag, parseOrUsage, portOrOff, type FlagSpec } from '../flags.js';
 
@@ -12,12 +13,23 @@ const SPEC = {
   'kube-watchdog-ms': { type: 'string', default: '1230000', help: 'restart a watch silent for this long (stalled)' },
   'kube-resync-ms': { type: 'string', default: '600000', help: 'full relist period (0 = never)' },
   'kube-sync-timeout-ms': { type: 'string', default: '10000', help: 'startup wait for the first list of every watch' },
+  'injector-port': { type: 'string', default: 'off', help: 'serve the sidecar-injection webhook (HTTPS POST /inject) on this port (Istio: 15017)' },
+  'injector-host': { type: 'string', default: '0.0.0.0', help: 'injector bind address' },
+  'injector-in-cluster': { type: 'boolean', default: false, help: 'keep the injector CA in a Secret and patch the webhook caBundle (needs --kubernetes)' },
+  'injector-namespace': { type: 'string', default: 'meshlet-system', help: 'namespace of the CA Secret and the injector Service' },
+  'injector-service': { type: 'string', default: 'meshlet-control-plane', help: 'Service the API server calls the webhook through' },
+  'injector-secret': { type: 'string', default: 'meshlet-injector-ca', help: 'Secret holding the injector CA' },
+  'injector-webhook-config': { type: 'string', default: 'meshlet-sidecar-injector', help: 'MutatingWebhookConfiguration whose caBundle is set' },
+  'proxy-image': { type: 'string', default: 'meshlet:dev', help: 'image of the injected sidecar and init container' },
+  'sidecar-mode': { type: 'string', default: 'native', help: 'native (initContainers, restartPolicy: Always; Kubernetes >= 1.29) | classic' },
+  'sidecar-control-plane': { type: 'string', default: 'meshlet-control-plane.meshlet-system.svc:15010', help: 'control plane address written into injected sidecars' },
   'grpc-port': { type: 'string', default: '15010', help: 'gRPC port' },
   'grpc-host': { type: 'string', default: '0.0.0.0', help: 'gRPC bind address' },
   'metrics-port': { type: 'string', default: '15014', help: 'Prometheus /metrics port; off = none' },
   'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain ...' },
   'tls-key': { type: 'string', help: '... and this private key' },
   'client-ca': { type: 'string', help: 'require client certificates signed by this CA' },
+  'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest snapshot sent to a sidecar; a bigger one is not sent and the node shows ERROR in meshlet status' },
   'fault-ttl-ms': { type: 'string', default: '0', help: 'faults/mirrors expire on sidecars N ms after they lose the control plane (0 = never)' },
 } satisfies Record<string, FlagSpec>;
@@ -48,7 +60,11 @@ export async function run(argv: string[]): Promise<number> {
   let cp;
   try {
     const ttl = intFlag('fault-ttl-ms', f['fault-ttl-ms']);
+    setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', f['max-regex-program-size']) });
     const kubeconfig = f.kubeconfig;
+    const injectorPort = portOrOff('injector-port', f['injector-port']);
+    const mode = f['sidecar-mode'];
+    if (mode !== 'native' && mode !== 'classic') throw new Error(`--sidecar-mode must be native or classic, got "${mode ?? ''}"`);
     cp = await startControlPlane({
       ...(configDir ? { configDir } : {}),
       ...(f.kubernetes
@@ -70,6 +86,27 @@ export async function run(argv: string[]): Promise<number> {
       metricsPort: portOrOff('metrics-port', f['metrics-port']),
       ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),
       ...(ttl > 0 ? { faultTtlMs: ttl } : {}),
+      ...(injectorPort >= 0
+        ? {
+            injector: {
+              host: f['injector-host'] ?? '0.0.0.0',
+              port: injectorPort,
+              image: f['proxy-image'] ?? 'meshlet:dev',
+              controlPlane: f['sidecar-control-plane'] ?? '',
+              nativeSidecar: mode === 'native',
+              ...(f['injector-in-cluster']
+                ? {
+                    cluster: {
+                      namespace: f['injector-namespace'] ?? 'meshlet-system',
+                      secretName: f['injector-secret'] ?? 'meshlet-injector-ca',
+                      serviceName: f['injector-service'] ?? 'meshlet-control-plane',
+                      webhookConfigName: f['injector-webhook-config'] ?? '',
+                    },
+                  }
+                : {}),
+            },
+          }
+        : {}),
       maxConfigBytes: intFlag('max-config-bytes', f['max-config-bytes']),
     });
   } catch (err) {

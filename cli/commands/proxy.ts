@@ -2,7 +2,9 @@
 // the control plane (--control-plane); flags double as MESHLET_* env vars.
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
-import { durationFlag, flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, secondsFlag, type FlagSpec, type Flags } from '../flags.js';
+import { setRegexLimits } from '../../proxy/config/validate/re2-pattern.js';
+import { isPathNormalization, PATH_NORMALIZATIONS, setPathNormalization } from '../../proxy/layers/route/normalize-path.js';
+import { durationFlag, FlagError, flagsHelp, intFlag, parseOrUsage, parseLabels, portOrOff, secondsFlag, type FlagSpec, type Flags } from '../flags.js';
 import { effectiveMaxConnections, openFileLimit } from '../../proxy/listener/connection-budget.js';
 import type { RunOptions } from '../../proxy/run.js';
 import { installLastResort } from '../last-resort.js';
@@ -35,10 +37,12 @@ const SPEC = {
   'stream-idle-timeout': { type: 'string', default: '300s', help: 'no bytes either way on a request for this long: 408 (client) or 504 SI (upstream); 0 = off' },
   'max-connections': { type: 'string', default: '10000', help: 'downstream connections across outbound+inbound (more are refused; capped at half the fd limit)' },
   'drain-seconds': { type: 'string', default: '5', help: 'on SIGTERM/SIGINT: readiness 503, finish requests in flight for at most this long, then exit' },
-  'buffer-limit': { type: 'string', default: String(64 * 1024), help: 'largest request body buffered for retries/mirroring' },
+  'buffer-limit': { type: 'string', default: String(1024 * 1024), help: 'largest request body copy kept for retries/mirroring (the body itself always streams)' },
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },
+  'path-normalization': { type: 'string', default: 'BASE', help: "Istio's pathNormalization: NONE | BASE | MERGE_SLASHES | DECODE_AND_MERGE_SLASHES (routing and upstream see the normalized path)" },
+  'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest config message accepted from the control plane (sidecar mode)' },
   concurrency: { type: 'string', default: '1', help: 'worker processes sharing the listeners (like Envoy --concurrency)' },
 } satisfies Record<string, FlagSpec>;
@@ -54,6 +58,10 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const concurrency = intFlag('concurrency', flags.concurrency);
+  setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', flags['max-regex-program-size']) });
+  const normalization = (flags['path-normalization'] ?? 'BASE').toUpperCase();
+  if (!isPathNormalization(normalization)) throw new FlagError(`--path-normalization must be one of ${PATH_NORMALIZATIONS.join(', ')}, got "${flags['path-normalization'] ?? ''}"`);
+  setPathNormalization(normalization);
   if (concurrency > 1 && cluster.isPrimary) {
     // Workers share the listening sockets; the primary only supervises.
     for (let i = 0; i < concurrency; i++) cluster.fork();

@@ -8,13 +8,16 @@ import { join } from 'node:path';
 import type { ConfigIssue, MeshConfig } from '../../proxy/config/model/index.js';
 
 /** What a load yields: a translated config by default, raw resources when merged with other sources. */
-export type SourceLoader<R> = (dir: string) => Promise<{ readonly ok: true; readonly config: R } | { readonly ok: false; readonly issues: readonly ConfigIssue[] }>;
+export type SourceLoader<R> = (
+  dir: string,
+) => Promise<{ readonly ok: true; readonly config: R; readonly warnings?: readonly ConfigIssue[] } | { readonly ok: false; readonly issues: readonly ConfigIssue[] }>;
 
 export interface FileSourceOptions<R = MeshConfig> {
   readonly dir: string;
   readonly load: SourceLoader<R>;
   /** A good config was loaded (may be identical to the previous one). */
-  readonly onConfig: (config: R) => void;
+  /** `warnings`: accepted-but-not-applied fields and skipped documents of this load. */
+  readonly onConfig: (config: R, warnings: readonly ConfigIssue[]) => void;
   /** The load failed: the caller keeps the last good config. */
   readonly onIssues: (issues: readonly ConfigIssue[]) => void;
   /** Quiet time after the last file event before reloading (default 100 ms). */
@@ -97,7 +100,7 @@ export class FileSource<R = MeshConfig> {
       result = { ok: false as const, issues: [{ resource: this.#opts.dir, path: '', reason: `load failed: ${(err as Error).message}` }] };
     }
     if (this.#closed) return;
-    if (result.ok) this.#opts.onConfig(result.config);
+    if (result.ok) this.#opts.onConfig(result.config, result.warnings ?? []);
     else this.#opts.onIssues(result.issues);
   }
 

@@ -4,9 +4,14 @@
 import { loadMeshConfig } from '../../proxy/config/index.js';
 import type { ConfigIssue, MeshConfig } from '../../proxy/config/model/index.js';
 
-export type LoadResult = { readonly ok: true; readonly config: MeshConfig } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+/** `warnings`: fields accepted but not applied, skipped documents (never a reason to refuse). */
+export type LoadResult =
+  | { readonly ok: true; readonly config: MeshConfig; readonly warnings?: readonly ConfigIssue[] }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[]; readonly warnings?: readonly ConfigIssue[] };
 
 export type ConfigLoader = (dir: string) => Promise<LoadResult>;
 
-// loadMeshConfig reports load and translation issues together, so one reload shows every mistake.
+// loadMeshConfig runs the same checks as `meshlet analyze` and a sidecar
+// (schemas, translation, model validation), so nothing a sidecar would refuse
+// is ever pushed.
 export const loadIstioDir: ConfigLoader = (dir) => loadMeshConfig(dir);

@@ -42,7 +42,7 @@ export function mergeSources(files: readonly IstioResource[], kubernetes: readon
   // Each round leaves out at least one resource, so this ends.
   for (;;) {
     const result = translate(resources, now);
-    if (result.ok) return { config: result.config, issues };
+    if (result.ok) return { config: result.config, issues: [...issues, ...(result.warnings ?? [])] };
     const bad = new Set(result.issues.map((i) => i.resource));
     const next = resources.filter((r) => !bad.has(resourceRef(r)));
     issues.push(...result.issues.map((i) => ({ ...i, reason: `${i.reason} (left out; the rest applies)` })));

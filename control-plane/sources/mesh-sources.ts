@@ -49,6 +49,7 @@ export class MeshSources {
   #kubernetesSource: KubernetesSource | undefined;
   #fileResources: readonly IstioResource[] = [];
   #fileIssues: readonly ConfigIssue[] = [];
+  #fileWarnings: readonly ConfigIssue[] = [];
   #kube: { resources: readonly IstioResource[]; issues: readonly ConfigIssue[] } = { resources: [], issues: [] };
 
   constructor(opts: MeshSourcesOptions) {
@@ -60,7 +61,7 @@ export class MeshSources {
         dir: opts.configDir,
         load: opts.load ?? loadIstioDir,
         ...fileTiming,
-        onConfig: (config) => opts.onConfig(config, []),
+        onConfig: (config, warnings) => opts.onConfig(config, warnings),
         onIssues: (issues) => opts.onRejected(issues),
       }) as FileSource<unknown>;
       return;
@@ -71,10 +72,11 @@ export class MeshSources {
         ...fileTiming,
         load: async (dir) => {
           const loaded = await loadIstioPath(dir);
-          return loaded.issues.length === 0 ? { ok: true, config: loaded.resources } : { ok: false, issues: loaded.issues };
+          return loaded.issues.length === 0 ? { ok: true, config: loaded.resources, warnings: loaded.warnings } : { ok: false, issues: loaded.issues };
         },
-        onConfig: (resources) => {
+        onConfig: (resources, warnings) => {
           this.#fileResources = resources;
+          this.#fileWarnings = warnings;
           this.#fileIssues = [];
           this.#apply();
         },
@@ -137,7 +139,7 @@ export class MeshSources {
 
   #apply(): void {
     const merged = mergeSources([...this.#fileResources, ...(this.#o.overlays?.() ?? [])], this.#kube.resources);
-    const issues = [...this.#fileIssues, ...this.#kube.issues, ...merged.issues];
+    const issues = [...this.#fileIssues, ...this.#kube.issues, ...merged.issues, ...this.#fileWarnings];
     if (merged.config) this.#o.onConfig(merged.config, issues);
     else this.#o.onRejected(issues);
   }

@@ -3,6 +3,7 @@
 // generation counter bumped on every effective change. Endpoint-only updates
 // rebuild just the touched clusters: no re-translation.
 import type { ClusterModel, ConfigIssue, EndpointModel, MeshConfig } from '../../proxy/config/model/index.js';
+import { validateMeshConfig } from '../../proxy/config/validate/index.js';
 
 export interface StoreChange {
   readonly generation: number;
@@ -40,14 +41,25 @@ export class ConfigStore {
     this.#issues = issues;
   }
 
-  /** A freshly translated, valid config replaces the previous one. */
-  setConfig(config: MeshConfig): void {
+  /**
+   * A freshly translated config replaces the previous one, after the model
+   * check every sidecar runs on a pushed snapshot: a config a sidecar would
+   * NACK is refused here (its issues returned and kept for `meshlet status`)
+   * and never pushed; the last good config keeps serving.
+   */
+  setConfig(config: MeshConfig): readonly ConfigIssue[] {
+    const v = validateMeshConfig(config);
+    if (!v.ok) {
+      this.#issues = v.issues;
+      return v.issues;
+    }
     this.#base = config;
     this.#issues = [];
     // Resolutions of clusters that no longer exist would leak forever.
     const names = new Set(config.clusters.map((c) => c.name));
     for (const name of this.#resolved.keys()) if (!names.has(name)) this.#resolved.delete(name);
     this.#recompute(false);
+    return [];
   }
 
   /** DNS results for one `discovery: 'dns'` cluster (the resolver only calls this on a change). */

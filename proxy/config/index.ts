@@ -3,15 +3,15 @@
 // validate a model. Pure except for file reading in the loaders; no network,
 // no timers, no DNS (resolution of `dns` clusters happens elsewhere).
 
-import type { ConfigIssue } from './model/index.js';
-import { loadIstioPath } from './istio/index.js';
-import { translate, type TranslateResult } from './translate/index.js';
+import { analyzePaths } from './analyze.js';
+import type { TranslateResult } from './translate/index.js';
 
 export * from './model/index.js';
 export {
   loadIstioPath,
   parseIstioObject,
   parseIstioYaml,
+  FIELD_SUPPORT,
   resourceRef,
   type IstioDestinationRule,
   type IstioKind,
@@ -27,6 +27,9 @@ export {
   ANNOTATION_FAULT_PLACEMENT,
 } from './translate/index.js';
 export { translate, normaliseHost, contentVersion, canonicalJson, SAFE_DEFAULT_RETRIES, type TranslateResult } from './translate/index.js';
+export { analyzePaths, type AnalyzeResult } from './analyze.js';
+export { closestName, didYouMean } from './validate/did-you-mean.js';
+export { DEFAULT_MAX_REGEX_PROGRAM_SIZE, setRegexLimits } from './validate/re2-pattern.js';
 export { validateMeshConfig, MeshConfigSchema, type ValidateResult } from './validate/index.js';
 
 /**
@@ -34,9 +37,8 @@ export { validateMeshConfig, MeshConfigSchema, type ValidateResult } from './val
  * so one run shows every mistake in the directory.
  */
 export async function loadMeshConfig(path: string, now?: number): Promise<TranslateResult> {
-  const loaded = await loadIstioPath(path);
-  const result = translate(loaded.resources, now);
-  if (loaded.issues.length === 0) return result;
-  const issues: ConfigIssue[] = [...loaded.issues, ...(result.ok ? [] : result.issues)];
-  return { ok: false, issues };
+  const r = await analyzePaths([path], now);
+  return r.config !== undefined
+    ? { ok: true, config: r.config, warnings: [...r.warnings] }
+    : { ok: false, issues: [...r.errors], warnings: [...r.warnings] };
 }

@@ -30,9 +30,12 @@ export class MeshletError extends Error {
   readonly status: number;
   /** Extra response headers for the local reply (e.g. x-envoy-overloaded). */
   readonly headers: Readonly<Record<string, string>> | undefined;
+  /** gRPC status of the local reply to a gRPC caller; -1 = derived from flag and status (errors/grpc-reply.ts). */
+  readonly grpcStatus: number;
 
-  constructor(code: MeshletErrorCode, flag: number, status: number, message: string, headers?: Record<string, string>) {
+  constructor(code: MeshletErrorCode, flag: number, status: number, message: string, headers?: Record<string, string>, grpcStatus = -1) {
     super(message);
+    this.grpcStatus = grpcStatus;
     this.name = 'MeshletError';
     this.code = code;
     this.flag = flag;
@@ -53,8 +56,9 @@ export const errors = {
   upstreamTimeout: () => new MeshletError('MESH_ERR_UPSTREAM_TIMEOUT', Flag.UT, 504, 'upstream request timeout'),
   overflow: (limit: string) =>
     new MeshletError('MESH_ERR_OVERFLOW', Flag.UO, 503, `upstream overflow: ${limit} limit reached`, OVERLOADED),
-  retryLimit: (last: MeshletError) => new MeshletError(last.code, last.flag | Flag.URX, last.status, last.message, last.headers),
-  faultAbort: (status: number) => new MeshletError('MESH_ERR_FAULT_ABORT', Flag.FI, status, 'fault filter abort'),
+  retryLimit: (last: MeshletError) => new MeshletError(last.code, last.flag | Flag.URX, last.status, last.message, last.headers, last.grpcStatus),
+  /** `grpcStatus` >= 0: a fault.abort.grpcStatus (HTTP callers get the status Envoy maps it to). */
+  faultAbort: (status: number, grpcStatus = -1) => new MeshletError('MESH_ERR_FAULT_ABORT', Flag.FI, status, 'fault filter abort', undefined, grpcStatus),
   badRequest: (detail: string) => new MeshletError('MESH_ERR_BAD_REQUEST', Flag.DPE, 400, `bad request: ${detail}`),
   // Envoy answers 403 to an upgrade its upgrade_configs do not enable; no response flag.
   upgradeRefused: (protocol: string) => new MeshletError('MESH_ERR_UPGRADE_REFUSED', 0, 403, `upgrade to "${protocol}" is not allowed on this route`),

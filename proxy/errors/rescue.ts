@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Exchange } from '../exchange/index.js';
 import { MeshletError, errors } from './index.js';
 import { flagsToString } from './flags.js';
+import { writeGrpcReply } from './grpc-reply.js';
 
 export const FLAGS_HEADER = 'x-meshlet-flags';
 
@@ -20,6 +21,14 @@ export function rescue(ex: Exchange, res: ServerResponse, err: unknown): void {
     // sees a truncated body instead of a silently wrong one.
     ex.status = ex.status || e.status;
     res.destroy();
+    return;
+  }
+  if (ex.protocol === 'grpc') {
+    ex.status = 200;
+    const extra: Record<string, string> = { [FLAGS_HEADER]: flagsToString(ex.flags) };
+    if (e.headers !== undefined) for (const k in e.headers) extra[k] = e.headers[k] as string;
+    if (ex.requestId !== '') extra['x-request-id'] = ex.requestId;
+    ex.grpcStatus = writeGrpcReply(res, e, extra);
     return;
   }
   ex.status = e.status;

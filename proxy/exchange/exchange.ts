@@ -55,6 +55,11 @@ export class Exchange {
   destination: DestinationInfo | undefined;
   endpoint: EndpointInfo | undefined;
   status: number;
+  /** gRPC status of a gRPC exchange (from headers, trailers or our local reply); -1 = none. */
+  grpcStatus: number;
+  /** gRPC messages each way (istio_request_messages_total / istio_response_messages_total). */
+  requestMessages: number;
+  responseMessages: number;
   /** Bitmask of Flag values. */
   flags: number;
   /** Upstream attempts made (1 = no retry). */
@@ -84,6 +89,9 @@ export class Exchange {
     this.destination = undefined;
     this.endpoint = undefined;
     this.status = 0;
+    this.grpcStatus = -1;
+    this.requestMessages = 0;
+    this.responseMessages = 0;
     this.flags = 0;
     this.attempts = 0;
     this.bytesIn = 0;

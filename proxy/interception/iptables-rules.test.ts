@@ -126,3 +126,25 @@ describe('interceptionRules', () => {
     expect(() => interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, ...opts })).toThrow(RangeError);
   });
 });
+
+describe('interceptionRules: outbound exclusions (injector annotations)', () => {
+  it('returns early for excluded ports and CIDRs, before the catch-all redirect', () => {
+    const lines = ruleLines(interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, excludeOutboundPorts: [5432], excludeOutboundIpRanges: ['10.96.0.0/12'] }));
+    const at = (l: string): number => lines.indexOf(l);
+    expect(at('-A ISTIO_OUTPUT -p tcp -m tcp --dport 5432 -j RETURN')).toBeGreaterThan(at('-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN'));
+    expect(at('-A ISTIO_OUTPUT -d 10.96.0.0/12 -j RETURN')).toBeLessThan(at('-A ISTIO_OUTPUT -j ISTIO_REDIRECT'));
+  });
+
+  it('captures only included CIDRs when given', () => {
+    const lines = ruleLines(interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, includeOutboundIpRanges: ['10.0.0.0/8'] }));
+    expect(lines).toContain('-A ISTIO_OUTPUT -d 10.0.0.0/8 -j ISTIO_REDIRECT');
+    expect(lines).not.toContain('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
+    expect(lines.at(-2)).toBe('-A ISTIO_OUTPUT -j RETURN');
+  });
+
+  it('refuses anything that is not an IP or CIDR (the values come from pod annotations)', () => {
+    for (const bad of ['10.0.0.0/33', '10.0.0.0/8; reboot', 'example.com', '10.0.0.0/8/1', '']) {
+      expect(() => interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, excludeOutboundIpRanges: [bad] })).toThrow(RangeError);
+    }
+  });
+});

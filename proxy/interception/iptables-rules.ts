@@ -2,6 +2,8 @@
 // today and a Kubernetes init container / CNI step must load the very same
 // text later, so the interception a test proves is the interception we ship.
 //
+import { isIP } from 'node:net';
+
 // Shape and order follow what Istio's `istio-iptables` produces for the
 // injector's default istio-init arguments (REDIRECT mode, all inbound ports,
 // IPv4, no DNS capture); see reference/pod-rig.md for the golden set.
@@ -22,6 +24,12 @@ export interface InterceptionOptions {
    * the rule set stays identical to Istio's; null drops both rules using it.
    */
   readonly inboundTunnelPort?: number | null;
+  /** Outbound destination ports not captured (Istio's excludeOutboundPorts). */
+  readonly excludeOutboundPorts?: readonly number[];
+  /** Outbound destination CIDRs not captured (excludeOutboundIPRanges). */
+  readonly excludeOutboundIpRanges?: readonly string[];
+  /** Only these outbound CIDRs are captured (includeOutboundIPRanges); absent or ["*"] = all. */
+  readonly includeOutboundIpRanges?: readonly string[];
 }
 
 /** Istio's injector defaults, for callers that just want "what istio-init does". */
@@ -43,6 +51,16 @@ const MULTIPORT_MAX = 15;
 function checkPort(name: string, port: number): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(`interceptionRules: ${name} must be an integer port 1..65535, got ${String(port)}`);
+  }
+}
+
+function checkCidr(name: string, cidr: string): void {
+  const [addr, bits, extra] = cidr.split('/');
+  const family = isIP(addr ?? '');
+  const max = family === 6 ? 128 : 32;
+  const n = bits === undefined ? max : Number(bits);
+  if (family === 0 || extra !== undefined || !Number.isInteger(n) || n < 0 || n > max || (bits !== undefined && !/^\d+$/.test(bits))) {
+    throw new RangeError(`interceptionRules: ${name} must be an IP or CIDR, got "${cidr}"`);
   }
 }
 
@@ -114,7 +132,27 @@ export function interceptionRules(opts: InterceptionOptions): string {
     `-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner ${gid} -j RETURN`,
     `-A ISTIO_OUTPUT -m owner --gid-owner ${gid} -j RETURN`,
     '-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN',
-    '-A ISTIO_OUTPUT -j ISTIO_REDIRECT',
+  );
+  // Outbound exclusions, placed as istio-iptables places them: after the owner
+  // rules, before the catch-all redirect. Without them the text is unchanged.
+  for (const p of opts.excludeOutboundPorts ?? []) {
+    checkPort('excludeOutboundPorts[]', p);
+    lines.push(`-A ISTIO_OUTPUT -p tcp -m tcp --dport ${p} -j RETURN`);
+  }
+  for (const c of opts.excludeOutboundIpRanges ?? []) {
+    checkCidr('excludeOutboundIpRanges[]', c);
+    lines.push(`-A ISTIO_OUTPUT -d ${c} -j RETURN`);
+  }
+  const include = opts.includeOutboundIpRanges ?? [];
+  if (include.length === 0 || include.includes('*')) lines.push('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
+  else {
+    for (const c of include) {
+      checkCidr('includeOutboundIpRanges[]', c);
+      lines.push(`-A ISTIO_OUTPUT -d ${c} -j ISTIO_REDIRECT`);
+    }
+    lines.push('-A ISTIO_OUTPUT -j RETURN');
+  }
+  lines.push(
     `-A ISTIO_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.outboundPort}`,
     'COMMIT',
     '',

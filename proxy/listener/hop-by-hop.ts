@@ -25,7 +25,8 @@ const HOP: Record<string, true> = Object.assign(Object.create(null) as Record<st
 export function forwardableRequestHeaders(h: IncomingHttpHeaders): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const k in h) {
-    if (HOP[k] === true) continue;
+    // HOP: connection-specific; ':' pseudo-headers of an HTTP/2 caller become the upstream request line.
+    if (HOP[k] === true || k.charCodeAt(0) === 58) continue;
     const v = h[k];
     if (v !== undefined) out[k] = v;
   }

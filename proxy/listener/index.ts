@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { errors, type MeshletError } from '../errors/index.js';
 import { clientErrorOf, rescueSocket, rescueUnrouted } from '../errors/rescue.js';
 import { listenOn } from './bind-error.js';
+import { addH2c } from './h2c.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { Drain } from './drain.js';
 import { checkRequest, type RejectReason } from './request-guard.js';
@@ -53,6 +54,17 @@ const INTERNAL = errors.internal();
 
 export async function startListener(o: ListenerOptions): Promise<Server> {
   const outbound = o.direction === 'outbound';
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    o.drain.onRequest(res);
+    const bad = checkRequest(req, o.maxHeadersCount, outbound);
+    if (bad !== undefined) return reject(o, res, bad.reason, bad.error);
+    try {
+      o.onRequest(req, res);
+    } catch (err) {
+      o.onHandlerError(err);
+      reject(o, res, 'internal_error', INTERNAL);
+    }
+  };
   const server = createServer(
     {
       maxHeaderSize: o.maxHeaderBytes,
@@ -66,18 +78,10 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
       noDelay: true,
       insecureHTTPParser: false,
     },
-    (req, res) => {
-      o.drain.onRequest(res);
-      const bad = checkRequest(req, o.maxHeadersCount, outbound);
-      if (bad !== undefined) return reject(o, res, bad.reason, bad.error);
-      try {
-        o.onRequest(req, res);
-      } catch (err) {
-        o.onHandlerError(err);
-        reject(o, res, 'internal_error', INTERNAL);
-      }
-    },
+    handle,
   );
+  // HTTP/2 with prior knowledge on the same port: same guard, drain and pipeline.
+  addH2c(server, handle, o.idleTimeoutMs, o.streamIdleTimeoutMs);
   // One past the limit, so a request over it is seen (node drops headers past its cap silently).
   server.maxHeadersCount = o.maxHeadersCount + 1;
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => onClientError(o, err, socket));

@@ -46,7 +46,8 @@ const PEER = 'x-meshlet-peer';
 /** A rejection for `req`, or undefined when it may go on (proxy-owned headers already removed). */
 export function checkRequest(req: IncomingMessage, maxHeaders: number, outbound: boolean): Rejection | undefined {
   if (req.rawHeaders.length > maxHeaders * 2) return tooManyHeaders(maxHeaders);
-  if (req.httpVersionMajor !== 1) return VERSION;
+  // HTTP/2 arrives only through the preface sniff (listener/h2c.ts) as node:http2's compatibility request.
+  if (req.httpVersionMajor !== 1 && !(req.httpVersionMajor === 2 && 'stream' in req)) return VERSION;
   const url = req.url ?? '';
   if (url.charCodeAt(0) !== 47 /* '/' */ && url !== '*') {
     // absolute-form: scheme must be http, and its authority carries no userinfo.

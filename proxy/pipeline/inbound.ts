@@ -35,6 +35,8 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     discovery: 'static',
     endpoints: [{ address: opts.appAddress, port: opts.appPort, labels: opts.labels, weight: 1 }],
     policy: { lb: { kind: 'round_robin' } },
+    // Istio's inbound default for an undeclared port: speak to the app what the caller spoke.
+    protocol: 'downstream',
   };
   const cluster = new ClusterRuntime(model);
   const routeModel: RouteModel = {
@@ -52,7 +54,7 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     split: new WeightedSplit([{ item: dest, weight: 100 }]),
     requestHeaders: undefined,
     responseHeaders: undefined,
-    rewriteUri: undefined,
+    pathRewrite: null,
     rewriteAuthority: undefined,
     timeoutMs: 0,
     retry: compileRetry(routeModel.retries),

@@ -17,8 +17,9 @@
 // without a policy has `null` there and the step costs one comparison. Errors
 // are MeshletErrors turned into replies only by errors/rescue.ts.
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Flag, MeshletError, errors } from '../errors/index.js';
@@ -27,13 +28,18 @@ import { flagsToString } from '../errors/flags.js';
 import { forwardableResponseHeaders } from '../listener/hop-by-hop.js';
 import { requestHash, generatedCookie } from '../layers/balance/index.js';
 import { admitRequest, admitRetry } from '../layers/admit/index.js';
-import { Attempt, classifyError, type AttemptOwner } from '../layers/forward/index.js';
+import { Attempt, H2Attempt, classifyError, type AttemptOwner, type UpstreamAttempt } from '../layers/forward/index.js';
+import { ReplayBody, type ReplayOwner } from '../layers/retry/index.js';
+import { grpcToHttpStatus } from '../errors/grpc-status.js';
+import { GrpcFrameCounter, grpcStatusOf, grpcTimeoutMs, isGrpcContentType } from './grpc.js';
+import { HeldResponse, moveGrpcStatusToTrailers } from './held-response.js';
 import type { CompiledDestination, CompiledRoute, Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import { Exchange, type Direction, type ExchangeObserver, type ResilienceEvents } from '../exchange/index.js';
 import type { OutcomeRecorder } from '../upstream/outcome-recorder.js';
 import { parseTarget, applyHeaderOps, buildUpstreamRequest } from './request-target.js';
+import { normalizeTargetPath } from '../layers/route/index.js';
 import { writeLocalAction } from './local-action.js';
 import { Tunnel, type TunnelOwner } from './tunnel.js';
 
@@ -53,6 +59,8 @@ export type RouteResolver = (req: RequestState) => CompiledRoute | MeshletError;
 
 const ABORTED = new Error('attempt abandoned');
 const EMPTY = Buffer.alloc(0);
+/** Marks "no body" for bodyComplete (a distinct object: a real empty body is a different Buffer). */
+const EMPTY_BODY = Buffer.alloc(0);
 const STATE = Symbol('meshlet.request');
 type ResponseWithState = ServerResponse & { [STATE]?: RequestState };
 
@@ -73,12 +81,18 @@ function onPerTryTimeout(s: RequestState): void {
 function onDeadline(s: RequestState): void {
   s.onDeadline();
 }
+function countRequestMessages(this: IncomingMessage, chunk: Buffer): void {
+  const s = (this as IncomingMessage & { [STATE]?: RequestState })[STATE];
+  if (s !== undefined) s.reqFrames!.push(chunk);
+}
 
 function endSocketOnFinish(this: ServerResponse): void {
   this.socket?.end();
 }
 
 function hasBody(req: IncomingMessage): boolean {
+  // HTTP/2: a body unless the caller ended the stream with its HEADERS (no content-length needed).
+  if (req.httpVersionMajor === 2) return !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
   const len = req.headers['content-length'];
   return (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
@@ -118,7 +132,7 @@ export function createPipeline(direction: Direction, deps: PipelineDeps, resolve
   };
 }
 
-export class RequestState implements AttemptOwner, TunnelOwner {
+export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
   readonly ex: Exchange;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -137,11 +151,21 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   cluster: ClusterRuntime | undefined;
   upstreamHeaders: Record<string, string | string[]> = {};
   upstreamPath = '';
-  body: Buffer | IncomingMessage | null = null;
-  replayable = true;
+  /** The request body (streamed, with a bounded replay copy); undefined when there is none. */
+  replay: ReplayBody | undefined;
+  /** Caller spoke HTTP/2 (node:http2 compatibility request/response). */
+  readonly h2: boolean;
+  /** A gRPC call (content-type application/grpc*). */
+  grpc = false;
+  /** gRPC response held until its status is known, so a retriable status in trailers can still be retried. */
+  held: HeldResponse | undefined;
+  /** gRPC status fields of a trailers-only upstream response, sent to an HTTP/2 caller as trailers. */
+  pendingTrailers: Record<string, string> | undefined;
+  reqFrames: GrpcFrameCounter | undefined;
+  resFrames: GrpcFrameCounter | undefined;
   hash: number | undefined;
   setCookie: string | undefined;
-  attempt: Attempt | undefined;
+  attempt: UpstreamAttempt | undefined;
   lastEndpoint: Endpoint | undefined;
   retries = 0;
   deadline: NodeJS.Timeout | undefined;
@@ -160,6 +184,14 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     this.deps = deps;
     this.method = this.ex.method;
     this.headers = req.headers;
+    this.h2 = req.httpVersionMajor === 2;
+    if (isGrpcContentType(req.headers['content-type'])) {
+      // Known before anything can fail: local replies to a gRPC caller are gRPC.
+      this.grpc = true;
+      this.ex.protocol = 'grpc';
+      this.reqFrames = new GrpcFrameCounter();
+      this.resFrames = new GrpcFrameCounter();
+    }
   }
 
   // ------------------------------------------------------------- observe + route
@@ -169,7 +201,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     (res as ResponseWithState)[STATE] = this;
     res.once('close', onResponseClose);
     this.snapshot = this.deps.snapshot();
-    if (!parseTarget(this)) return this.fail(errors.badRequest('invalid request target'));
+    if (!parseTarget(this) || !normalizeTargetPath(this)) return this.fail(errors.badRequest('invalid request target'));
     const rid = req.headers['x-request-id'];
     ex.requestId = typeof rid === 'string' && rid !== '' ? rid : randomUUID();
 
@@ -199,7 +231,13 @@ export class RequestState implements AttemptOwner, TunnelOwner {
 
     // ----------------------------------------------------------- deadline
     // Started before the fault delay: an injected delay counts against the route timeout.
-    if (route.timeoutMs > 0) this.deadline = setTimeout(onDeadline, route.timeoutMs, this);
+    // A gRPC caller's own deadline (grpc-timeout) caps the route timeout.
+    let timeoutMs = route.timeoutMs;
+    if (this.grpc) {
+      const callerMs = grpcTimeoutMs(req.headers['grpc-timeout']);
+      if (callerMs > 0 && (timeoutMs === 0 || callerMs < timeoutMs)) timeoutMs = callerMs;
+    }
+    if (timeoutMs > 0) this.deadline = setTimeout(onDeadline, timeoutMs, this);
 
     // ----------------------------------------------------------- fault
     const fault = route.fault;
@@ -229,7 +267,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
       if (status > 0) {
         // The experiment itself: never retried.
         this.deps.events.fault(route.name, 'abort');
-        return this.fail(errors.faultAbort(status));
+        return this.fail(errors.faultAbort(status, route.fault.grpcStatusFor(status)));
       }
     }
     this.#readBody();
@@ -238,46 +276,36 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   // ------------------------------------------------------------- body, then mirror
   #readBody(): void {
     const req = this.req;
-    const len = req.headers['content-length'];
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    if (this.upgrade !== null || ((len === undefined || len === '0') && !chunked)) {
-      this.body = null;
-      return this.#startUpstream();
+    if (this.upgrade === null && hasBody(req)) {
+      // Streamed as it arrives; a bounded copy is kept only when a retry or a mirror may need it.
+      const route = this.route!;
+      this.replay = new ReplayBody(req, route.retry !== null || route.mirror !== null ? this.deps.bufferLimit : 0);
+      if (this.reqFrames !== undefined) {
+        (req as IncomingMessage & { [STATE]?: RequestState })[STATE] = this;
+        req.on('data', countRequestMessages);
+      }
     }
-    const n = len === undefined ? Infinity : Number(len);
-    this.ex.bytesIn = Number.isFinite(n) ? n : 0;
-    const wantsCopy = this.route!.retry !== null || this.route!.mirror !== null;
-    if (!wantsCopy || n > this.deps.bufferLimit) {
-      // Too large (or unknown size) to buffer: stream it through, and give up
-      // retries for this request rather than buffering without bound.
-      this.body = req;
-      this.replayable = false;
-      return this.#startUpstream();
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      chunks.push(c);
-    });
-    req.once('end', () => {
-      this.body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      this.ex.bytesIn = size;
-      if (!this.done) this.#startUpstream();
-    });
+    this.#startUpstream();
   }
 
   #startUpstream(): void {
-    const route = this.route!;
-    if (route.mirror !== null) {
-      // A body too large to buffer streams to the primary only: the mirror is
-      // skipped and counted as dropped rather than sent with a truncated body.
-      // A tunnel cannot be duplicated either.
-      if (this.upgrade === null && (this.body === null || this.body instanceof Buffer)) {
-        route.mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, this.body, this.deps.events.mirror);
-      } else route.mirror.drop(this.deps.events.mirror);
+    const mirror = this.route!.mirror;
+    if (mirror !== null) {
+      // A tunnel cannot be duplicated. A body goes to the mirror once it has
+      // arrived whole; a body past --buffer-limit is not mirrored (counted
+      // dropped) rather than sent truncated.
+      if (this.upgrade !== null) mirror.drop(this.deps.events.mirror);
+      else if (this.replay === undefined) this.bodyComplete(EMPTY_BODY);
+      else this.replay.whenComplete(this);
     }
     this.#tryOnce();
+  }
+
+  /** The whole request body has arrived (or its copy was dropped): time to mirror. */
+  bodyComplete(copy: Buffer | null): void {
+    const mirror = this.route!.mirror!;
+    if (copy === null) return mirror.drop(this.deps.events.mirror);
+    mirror.send(this.ex.method, this.upstreamPath, this.ex.authority, this.upstreamHeaders, copy === EMPTY_BODY ? null : copy, this.deps.events.mirror);
   }
 
   // ------------------------------------------------------------- retry { pick → admit → forward }
@@ -309,15 +337,17 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     ep.requestsTotal++;
     this.lastEndpoint = ep;
     this.ex.endpoint = ep;
-    const a = new Attempt(this, ep);
+    const proto = cluster.model.protocol;
+    // HTTP/2 upstream for HTTP2/GRPC clusters (and the inbound app when the caller spoke HTTP/2); upgrades stay HTTP/1.1.
+    const a = this.upgrade === null && (proto === 'http2' || (proto === 'downstream' && this.h2)) ? new H2Attempt(this, ep) : new Attempt(this, ep);
     this.attempt = a;
     const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
     if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
-    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.body, this.upgrade);
+    a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.replay?.stream() ?? null, this.upgrade);
   }
 
   /** Releases the counters an attempt holds. Idempotent per attempt via `attempt` identity. */
-  #release(a: Attempt): void {
+  #release(a: UpstreamAttempt): void {
     if (this.attempt !== a) return;
     this.attempt = undefined;
     const c = this.cluster!;
@@ -329,21 +359,40 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     }
   }
 
-  attemptHeaders(a: Attempt, status: number, headers: IncomingHttpHeaders): void {
+  attemptHeaders(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): void {
     const route = this.route!;
-    this.deps.outlier.record(this.cluster!, a.endpoint, status);
+    // gRPC: a trailers-only answer carries its status here; outlier detection
+    // and retries see it as Envoy maps it (UNAVAILABLE → 503, ...).
+    const gs = this.grpc ? grpcStatusOf(headers) : -1;
+    if (gs >= 0) this.ex.grpcStatus = gs;
+    if (!this.grpc || gs >= 0 || status !== 200) this.deps.outlier.record(this.cluster!, a.endpoint, gs >= 0 ? grpcToHttpStatus(gs) : status);
     const retry = route.retry;
-    if (retry !== null && retry.retriableStatus(status, this.ex.method)) {
+    if (retry !== null && (retry.retriableStatus(status, this.ex.method) || retry.retriableGrpc(gs))) {
       if (this.#canRetry()) {
         const ra = status === 429 || status === 503 ? headers['retry-after'] : undefined;
         a.abort(ABORTED);
         this.#release(a);
-        return this.#scheduleRetry(typeof ra === 'string' ? ra : undefined, 'status');
+        return this.#scheduleRetry(typeof ra === 'string' ? ra : undefined, gs > 0 ? 'grpc' : 'status');
       }
       // Envoy's URX: the upstream's own answer is passed on, marked as the last of spent retries.
       if (this.retries >= retry.maxRetries) this.ex.flags |= Flag.URX;
     }
     a.commit();
+    if (gs < 0 && this.grpc && status === 200 && retry !== null && retry.grpcOn !== 0 && !retry.isDefault && this.retries < retry.maxRetries && this.#replayable()) {
+      // The status will come in trailers: hold the (bounded) response until
+      // then. Only for a route's own retry policy: the mesh default reads
+      // trailers-only answers, as Envoy does, and never delays a stream.
+      this.held = new HeldResponse(status, headers);
+      return;
+    }
+    this.#writeHead(a, status, headers);
+  }
+
+  /** Sends the response head to the caller; false when node refused a header (answered 502 instead). */
+  #writeHead(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders): boolean {
+    const route = this.route!;
+    // No attempt follows a committed response: the replay copy is no longer needed.
+    this.replay?.release();
     this.ex.status = status;
     this.ex.upstreamHeadersMs = performance.now() - this.ex.startMs;
     const out = forwardableResponseHeaders(headers as Record<string, string | string[] | undefined>);
@@ -351,6 +400,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     if (this.dest?.responseHeaders !== undefined) applyHeaderOps(out as Record<string, string | string[]>, this.dest.responseHeaders);
     if (this.setCookie !== undefined) out['set-cookie'] = this.setCookie;
     if (this.ex.flags !== 0) out[FLAGS_HEADER] = flagsToString(this.ex.flags);
+    if (this.h2 && this.grpc && this.ex.grpcStatus >= 0) this.pendingTrailers = moveGrpcStatusToTrailers(out);
     try {
       this.res.writeHead(status, out);
     } catch (err) {
@@ -359,9 +409,15 @@ export class RequestState implements AttemptOwner, TunnelOwner {
       a.abort(ABORTED);
       this.#release(a);
       this.ex.status = 0;
-      return this.fail(errors.upstreamProtocol(`invalid response header: ${(err as Error).message}`));
+      this.fail(errors.upstreamProtocol(`invalid response header: ${(err as Error).message}`));
+      return false;
     }
     if (this.ex.method === 'HEAD') this.res.end();
+    return true;
+  }
+
+  #replayable(): boolean {
+    return this.replay === undefined || this.replay.replayable;
   }
 
   attemptUpgrade(a: Attempt, status: number, headers: IncomingHttpHeaders, upstream: Duplex): void {
@@ -400,20 +456,68 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     this.#complete();
   }
 
-  attemptData(a: Attempt, chunk: Buffer): boolean {
+  attemptData(a: UpstreamAttempt, chunk: Buffer): boolean {
     this.ex.bytesOut += chunk.length;
+    this.resFrames?.push(chunk);
+    const held = this.held;
+    if (held !== undefined) {
+      // A second message means a stream, not a unary answer; too much means we stop holding.
+      if (held.push(chunk, this.resFrames!.messages, this.deps.bufferLimit)) return true;
+      return this.#flushHeld(a);
+    }
     if (this.res.write(chunk)) return true;
     this.res.once('drain', a.resumer);
     return false;
   }
 
-  attemptEnd(a: Attempt): void {
+  /** Writes a held response's head and body; returns the write's backpressure verdict. */
+  #flushHeld(a: UpstreamAttempt): boolean {
+    const held = this.held!;
+    this.held = undefined;
+    if (!this.#writeHead(a, held.status, held.headers)) return true;
+    let ok = true;
+    for (const c of held.chunks) ok = this.res.write(c);
+    if (!ok) this.res.once('drain', a.resumer);
+    return ok;
+  }
+
+  attemptEnd(a: UpstreamAttempt, trailers: IncomingHttpHeaders | undefined): void {
+    if (this.grpc) {
+      const gs = grpcStatusOf(trailers);
+      if (gs >= 0) {
+        this.ex.grpcStatus = gs;
+        this.deps.outlier.record(this.cluster!, a.endpoint, grpcToHttpStatus(gs));
+      }
+      if (this.held !== undefined) {
+        const retry = this.route!.retry!;
+        if (retry.retriableGrpc(gs)) {
+          if (this.#canRetry()) {
+            this.held = undefined;
+            this.#release(a);
+            return this.#scheduleRetry(undefined, 'grpc');
+          }
+          if (this.retries >= retry.maxRetries) this.ex.flags |= Flag.URX;
+        }
+        this.#flushHeld(a);
+        if (this.done) return;
+      }
+    }
     this.#release(a);
     this.#clearDeadline();
+    const extra = this.pendingTrailers;
+    if (trailers !== undefined || extra !== undefined) {
+      try {
+        if (trailers !== undefined) this.res.addTrailers(forwardableResponseHeaders(trailers as Record<string, string | string[] | undefined>));
+        if (extra !== undefined) this.res.addTrailers(extra);
+      } catch {
+        // A trailer node refuses is dropped rather than failing a response whose body was already sent.
+      }
+    }
     this.res.end();
   }
 
-  attemptError(a: Attempt, err: Error): void {
+  attemptError(a: UpstreamAttempt, err: Error): void {
+    this.held = undefined;
     this.#release(a);
     const kind = classifyError(err);
     if (kind === 'aborted') return;
@@ -436,7 +540,12 @@ export class RequestState implements AttemptOwner, TunnelOwner {
 
   #canRetry(): boolean {
     const retry = this.route!.retry!;
-    if (this.retries >= retry.maxRetries || !this.replayable || this.done) return false;
+    if (this.retries >= retry.maxRetries || this.done) return false;
+    if (this.replay !== undefined && !this.replay.replayable) {
+      // Envoy's retry_or_shadow_abandoned: the body outgrew its copy.
+      this.deps.events.retryAbandoned(this.cluster!.destination.service, 'body_too_large');
+      return false;
+    }
     if (!admitRetry(this.cluster!, this.retries > 0)) {
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
@@ -506,7 +615,8 @@ export class RequestState implements AttemptOwner, TunnelOwner {
   /** @internal timer/event trampoline target */
   onClose(): void {
     const ex = this.ex;
-    if (!this.res.writableFinished) {
+    // node:http2's compatibility response reports 'finished' on any stream close: ask whether we ended it.
+    if (this.h2 ? !this.res.writableEnded : !this.res.writableFinished) {
       // The client went away (or we cut the response): stop upstream work.
       ex.flags |= Flag.DC;
       const a = this.attempt;
@@ -524,6 +634,7 @@ export class RequestState implements AttemptOwner, TunnelOwner {
     this.#clearDeadline();
     if (this.retries > 0 && this.cluster !== undefined) this.cluster.activeRetries--;
     ex.durationMs = performance.now() - ex.startMs;
+    if (this.replay !== undefined) ex.bytesIn = this.replay.received;
     if (ex.status === 0) ex.status = this.res.statusCode;
     this.deps.observer.onComplete(ex);
   }

@@ -1,13 +1,13 @@
 // Request-target parsing and rewriting helpers for the pipeline: origin-form
 // (`GET /p` + Host) and absolute-form (`GET http://host:port/p`, as sent to an
-// explicit proxy), header operations, and Istio's uri rewrite.
+// explicit proxy), header operations, and the route's path rewrite.
 import type { IncomingMessage } from 'node:http';
 import type { HeaderOps } from '../config/model/index.js';
 import { forwardableRequestHeaders } from '../listener/hop-by-hop.js';
 import type { CompiledDestination, CompiledRoute } from '../snapshot/index.js';
 
 interface TargetSink {
-  readonly req: { url?: string | undefined; headers: { host?: string | undefined } };
+  readonly req: { url?: string | undefined; headers: { host?: string | undefined; ':authority'?: string | string[] | undefined } };
   readonly ex: { authority: string; path: string };
   authority: string;
   path: string;
@@ -18,7 +18,9 @@ interface TargetSink {
 /** Fills authority, path, query and port. Returns false for a target we cannot parse. */
 export function parseTarget(s: TargetSink): boolean {
   let url = s.req.url ?? '';
-  let authority = s.req.headers.host ?? '';
+  // HTTP/2 callers send :authority (Host only when translating from HTTP/1.1).
+  const h2Authority = s.req.headers[':authority'];
+  let authority = s.req.headers.host ?? (typeof h2Authority === 'string' ? h2Authority : '');
   if (url.charCodeAt(0) !== 47 /* '/' */) {
     // absolute-form: its authority overrides Host (RFC 9112 §3.2.2)
     const scheme = url.indexOf('://');
@@ -51,19 +53,6 @@ export function applyHeaderOps(h: Record<string, string | string[]>, ops: Header
   if (ops.remove !== undefined) for (const k of ops.remove) delete h[k];
 }
 
-/**
- * Istio's rewrite.uri: when the route matched on a uri prefix, that prefix is
- * replaced; otherwise the whole path is replaced.
- */
-export function rewritePath(route: CompiledRoute, path: string): string {
-  const to = route.rewriteUri!;
-  for (const m of route.model.match) {
-    const u = m.uri;
-    if (u !== undefined && u.kind === 'prefix' && path.startsWith(u.value)) return to + path.slice(u.value.length);
-  }
-  return to;
-}
-
 interface UpstreamSink {
   readonly req: IncomingMessage;
   readonly ex: { readonly authority: string; readonly requestId: string };
@@ -90,6 +79,6 @@ export function buildUpstreamRequest(s: UpstreamSink, route: CompiledRoute, dest
   if (h['x-forwarded-proto'] === undefined) h['x-forwarded-proto'] = 'http';
   h['x-request-id'] = s.ex.requestId;
   s.upstreamHeaders = h;
-  const path = route.rewriteUri !== undefined ? rewritePath(route, s.path) : s.path;
+  const path = route.pathRewrite !== null ? route.pathRewrite.rewrite(s.path) : s.path;
   s.upstreamPath = s.rawQuery !== '' ? `${path}?${s.rawQuery}` : path;
 }

@@ -3,7 +3,7 @@
 // per-route policy layers). Requests read one Snapshot reference on entry and
 // keep it to the end, so a swap never shows a request half of two configs.
 import { clusterName, type HeaderOps, type MeshConfig, type RouteModel } from '../config/model/index.js';
-import { HostIndex, compileRoutes, type RouteTable } from '../layers/route/index.js';
+import { HostIndex, compilePathRewrite, compileRoutes, type PathRewrite, type RouteTable } from '../layers/route/index.js';
 import { WeightedSplit } from '../layers/balance/index.js';
 import { compileFault, type FaultLayer } from '../layers/fault/index.js';
 import { compileRetry, type RetryLayer } from '../layers/retry/index.js';
@@ -28,7 +28,8 @@ export interface CompiledRoute {
   readonly split: WeightedSplit<CompiledDestination> | undefined;
   readonly requestHeaders: HeaderOps | undefined;
   readonly responseHeaders: HeaderOps | undefined;
-  readonly rewriteUri: string | undefined;
+  /** rewrite.uri / uriRegexRewrite, compiled; null = path sent as received. */
+  readonly pathRewrite: PathRewrite | null;
   readonly rewriteAuthority: string | undefined;
   /** Whole-request deadline, all attempts included; 0 = none (Istio's default). */
   readonly timeoutMs: number;
@@ -60,6 +61,8 @@ export interface Snapshot {
 export interface CompileOptions {
   readonly namespace: string;
   readonly now: number;
+  /** This sidecar's workload labels, for routes matching on sourceLabels (none: such clauses never apply). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export function compileSnapshot(config: MeshConfig, registry: UpstreamRegistry, opts: CompileOptions): Snapshot {
@@ -72,7 +75,7 @@ export function compileSnapshot(config: MeshConfig, registry: UpstreamRegistry, 
       for (const t of [r.fault?.expiresAt, ...(r.mirrors ?? []).map((m) => m.expiresAt)]) if (t !== undefined && t > opts.now) nextExpiry = Math.min(nextExpiry, t);
       return c;
     });
-    const value: CompiledVirtualHost = { name: vh.name, table: compileRoutes(vh.routes), routes };
+    const value: CompiledVirtualHost = { name: vh.name, table: compileRoutes(vh.routes, { namespace: opts.namespace, labels: opts.labels ?? {} }), routes };
     return { domains: vh.domains, value };
   });
   return {
@@ -122,7 +125,7 @@ function compileRoute(r: RouteModel, registry: UpstreamRegistry, portsByHost: Ma
     split,
     requestHeaders: r.headers?.request,
     responseHeaders: r.headers?.response,
-    rewriteUri: r.rewrite?.uri,
+    pathRewrite: compilePathRewrite(r),
     rewriteAuthority: r.rewrite?.authority,
     timeoutMs: r.timeoutMs ?? 0,
     retry: compileRetry(r.retries),

@@ -48,6 +48,7 @@ export class ClusterRuntime {
       connectTimeoutMs: cp?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
       idleTimeoutMs: cp?.idleTimeoutMs !== undefined ? Math.min(cp.idleTimeoutMs, DEFAULT_UPSTREAM_IDLE_MS) : DEFAULT_UPSTREAM_IDLE_MS,
       maxRequestsPerConnection: cp?.maxRequestsPerConnection,
+      maxConcurrentStreams: cp?.maxConcurrentStreams,
     };
   }
 

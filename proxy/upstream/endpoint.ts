@@ -2,6 +2,8 @@
 // same ip:port stays in its cluster, so its connection pool, in-flight count
 // and outlier state are not reset by an unrelated route change.
 import { Pool } from 'undici';
+import { H2Sessions } from './h2-sessions.js';
+import { h2Limits } from './h2-limits.js';
 import type { EndpointModel } from '../config/model/index.js';
 import type { PickableEndpoint } from '../layers/balance/pickable.js';
 import type { EndpointInfo } from '../exchange/index.js';
@@ -13,6 +15,8 @@ export interface PoolSettings {
   /** Upstream keep-alive idle time: below Node's 5 s server default, so we never reuse a socket the server is closing. */
   readonly idleTimeoutMs: number;
   readonly maxRequestsPerConnection: number | undefined;
+  /** HTTP/2: streams per connection before another opens (connectionPool.http.maxConcurrentStreams). */
+  readonly maxConcurrentStreams: number | undefined;
 }
 
 let streamIdleMs = 300_000;
@@ -46,6 +50,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   requestsTotal = 0;
   errorsTotal = 0;
   #pool: Pool | undefined;
+  #h2: H2Sessions | undefined;
   #poolSettings: PoolSettings;
   readonly origin: string;
 
@@ -85,9 +90,25 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
     return this.#pool;
   }
 
+  /** HTTP/2 connections, created on first use by an HTTP/2 cluster (or the inbound cluster for an HTTP/2 caller). */
+  get h2(): H2Sessions {
+    if (this.#h2 === undefined) {
+      const s = this.#poolSettings;
+      this.#h2 = new H2Sessions(this.origin, this.address, this.port, {
+        connectTimeoutMs: s.connectTimeoutMs,
+        idleTimeoutMs: s.idleTimeoutMs,
+        maxRequestsPerConnection: s.maxRequestsPerConnection,
+        maxConcurrentStreams: s.maxConcurrentStreams,
+        maxConnections: s.maxConnections,
+        initialWindowSize: h2Limits.initialWindowSize,
+      });
+    }
+    return this.#h2;
+  }
+
   /** Connected sockets right now (for metrics and /clusters). */
   get connections(): number {
-    return this.#pool?.stats.connected ?? 0;
+    return (this.#pool?.stats.connected ?? 0) + (this.#h2?.connections ?? 0);
   }
 
   /** Pool settings changed (a new DestinationRule): close the old pool gracefully; the next request makes a new one. */
@@ -96,11 +117,15 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
     this.#poolSettings = pool;
     this.#pool = undefined;
     if (old !== undefined) void old.close().catch(() => undefined);
+    this.#h2?.close();
+    this.#h2 = undefined;
   }
 
   close(): void {
     const old = this.#pool;
     this.#pool = undefined;
     if (old !== undefined) void old.close().catch(() => undefined);
+    this.#h2?.close();
+    this.#h2 = undefined;
   }
 }

@@ -38,7 +38,7 @@ beforeAll(async () => {
     const rid = String(req.headers['x-request-id']);
     if (req.url === '/fail') return void res.writeHead(500).end('broken');
     if (req.url === '/flaky') {
-      // First attempt of each request fails with 503 (retried by A's default policy).
+      // First attempt of each request fails with 503 (retried by A's route policy).
       const n = (flakyHits.get(rid) ?? 0) + 1;
       flakyHits.set(rid, n);
       if (n === 1) return void res.writeHead(503).end();
@@ -53,7 +53,16 @@ beforeAll(async () => {
       '--trace-endpoint', otlp.url, '--trace-sample-rate', '0', '--access-log', 'off'],
     env,
   );
-  const services = echo + serviceEntry('reviews', [b.inbound], { labels: [{ app: 'reviews', version: 'v1' }] });
+  // Istio's default policy retries no status code, so the 503 retry is explicit.
+  const retry503 = `
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http: [{ retries: { attempts: 2, retryOn: "503" }, route: [{ destination: { host: reviews } }] }]
+`;
+  const services = echo + serviceEntry('reviews', [b.inbound], { labels: [{ app: 'reviews', version: 'v1' }] }) + retry503;
   a = await startMeshlet(
     ['--config', tempConfig({ 's.yaml': services }), '--workload', 'productpage-v1', '--labels', 'app=productpage,version=v1',
       '--trace-endpoint', otlp.url, '--trace-sample-rate', '1', '--access-log', 'off'],

@@ -96,14 +96,14 @@ describe('retries', () => {
     expect(attemptCounts(up)).toEqual(['1', '2', '3']);
   });
 
-  it('safe default: a GET on 503 is retried up to 2 times, a POST on 503 is not retried', async () => {
+  it("default policy (Istio 1.24+): a 503 is not retried, for GET or POST", async () => {
     const up = await upstream('always503', status(503));
-    // No VirtualService: the catch-all route with Meshlet's safe default retries.
+    // No VirtualService: the catch-all route with Istio's default retry policy
+    // (connect-failure, refused-stream, unavailable, cancelled; no status code).
     const m = await mesh(serviceEntry('svc', [up.port]));
     const get = await send(m.outbound, { host: 'svc' });
     expect(get.status).toBe(503);
-    expect(get.headers['x-meshlet-flags']).toContain('URX');
-    expect(up.received.length).toBe(3);
+    expect(up.received.length).toBe(1);
     up.received.length = 0;
     const post = await send(m.outbound, { host: 'svc', method: 'POST', body: 'order=1' });
     expect(post.status).toBe(503);

@@ -1,26 +1,52 @@
-// networking.istio.io DestinationRule: per-host load balancing, connection
-// pool limits and outlier detection, plus named subsets (label selectors).
-// Fields Meshlet does not apply (tls, portLevelSettings, localityLbSetting,
-// warmup, ...) pass through the loose objects untouched.
+// networking.istio.io DestinationRule, every field of Istio's API: per-host
+// load balancing, connection pool limits, outlier detection, per-port
+// overrides and named subsets (label selectors). What is declared but not
+// applied (tls, localityLbSetting, warmup, tunnel, ...) is warned about or
+// refused by field-support.ts. Size limits follow Envoy's so that a table or
+// ring never costs seconds (or gigabytes) to build.
 
 import { z } from 'zod';
-import { IstioDurationSchema } from './istio-common-schema.js';
+import { declared, IstioDurationSchema } from './istio-common-schema.js';
 
-const CookieSchema = z.looseObject({
+/** Envoy's largest Maglev table (a prime). */
+export const MAX_MAGLEV_TABLE_SIZE = 5_000_011;
+/** Envoy's `maximum_ring_size` default and the cap of `minimum_ring_size`. */
+export const MAX_RING_SIZE = 8_388_608;
+
+function isPrime(n: number): boolean {
+  if (n < 2) return false;
+  if (n % 2 === 0) return n === 2;
+  for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
+  return true;
+}
+
+const CookieSchema = z.strictObject({
   name: z.string().min(1),
   path: z.string().optional(),
   ttl: IstioDurationSchema.optional(),
+  attributes: declared,
 });
 
+const RingSize = z.number().int().min(1).max(MAX_RING_SIZE, `must be at most ${MAX_RING_SIZE} (Envoy's maximum ring size)`);
+
 const ConsistentHashSchema = z
-  .looseObject({
+  .strictObject({
     httpHeaderName: z.string().min(1).optional(),
     httpCookie: CookieSchema.optional(),
     useSourceIp: z.boolean().optional(),
     httpQueryParameterName: z.string().min(1).optional(),
-    ringHash: z.looseObject({ minimumRingSize: z.number().int().min(1).optional() }).optional(),
-    maglev: z.looseObject({ tableSize: z.number().int().min(1).optional() }).optional(),
-    minimumRingSize: z.number().int().min(1).optional(),
+    ringHash: z.strictObject({ minimumRingSize: RingSize.optional() }).optional(),
+    maglev: z
+      .strictObject({
+        tableSize: z
+          .number()
+          .int()
+          .max(MAX_MAGLEV_TABLE_SIZE, `must be at most ${MAX_MAGLEV_TABLE_SIZE} (Envoy's largest Maglev table)`)
+          .refine((n) => n > MAX_MAGLEV_TABLE_SIZE || isPrime(n), { message: 'must be a prime number (Maglev needs a prime table size, e.g. 65537)' })
+          .optional(),
+      })
+      .optional(),
+    minimumRingSize: RingSize.optional(),
   })
   .superRefine((h, ctx) => {
     const keys = [h.httpHeaderName, h.httpCookie, h.useSourceIp === true ? true : undefined, h.httpQueryParameterName];
@@ -31,9 +57,13 @@ const ConsistentHashSchema = z
   });
 
 const LoadBalancerSchema = z
-  .looseObject({
+  .strictObject({
     simple: z.enum(['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST']).optional(),
     consistentHash: ConsistentHashSchema.optional(),
+    localityLbSetting: declared,
+    zoneAwareLbSetting: declared,
+    warmupDurationSecs: declared,
+    warmup: declared,
   })
   .superRefine((lb, ctx) => {
     if (lb.simple === 'PASSTHROUGH') {
@@ -48,27 +78,34 @@ const LoadBalancerSchema = z
     }
   });
 
-const ConnectionPoolSchema = z.looseObject({
+const ConnectionPoolSchema = z.strictObject({
   tcp: z
-    .looseObject({
+    .strictObject({
       maxConnections: z.number().int().min(1).optional(),
       connectTimeout: IstioDurationSchema.optional(),
+      tcpKeepalive: declared,
+      maxConnectionDuration: declared,
+      idleTimeout: declared,
     })
     .optional(),
   http: z
-    .looseObject({
+    .strictObject({
       http1MaxPendingRequests: z.number().int().min(1).optional(),
       http2MaxRequests: z.number().int().min(1).optional(),
       maxRequestsPerConnection: z.number().int().min(0).optional(),
       maxRetries: z.number().int().min(0).optional(),
       idleTimeout: IstioDurationSchema.optional(),
+      maxConcurrentStreams: z.number().int().min(1).optional(),
+      h2UpgradePolicy: z.enum(['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE']).optional(),
+      useClientProtocol: declared,
+      http2KeepAlive: declared,
     })
     .optional(),
 });
 
 const Percent0to100 = z.number().int().min(0, 'must be within 0..100').max(100, 'must be within 0..100');
 
-const OutlierDetectionSchema = z.looseObject({
+const OutlierDetectionSchema = z.strictObject({
   consecutive5xxErrors: z.number().int().min(0).optional(),
   consecutiveGatewayErrors: z.number().int().min(0).optional(),
   consecutiveErrors: z.number().int().min(0).optional(),
@@ -76,19 +113,44 @@ const OutlierDetectionSchema = z.looseObject({
   baseEjectionTime: IstioDurationSchema.optional(),
   maxEjectionPercent: Percent0to100.optional(),
   minHealthPercent: Percent0to100.optional(),
+  splitExternalLocalOriginErrors: declared,
+  consecutiveLocalOriginFailures: declared,
+  outlierDetectionHttpErrorCodes: declared,
 });
 
-export const IstioTrafficPolicySchema = z.looseObject({
+const PortTrafficPolicySchema = z.strictObject({
+  port: z.strictObject({ number: z.number().int().min(1).max(65535) }),
   loadBalancer: LoadBalancerSchema.optional(),
   connectionPool: ConnectionPoolSchema.optional(),
   outlierDetection: OutlierDetectionSchema.optional(),
+  tls: declared,
 });
+
+export const IstioTrafficPolicySchema = z
+  .strictObject({
+    loadBalancer: LoadBalancerSchema.optional(),
+    connectionPool: ConnectionPoolSchema.optional(),
+    outlierDetection: OutlierDetectionSchema.optional(),
+    portLevelSettings: z.array(PortTrafficPolicySchema).optional(),
+    tls: declared,
+    tunnel: declared,
+    proxyProtocol: declared,
+    retryBudget: declared,
+  })
+  .superRefine((tp, ctx) => {
+    const seen = new Set<number>();
+    tp.portLevelSettings?.forEach((p, i) => {
+      if (seen.has(p.port.number)) ctx.addIssue({ code: 'custom', path: ['portLevelSettings', i, 'port', 'number'], message: `duplicate port ${p.port.number}` });
+      seen.add(p.port.number);
+    });
+  });
 export type IstioTrafficPolicy = z.infer<typeof IstioTrafficPolicySchema>;
+export type IstioPortTrafficPolicy = z.infer<typeof PortTrafficPolicySchema>;
 export type IstioLoadBalancer = z.infer<typeof LoadBalancerSchema>;
 export type IstioConnectionPool = z.infer<typeof ConnectionPoolSchema>;
 export type IstioOutlierDetection = z.infer<typeof OutlierDetectionSchema>;
 
-const SubsetSchema = z.looseObject({
+const SubsetSchema = z.strictObject({
   name: z.string().min(1, 'subset name is required'),
   labels: z.record(z.string(), z.string()).optional(),
   trafficPolicy: IstioTrafficPolicySchema.optional(),
@@ -96,10 +158,12 @@ const SubsetSchema = z.looseObject({
 export type IstioSubset = z.infer<typeof SubsetSchema>;
 
 export const IstioDestinationRuleSpecSchema = z
-  .looseObject({
+  .strictObject({
     host: z.string().min(1, 'host is required'),
     trafficPolicy: IstioTrafficPolicySchema.optional(),
     subsets: z.array(SubsetSchema).optional(),
+    exportTo: declared,
+    workloadSelector: declared,
   })
   .superRefine((dr, ctx) => {
     const seen = new Set<string>();

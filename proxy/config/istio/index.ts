@@ -18,3 +18,5 @@ export * from './istio-common-schema.js';
 export * from './service-entry-schema.js';
 export * from './destination-rule-schema.js';
 export * from './virtual-service-schema.js';
+export { FIELD_SUPPORT, findUnappliedFields, type FieldSupport } from './field-support.js';
+export { KIND_SCHEMAS, UNSUPPORTED_KINDS } from './istio-kinds.js';

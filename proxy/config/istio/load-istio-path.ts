@@ -13,6 +13,7 @@ const YAML_FILE = /\.ya?ml$/i;
 export async function loadIstioPath(path: string): Promise<ParseResult> {
   const resources: IstioResource[] = [];
   const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
   let files: string[];
   try {
     const st = await stat(path);
@@ -21,7 +22,7 @@ export async function loadIstioPath(path: string): Promise<ParseResult> {
       : [path];
   } catch (err) {
     issues.push({ file: path, resource: '(file)', path: '', reason: `cannot read: ${(err as Error).message}` });
-    return { resources, issues };
+    return { resources, issues, warnings };
   }
   for (const file of files) {
     let text: string;
@@ -34,6 +35,7 @@ export async function loadIstioPath(path: string): Promise<ParseResult> {
     const r = parseIstioYaml(text, file);
     resources.push(...r.resources);
     issues.push(...r.issues);
+    warnings.push(...r.warnings);
   }
-  return { resources, issues };
+  return { resources, issues, warnings };
 }

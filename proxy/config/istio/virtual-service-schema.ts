@@ -1,31 +1,35 @@
-// networking.istio.io VirtualService, HTTP routes only. `tcp`, `tls`,
-// `gateways`, `exportTo` and `corsPolicy` are accepted and ignored; checks
-// that need other resources (declared hosts, subsets) happen in translate.
+// networking.istio.io VirtualService, every field of Istio's API. HTTP routes
+// are applied; what is declared but not applied (tcp, tls routes, corsPolicy,
+// ...) is warned about or refused by field-support.ts. Checks that need other
+// resources (declared hosts, subsets) happen in translate.
 
 import { z } from 'zod';
+import { GRPC_STATUS_NAMES } from '../model/index.js';
 import {
+  declared,
   HTTP_STATUS,
   IstioDurationSchema,
   IstioHeadersSchema,
   IstioPercentSchema,
   IstioPortSelectorSchema,
+  IstioRegexSchema,
   IstioStringMatchSchema,
 } from './istio-common-schema.js';
 
-const DestinationSchema = z.looseObject({
+const DestinationSchema = z.strictObject({
   host: z.string().min(1, 'destination host is required'),
   subset: z.string().min(1).optional(),
   port: IstioPortSelectorSchema.optional(),
 });
 export type IstioDestination = z.infer<typeof DestinationSchema>;
 
-const RouteDestinationSchema = z.looseObject({
+const RouteDestinationSchema = z.strictObject({
   destination: DestinationSchema,
-  weight: z.number().int().min(0, 'weight must be within 0..100').max(100, 'weight must be within 0..100').optional(),
+  weight: z.number().int().min(0, 'weight must be >= 0').optional(),
   headers: IstioHeadersSchema.optional(),
 });
 
-const MatchSchema = z.looseObject({
+const MatchSchema = z.strictObject({
   name: z.string().optional(),
   uri: IstioStringMatchSchema.optional(),
   scheme: IstioStringMatchSchema.optional(),
@@ -36,10 +40,14 @@ const MatchSchema = z.looseObject({
   queryParams: z.record(z.string(), IstioStringMatchSchema).optional(),
   port: z.number().int().min(1).max(65535).optional(),
   ignoreUriCase: z.boolean().optional(),
+  sourceLabels: z.record(z.string(), z.string()).optional(),
+  sourceNamespace: z.string().optional(),
+  gateways: z.array(z.string()).optional(),
+  statPrefix: declared,
 });
 export type IstioHTTPMatchRequest = z.infer<typeof MatchSchema>;
 
-const RedirectSchema = z.looseObject({
+const RedirectSchema = z.strictObject({
   uri: z.string().optional(),
   authority: z.string().optional(),
   port: z.number().int().min(1).max(65535).optional(),
@@ -49,53 +57,69 @@ const RedirectSchema = z.looseObject({
     .int()
     .refine((c) => [301, 302, 303, 307, 308].includes(c), { message: 'redirectCode must be 301, 302, 303, 307 or 308' })
     .optional(),
+  derivePort: declared,
+  prefixRewrite: declared,
 });
 
-const DirectResponseSchema = z.looseObject({
+const DirectResponseSchema = z.strictObject({
   status: HTTP_STATUS,
-  body: z.looseObject({ string: z.string().optional(), bytes: z.string().optional() }).optional(),
+  body: z.strictObject({ string: z.string().optional(), bytes: z.string().optional() }).optional(),
 });
 
-const RetriesSchema = z.looseObject({
+const RetriesSchema = z.strictObject({
   attempts: z.number().int().min(0).optional(),
   perTryTimeout: IstioDurationSchema.optional(),
   retryOn: z.string().optional(),
+  retryRemoteLocalities: declared,
+  retryIgnorePreviousHosts: z.boolean().optional(),
+  backoff: declared,
 });
 export type IstioHTTPRetry = z.infer<typeof RetriesSchema>;
 
 const DeprecatedPercent = z.number().int().min(0, 'percent must be within 0..100').max(100, 'percent must be within 0..100');
 
-const FaultSchema = z.looseObject({
+const FaultSchema = z.strictObject({
   delay: z
-    .looseObject({
+    .strictObject({
       fixedDelay: IstioDurationSchema.optional(),
+      exponentialDelay: declared,
       percentage: IstioPercentSchema.optional(),
       percent: DeprecatedPercent.optional(),
     })
-    .refine((d) => d.fixedDelay !== undefined, { message: 'delay needs fixedDelay (exponentialDelay is not supported)' })
+    .refine((d) => d.fixedDelay !== undefined || d.exponentialDelay !== undefined, { message: 'delay needs fixedDelay' })
     .optional(),
   abort: z
-    .looseObject({
+    .strictObject({
       httpStatus: HTTP_STATUS.optional(),
-      grpcStatus: z.string().min(1).optional(),
+      // Istio: the status name in capitals (`UNAVAILABLE`), not its number.
+      grpcStatus: z.enum(GRPC_STATUS_NAMES, { message: `must be a gRPC status name (${GRPC_STATUS_NAMES.join(', ')})` }).optional(),
+      http2Error: declared,
       percentage: IstioPercentSchema.optional(),
     })
-    .refine((a) => (a.httpStatus === undefined) !== (a.grpcStatus === undefined), {
-      message: 'abort needs exactly one of httpStatus, grpcStatus',
+    .refine((a) => [a.httpStatus, a.grpcStatus, a.http2Error].filter((v) => v !== undefined).length === 1, {
+      message: 'abort needs exactly one of httpStatus, grpcStatus, http2Error',
     })
     .optional(),
 });
 export type IstioHTTPFaultInjection = z.infer<typeof FaultSchema>;
 
+const RewriteSchema = z
+  .strictObject({
+    uri: z.string().optional(),
+    authority: z.string().optional(),
+    uriRegexRewrite: z.strictObject({ match: IstioRegexSchema, rewrite: z.string() }).optional(),
+  })
+  .refine((r) => r.uri === undefined || r.uriRegexRewrite === undefined, { message: 'uri and uriRegexRewrite are exclusive' });
+
 const HTTPRouteSchema = z
-  .looseObject({
+  .strictObject({
     name: z.string().min(1).optional(),
     match: z.array(MatchSchema).optional(),
     route: z.array(RouteDestinationSchema).optional(),
     redirect: RedirectSchema.optional(),
     directResponse: DirectResponseSchema.optional(),
-    delegate: z.unknown().optional(),
-    rewrite: z.looseObject({ uri: z.string().optional(), authority: z.string().optional() }).optional(),
+    delegate: declared,
+    rewrite: RewriteSchema.optional(),
     timeout: IstioDurationSchema.optional(),
     retries: RetriesSchema.optional(),
     fault: FaultSchema.optional(),
@@ -103,29 +127,30 @@ const HTTPRouteSchema = z
     mirrorPercentage: IstioPercentSchema.optional(),
     mirrorPercent: DeprecatedPercent.optional(),
     mirrors: z
-      .array(z.looseObject({ destination: DestinationSchema, percentage: IstioPercentSchema.optional() }))
+      .array(z.strictObject({ destination: DestinationSchema, percentage: IstioPercentSchema.optional() }))
       .optional(),
+    corsPolicy: declared,
     headers: IstioHeadersSchema.optional(),
   })
   .superRefine((r, ctx) => {
-    if (r.delegate !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['delegate'], message: 'delegate VirtualServices are not supported' });
-    }
     const actions = [r.route !== undefined && r.route.length > 0, r.redirect !== undefined, r.directResponse !== undefined];
     const n = actions.filter(Boolean).length;
     if (n === 0 && r.delegate === undefined) ctx.addIssue({ code: 'custom', message: 'route needs one of route, redirect, directResponse' });
     if (n > 1) ctx.addIssue({ code: 'custom', message: 'route, redirect and directResponse are exclusive' });
-    if (r.route !== undefined && r.route.length > 1) {
-      const sum = r.route.reduce((acc, d) => acc + (d.weight ?? 0), 0);
-      if (sum !== 100) {
-        ctx.addIssue({ code: 'custom', path: ['route'], message: `weights of the destinations must sum to 100 (got ${sum})` });
-      }
+    // Istio: each destination gets weight/sum; zero-weight ones are left out,
+    // so several destinations that all weigh 0 leave nothing to send to.
+    if (r.route !== undefined && r.route.length > 1 && r.route.every((d) => (d.weight ?? 0) === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['route'], message: 'the weights of the destinations sum to 0' });
     }
   });
 export type IstioHTTPRoute = z.infer<typeof HTTPRouteSchema>;
 
-export const IstioVirtualServiceSpecSchema = z.looseObject({
+export const IstioVirtualServiceSpecSchema = z.strictObject({
   hosts: z.array(z.string().min(1)).min(1, 'at least one host is required'),
+  gateways: z.array(z.string()).optional(),
   http: z.array(HTTPRouteSchema).optional(),
+  tls: declared,
+  tcp: declared,
+  exportTo: declared,
 });
 export type IstioVirtualServiceSpec = z.infer<typeof IstioVirtualServiceSpecSchema>;

@@ -50,7 +50,15 @@ export interface ClusterModel {
   readonly discovery: 'static' | 'dns';
   readonly endpoints: readonly EndpointModel[];
   readonly policy: ClusterPolicy;
+  /**
+   * Protocol spoken to the endpoints. `http2` for HTTP2/GRPC ports (or
+   * `h2UpgradePolicy: UPGRADE`), `downstream` = whatever the caller spoke
+   * (the inbound app cluster); absent = HTTP/1.1.
+   */
+  readonly protocol?: UpstreamProtocol;
 }
+
+export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
 
 export interface EndpointModel {
   /** IP address (static) or a host name to resolve (dns). */
@@ -92,6 +100,8 @@ export interface ConnectionPoolPolicy {
   readonly maxRequestsPerConnection?: number;
   readonly maxRetries?: number;
   readonly idleTimeoutMs?: Millis;
+  /** HTTP/2 upstreams: streams per connection before another connection opens (also capped by the server's SETTINGS). */
+  readonly maxConcurrentStreams?: number;
 }
 
 export interface OutlierDetectionPolicy {
@@ -129,6 +139,14 @@ export interface RouteMatch {
   readonly queryParams?: Readonly<Record<string, StringMatch>>;
   readonly ignoreUriCase?: boolean;
   readonly port?: number;
+  /**
+   * Istio's per-proxy source conditions: the clause applies only on a sidecar
+   * whose workload labels include all of these and whose namespace is this.
+   * Evaluated once per snapshot build by the sidecar (it knows its own
+   * labels and namespace), exactly where Istio's pilot evaluates them.
+   */
+  readonly sourceLabels?: Readonly<Record<string, string>>;
+  readonly sourceNamespace?: string;
 }
 
 export interface HeaderOps {
@@ -158,7 +176,12 @@ export interface RouteModel {
   readonly match: readonly RouteMatch[];
   readonly action: RouteAction;
   readonly headers?: { readonly request?: HeaderOps; readonly response?: HeaderOps };
-  readonly rewrite?: { readonly uri?: string; readonly authority?: string };
+  readonly rewrite?: {
+    readonly uri?: string;
+    readonly authority?: string;
+    /** Istio `uriRegexRewrite`: every match of the RE2 `match` in the path is replaced; `\\1` names a group. */
+    readonly uriRegex?: { readonly match: string; readonly substitution: string };
+  };
   readonly timeoutMs?: Millis;
   readonly retries?: RetryPolicy;
   readonly fault?: FaultPolicy;
@@ -204,9 +227,32 @@ export interface Percent {
   readonly value: number;
 }
 
+/** gRPC status names (grpc/doc/statuscodes.md), in code order. */
+export const GRPC_STATUS_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+] as const;
+
+export type GrpcStatusName = (typeof GRPC_STATUS_NAMES)[number];
+
 export interface FaultPolicy {
   readonly delay?: { readonly fixedDelayMs: Millis; readonly percent: number };
-  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly percent: number };
+  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: GrpcStatusName; readonly percent: number };
   /** Honour x-envoy-fault-* request headers on this route. */
   readonly headerControlled?: boolean;
   readonly maxActiveFaults?: number;
@@ -271,8 +317,19 @@ export interface ConfigIssue {
   /** Dotted field path, e.g. `spec.http[0].route[1].weight`. */
   readonly path: string;
   readonly reason: string;
+  /**
+   * Absent or `error`: the config is refused. `warning`: accepted, but the
+   * field has no effect (reported at load and by `meshlet analyze`). `info`:
+   * nothing wrong, e.g. a document of another API group that was skipped.
+   */
+  readonly severity?: 'error' | 'warning' | 'info';
+}
+
+export function isError(i: ConfigIssue): boolean {
+  return i.severity === undefined || i.severity === 'error';
 }
 
 export function formatIssue(i: ConfigIssue): string {
-  return `${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
+  const sev = i.severity === 'warning' || i.severity === 'info' ? `${i.severity}: ` : '';
+  return `${sev}${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }

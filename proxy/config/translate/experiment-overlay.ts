@@ -66,7 +66,7 @@ function readOverlay(vs: IstioVirtualService, now: number, report: (path: string
     experiment: name,
     ...(placement === 'server' ? { placement: 'server' as const, ...(Object.keys(labels).length > 0 ? { serverLabels: labels } : {}) } : {}),
   };
-  return { vs, host: normaliseHost(vs.spec.hosts[0] ?? '', vs.metadata.namespace), match: (http[0]!.match ?? []).map(toRouteMatch), fault };
+  return { vs, host: normaliseHost(vs.spec.hosts[0] ?? '', vs.metadata.namespace), match: (http[0]!.match ?? []).map(toRouteMatch).filter((m): m is RouteMatch => m !== null), fault };
 }
 
 /** AND of two match blocks, or a reason why one block cannot express it. */

@@ -2,7 +2,14 @@
 // header names are case-insensitive and Node lower-cases them on arrival).
 // An empty Istio StringMatch (`{}`) means "present" for headers and "absent"
 // for withoutHeaders.
+//
+// What a sidecar can decide once, here, it decides here (as Istio's pilot
+// does per proxy): a clause whose `gateways` do not include `mesh` never
+// applies to a sidecar, and `scheme` is always `http` on a sidecar's
+// plaintext listeners. `sourceLabels` / `sourceNamespace` depend on the
+// sidecar and go into the model for it to evaluate.
 
+import { RE2JS } from 're2js';
 import type { RouteMatch, StringMatch } from '../model/index.js';
 import type { IstioHTTPMatchRequest, IstioStringMatch } from '../istio/index.js';
 
@@ -17,7 +24,27 @@ export function toStringMatch(m: IstioStringMatch): StringMatch | undefined {
 // Any present value has the empty prefix, so `{}` in `headers` becomes that.
 const ANY_VALUE: StringMatch = { kind: 'prefix', value: '' };
 
-export function toRouteMatch(m: IstioHTTPMatchRequest): RouteMatch {
+/** The gateway name Istio gives every sidecar. */
+export const MESH_GATEWAY = 'mesh';
+/** The scheme of every request a sidecar's listeners receive (plaintext HTTP). */
+const SIDECAR_SCHEME = 'http';
+
+function matchesStatic(m: StringMatch, value: string): boolean {
+  switch (m.kind) {
+    case 'exact':
+      return value === m.value;
+    case 'prefix':
+      return value.startsWith(m.value);
+    case 'regex':
+      return RE2JS.compile(m.value).testExact(value);
+  }
+}
+
+/** `null`: the clause can never apply to a sidecar (so it is left out). */
+export function toRouteMatch(m: IstioHTTPMatchRequest): RouteMatch | null {
+  if (m.gateways !== undefined && m.gateways.length > 0 && !m.gateways.includes(MESH_GATEWAY)) return null;
+  const scheme = m.scheme && toStringMatch(m.scheme);
+  if (scheme && !matchesStatic(scheme, SIDECAR_SCHEME)) return null;
   const out: { -readonly [K in keyof RouteMatch]: RouteMatch[K] } = {};
   const uri = m.uri && toStringMatch(m.uri);
   if (uri) out.uri = uri;
@@ -42,5 +69,9 @@ export function toRouteMatch(m: IstioHTTPMatchRequest): RouteMatch {
   }
   if (m.ignoreUriCase !== undefined) out.ignoreUriCase = m.ignoreUriCase;
   if (m.port !== undefined) out.port = m.port;
+  // Istio: a clause naming gateways (here: `mesh`) ignores its source conditions.
+  const byGateway = m.gateways !== undefined && m.gateways.length > 0;
+  if (!byGateway && m.sourceLabels !== undefined && Object.keys(m.sourceLabels).length > 0) out.sourceLabels = { ...m.sourceLabels };
+  if (!byGateway && m.sourceNamespace !== undefined && m.sourceNamespace !== '') out.sourceNamespace = m.sourceNamespace;
   return out;
 }

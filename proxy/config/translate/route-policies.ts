@@ -8,21 +8,25 @@ import type { MeshletAnnotations } from './meshlet-annotations.js';
 export type IssueReporter = (path: string, reason: string) => void;
 
 /**
- * Used when a route says nothing about retries. Istio's own default also
- * retries `unavailable`/`cancelled` and any method; Meshlet keeps only the
- * failures where the request provably did not reach the app, plus 503 for
- * idempotent methods (istio/istio#13851 is the complaint this answers).
+ * Istio's default retryOn (pilot `route/retry`, 1.24 and later):
+ * `connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes`
+ * with no retriable status codes, so no HTTP status is retried; the gRPC
+ * names only match gRPC responses. Used when `retries` has no `retryOn`.
+ */
+const ISTIO_DEFAULT_RETRY_ON: readonly RetryOn[] = ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'];
+
+/**
+ * Used when a route says nothing about retries: Istio's mesh default, 2
+ * retries on the conditions above for any method. A connect failure or a
+ * refused stream never reached the app, so retrying it is safe for a POST too.
  */
 export const SAFE_DEFAULT_RETRIES: RetryPolicy = {
   attempts: 2,
-  retryOn: ['connect-failure', 'refused-stream', 'retriable-status-codes'],
-  retriableStatusCodes: [503],
-  idempotentOnly5xx: true,
+  retryOn: ISTIO_DEFAULT_RETRY_ON,
+  retriableStatusCodes: [],
+  idempotentOnly5xx: false,
   isDefault: true,
 };
-
-/** Istio's default retryOn, used when `retries` is given without `retryOn`. */
-const ISTIO_DEFAULT_RETRY_ON: readonly RetryOn[] = ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'];
 
 const RETRY_ON: ReadonlySet<string> = new Set<RetryOn>([
   '5xx', 'gateway-error', 'connect-failure', 'refused-stream', 'reset', 'retriable-4xx',
@@ -39,7 +43,7 @@ export function toRetryPolicy(r: IstioHTTPRetry | undefined, path: string, issue
   const perTry = r.perTryTimeout !== undefined ? parseDuration(r.perTryTimeout) : undefined;
   if (attempts === 0) return { attempts: 0, retryOn: [], retriableStatusCodes: [], idempotentOnly5xx: false, isDefault: false };
   let retryOn: RetryOn[] = [...ISTIO_DEFAULT_RETRY_ON];
-  let codes: number[] = [503];
+  let codes: number[] = [];
   if (r.retryOn !== undefined && r.retryOn.trim() !== '') {
     retryOn = [];
     codes = [];
@@ -69,20 +73,32 @@ export function toRetryPolicy(r: IstioHTTPRetry | undefined, path: string, issue
   };
 }
 
-export function toFaultPolicy(f: IstioHTTPFaultInjection | undefined, ann: MeshletAnnotations): FaultPolicy | undefined {
+const NO_PERCENTAGE = 'no percentage given: no request is faulted (Istio: "if left unspecified, no request will be" faulted); set percentage.value: 100 for every request';
+
+/**
+ * A delay or abort without a percentage faults no request, as in Istio
+ * (pilot translates a missing percentage to 0%); a warning says so.
+ */
+export function toFaultPolicy(
+  f: IstioHTTPFaultInjection | undefined,
+  ann: MeshletAnnotations,
+  path = 'fault',
+  warn: (path: string, reason: string, severity: 'warning' | 'info') => void = () => undefined,
+): FaultPolicy | undefined {
   if (f === undefined && !ann.faultHeaderControl) return undefined;
   const out: { -readonly [K in keyof FaultPolicy]: FaultPolicy[K] } = {};
   if (f?.delay?.fixedDelay !== undefined) {
-    out.delay = {
-      fixedDelayMs: parseDuration(f.delay.fixedDelay) ?? 0,
-      percent: f.delay.percentage?.value ?? f.delay.percent ?? 100,
-    };
+    const percent = f.delay.percentage?.value ?? f.delay.percent;
+    if (percent === undefined) warn(`${path}.delay`, NO_PERCENTAGE, 'warning');
+    out.delay = { fixedDelayMs: parseDuration(f.delay.fixedDelay) ?? 0, percent: percent ?? 0 };
   }
   if (f?.abort !== undefined) {
+    const percent = f.abort.percentage?.value;
+    if (percent === undefined) warn(`${path}.abort`, NO_PERCENTAGE, 'warning');
     out.abort = {
       ...(f.abort.httpStatus !== undefined ? { httpStatus: f.abort.httpStatus } : {}),
       ...(f.abort.grpcStatus !== undefined ? { grpcStatus: f.abort.grpcStatus } : {}),
-      percent: f.abort.percentage?.value ?? 100,
+      percent: percent ?? 0,
     };
   }
   if (ann.faultHeaderControl) out.headerControlled = true;

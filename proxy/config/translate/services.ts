@@ -11,7 +11,7 @@ import {
   type ServiceModel,
   type ServicePort,
 } from '../model/index.js';
-import { resourceRef, type IstioDestinationRule, type IstioServiceEntry, type IstioServicePort } from '../istio/index.js';
+import { resourceRef, type IstioDestinationRule, type IstioTrafficPolicy, type IstioServiceEntry, type IstioServicePort } from '../istio/index.js';
 import { issueFor } from './issue-for.js';
 import { mergeTrafficPolicy, toClusterPolicy } from './traffic-policy.js';
 
@@ -63,15 +63,17 @@ export function buildServices(
       subsets: new Set((dr?.spec.subsets ?? []).map((s) => s.name)),
       source: resourceRef(se),
     });
-    for (const port of se.spec.ports) {
+    for (const [pi, port] of se.spec.ports.entries()) {
       const all = endpointsFor(se, written, port, discovery);
+      const portProtocol = ports[pi]!.protocol;
       clusters.push({
         name: clusterName(host, port.number),
         host,
         port: port.number,
         discovery,
         endpoints: all,
-        policy: toClusterPolicy(dr?.spec.trafficPolicy),
+        policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, undefined, port.number)),
+        ...upstreamProtocol(portProtocol, mergeTrafficPolicy(dr?.spec.trafficPolicy, undefined, port.number)),
       });
       for (const subset of dr?.spec.subsets ?? []) {
         const labels = subset.labels ?? {};
@@ -82,7 +84,8 @@ export function buildServices(
           subset: subset.name,
           discovery,
           endpoints: all.filter((e) => hasLabels(e.labels, labels)),
-          policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy)),
+          policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
+          ...upstreamProtocol(portProtocol, mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
         });
       }
     }
@@ -133,6 +136,17 @@ function endpointsFor(se: IstioServiceEntry, written: string, port: IstioService
     // Istio treats weight 0 as unset; the model wants >= 1.
     weight: ep.weight !== undefined && ep.weight > 0 ? ep.weight : 1,
   }));
+}
+
+/**
+ * HTTP/2 to the endpoints for HTTP2 and GRPC ports (Istio), or for an HTTP port
+ * whose DestinationRule says `h2UpgradePolicy: UPGRADE`. DEFAULT follows the
+ * mesh-wide default, which is Istio's DO_NOT_UPGRADE.
+ */
+function upstreamProtocol(portProtocol: string, tp: Pick<IstioTrafficPolicy, 'connectionPool'> | undefined): { protocol?: 'http2' } {
+  if (portProtocol === 'HTTP2' || portProtocol === 'GRPC') return { protocol: 'http2' };
+  if (portProtocol === 'HTTP' && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
+  return {};
 }
 
 const PROTOCOL_PREFIXES = ['HTTP2', 'HTTPS', 'HTTP', 'GRPC-WEB', 'GRPC', 'TCP', 'TLS', 'MONGO', 'REDIS', 'MYSQL'];

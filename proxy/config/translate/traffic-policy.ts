@@ -1,8 +1,12 @@
-// DestinationRule trafficPolicy → the model's ClusterPolicy. A subset's
-// trafficPolicy overrides the top-level one field group by field group
-// (loadBalancer, connectionPool, outlierDetection each replaced whole), which
-// is how Istio merges them. Everything else in a trafficPolicy (tls,
-// portLevelSettings, localityLbSetting, warmup, ...) is accepted, not applied.
+// DestinationRule trafficPolicy → the model's ClusterPolicy, per cluster
+// (host × port × subset), merged as Istio's pilot merges them
+// (util.MergeSubsetTrafficPolicy): a `portLevelSettings` entry for the
+// cluster's port replaces the policy it belongs to wholesale (its omitted
+// groups fall back to defaults, not to the level above); a subset's policy
+// then overrides the destination's group by group (loadBalancer,
+// connectionPool, outlierDetection each replaced whole), or wholesale when
+// the subset has a port-level entry for this port. What else a trafficPolicy
+// may hold is listed in istio/field-support.ts.
 
 import type {
   ClusterPolicy,
@@ -23,16 +27,30 @@ import {
 const DEFAULT_RING_SIZE = 1024;
 const DEFAULT_MAGLEV_TABLE = 65537;
 
-/** Subset policy wins per field group; absent groups fall back to the top-level policy. */
-export function mergeTrafficPolicy(top: IstioTrafficPolicy | undefined, subset: IstioTrafficPolicy | undefined): IstioTrafficPolicy {
+type PolicyGroups = Pick<IstioTrafficPolicy, 'loadBalancer' | 'connectionPool' | 'outlierDetection'>;
+
+/** The policy for one port: its port-level entry when there is one (replacing, not inheriting). */
+function forPort(tp: IstioTrafficPolicy | undefined, port: number): { policy: PolicyGroups | undefined; portLevel: boolean } {
+  const entry = tp?.portLevelSettings?.find((p) => p.port.number === port);
+  if (entry === undefined) return { policy: tp, portLevel: false };
+  return { policy: { loadBalancer: entry.loadBalancer, connectionPool: entry.connectionPool, outlierDetection: entry.outlierDetection }, portLevel: true };
+}
+
+/** The effective policy of the cluster for `port` (and `subset`'s policy, when a subset cluster). */
+export function mergeTrafficPolicy(top: IstioTrafficPolicy | undefined, subset: IstioTrafficPolicy | undefined, port: number): PolicyGroups | undefined {
+  const original = forPort(top, port).policy;
+  if (subset === undefined) return original;
+  const sub = forPort(subset, port);
+  if (original === undefined) return sub.policy;
+  const s = sub.policy;
   return {
-    loadBalancer: subset?.loadBalancer ?? top?.loadBalancer,
-    connectionPool: subset?.connectionPool ?? top?.connectionPool,
-    outlierDetection: subset?.outlierDetection ?? top?.outlierDetection,
+    loadBalancer: s?.loadBalancer !== undefined || sub.portLevel ? s?.loadBalancer : original.loadBalancer,
+    connectionPool: s?.connectionPool !== undefined || sub.portLevel ? s?.connectionPool : original.connectionPool,
+    outlierDetection: s?.outlierDetection !== undefined || sub.portLevel ? s?.outlierDetection : original.outlierDetection,
   };
 }
 
-export function toClusterPolicy(tp: IstioTrafficPolicy | undefined): ClusterPolicy {
+export function toClusterPolicy(tp: PolicyGroups | undefined): ClusterPolicy {
   const connectionPool = tp?.connectionPool ? toConnectionPool(tp.connectionPool) : undefined;
   const outlierDetection = tp?.outlierDetection ? toOutlierDetection(tp.outlierDetection) : undefined;
   return {
@@ -89,6 +107,7 @@ function toConnectionPool(cp: IstioConnectionPool): ConnectionPoolPolicy | undef
   if (cp.http?.maxRequestsPerConnection !== undefined) out.maxRequestsPerConnection = cp.http.maxRequestsPerConnection;
   if (cp.http?.maxRetries !== undefined) out.maxRetries = cp.http.maxRetries;
   if (cp.http?.idleTimeout !== undefined) out.idleTimeoutMs = parseDuration(cp.http.idleTimeout);
+  if (cp.http?.maxConcurrentStreams !== undefined) out.maxConcurrentStreams = cp.http.maxConcurrentStreams;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

@@ -95,7 +95,7 @@ describe('translate: VirtualService → virtual host', () => {
     ['retryOn with bare codes', 'retries: { attempts: 3, perTryTimeout: 2s, retryOn: "5xx, 502,reset,503" }',
       { attempts: 3, perTryTimeoutMs: 2000, retryOn: ['5xx', 'reset', 'retriable-status-codes'], retriableStatusCodes: [502, 503], idempotentOnly5xx: false, isDefault: false }],
     ['no retryOn → Istio default conditions', 'retries: { attempts: 1 }',
-      { attempts: 1, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'], retriableStatusCodes: [503], idempotentOnly5xx: false, isDefault: false }],
+      { attempts: 1, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'], retriableStatusCodes: [], idempotentOnly5xx: false, isDefault: false }],
   ];
   it.each(retries)('retries %s', (_n, r, want) => {
     expect(one(`    - ${r}\n      route: [{ destination: { host: reviews } }]`).retries).toEqual(want);
@@ -104,8 +104,9 @@ describe('translate: VirtualService → virtual host', () => {
   const faults: [string, string, unknown][] = [
     ['delay with percentage', 'fault: { delay: { fixedDelay: 5s, percentage: { value: 12.5 } } }', { delay: { fixedDelayMs: 5000, percent: 12.5 } }],
     ['delay with deprecated percent', 'fault: { delay: { fixedDelay: 100ms, percent: 30 } }', { delay: { fixedDelayMs: 100, percent: 30 } }],
-    ['abort, percentage absent = 100', 'fault: { abort: { httpStatus: 503 } }', { abort: { httpStatus: 503, percent: 100 } }],
-    ['grpc abort', 'fault: { abort: { grpcStatus: UNAVAILABLE, percentage: { value: 1 } } }', { abort: { grpcStatus: 'UNAVAILABLE', percent: 1 } }],
+    // Istio: "If not specified, no request will be aborted" (pilot: a missing percentage is 0%).
+    ['abort, percentage absent = 0', 'fault: { abort: { httpStatus: 503 } }', { abort: { httpStatus: 503, percent: 0 } }],
+    ['delay, percentage absent = 0', 'fault: { delay: { fixedDelay: 1s } }', { delay: { fixedDelayMs: 1000, percent: 0 } }],
   ];
   it.each(faults)('fault %s', (_n, f, want) => {
     expect(one(`    - ${f}\n      route: [{ destination: { host: reviews } }]`).fault).toEqual(want);

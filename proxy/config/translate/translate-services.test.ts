@@ -74,22 +74,47 @@ describe('translate: DestinationRule → cluster policy', () => {
     expect(cluster(cfg, `outbound|9080|v1|${R}`).policy.lb).toEqual(want);
   });
 
-  it('maps connectionPool and outlierDetection with defaults; accepts unapplied fields', () => {
+  it('maps connectionPool and outlierDetection with defaults; accepts fields it warns about', () => {
     const tp = `
     connectionPool:
       tcp: { maxConnections: 10, connectTimeout: 250ms }
       http: { http1MaxPendingRequests: 5, http2MaxRequests: 7, maxRequestsPerConnection: 1, maxRetries: 2, idleTimeout: 1m }
     outlierDetection: { consecutiveGatewayErrors: 3, interval: 5s }
     tls: { mode: ISTIO_MUTUAL }
-    portLevelSettings: [{ port: { number: 9080 } }]
-    localityLbSetting: { enabled: false }
-    warmup: { duration: 10s }`;
+    loadBalancer: { localityLbSetting: { enabled: false }, warmup: { duration: 10s } }`;
     const cfg = ok(BASE.replace('host: reviews\n', `host: reviews\n  trafficPolicy:${tp}\n`));
     expect(cluster(cfg, `outbound|9080||${R}`).policy).toEqual({
       lb: { kind: 'least_request' },
       connectionPool: { maxConnections: 10, connectTimeoutMs: 250, maxPendingRequests: 5, maxRequests: 7, maxRequestsPerConnection: 1, maxRetries: 2, idleTimeoutMs: 60_000 },
       outlierDetection: { consecutive5xxErrors: 5, consecutiveGatewayErrors: 3, intervalMs: 5000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 10, minHealthPercent: 0 },
     });
+  });
+
+  it('portLevelSettings replace the policy for their port wholesale, as Istio merges them', () => {
+    const multi = BASE.replace('ports: [{ number: 9080, name: http, targetPort: 9999 }]', 'ports: [{ number: 9080, name: http }, { number: 9443, name: http-alt }]');
+    const tp = `
+    loadBalancer: { simple: ROUND_ROBIN }
+    connectionPool: { tcp: { maxConnections: 10 } }
+    portLevelSettings:
+      - port: { number: 9443 }
+        loadBalancer: { simple: RANDOM }`;
+    const cfg = ok(multi.replace('host: reviews\n', `host: reviews\n  trafficPolicy:${tp}\n`));
+    expect(cluster(cfg, `outbound|9080||${R}`).policy).toEqual({ lb: { kind: 'round_robin' }, connectionPool: { maxConnections: 10 } });
+    // The port-level entry does not inherit connectionPool from the destination level.
+    expect(cluster(cfg, `outbound|9443||${R}`).policy).toEqual({ lb: { kind: 'random' } });
+    // Subsets without their own policy take the destination's, per port.
+    expect(cluster(cfg, `outbound|9443|v1|${R}`).policy).toEqual({ lb: { kind: 'random' } });
+    expect(cluster(cfg, `outbound|9080|v1|${R}`).policy).toEqual({ lb: { kind: 'round_robin' }, connectionPool: { maxConnections: 10 } });
+  });
+
+  it('a subset port-level entry replaces the merged policy for that port; subset groups override otherwise', () => {
+    const multi = BASE.replace('ports: [{ number: 9080, name: http, targetPort: 9999 }]', 'ports: [{ number: 9080, name: http }, { number: 9443, name: http-alt }]')
+      .replace('{ name: v1, labels: { version: v1 } }', `{ name: v1, labels: { version: v1 }, trafficPolicy: { connectionPool: { tcp: { maxConnections: 3 } }, portLevelSettings: [{ port: { number: 9443 }, outlierDetection: { consecutive5xxErrors: 1 } }] } }`);
+    const cfg = ok(multi.replace('host: reviews\n', 'host: reviews\n  trafficPolicy: { loadBalancer: { simple: RANDOM } }\n'));
+    expect(cluster(cfg, `outbound|9080|v1|${R}`).policy).toEqual({ lb: { kind: 'random' }, connectionPool: { maxConnections: 3 } });
+    expect(cluster(cfg, `outbound|9443|v1|${R}`).policy.lb).toEqual({ kind: 'least_request' });
+    expect(cluster(cfg, `outbound|9443|v1|${R}`).policy.outlierDetection?.consecutive5xxErrors).toBe(1);
+    expect(cluster(cfg, `outbound|9443|v1|${R}`).policy.connectionPool).toBeUndefined();
   });
 
   it('accepts the deprecated consecutiveErrors', () => {

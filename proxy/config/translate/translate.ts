@@ -16,10 +16,14 @@ import { issueFor } from './issue-for.js';
 import { applyOverlays, isExperimentOverlay } from './experiment-overlay.js';
 import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
+import { MESH_GATEWAY } from './route-match.js';
 import { buildServices, type DeclaredHost, type ServiceInfo } from './services.js';
 import { toVirtualHost } from './virtual-host.js';
 
-export type TranslateResult = { ok: true; config: MeshConfig } | { ok: false; issues: ConfigIssue[] };
+/** `warnings`: accepted-not-applied fields and notes; never a reason to refuse. */
+export type TranslateResult =
+  | { ok: true; config: MeshConfig; warnings?: ConfigIssue[] }
+  | { ok: false; issues: ConfigIssue[]; warnings?: ConfigIssue[] };
 
 /**
  * @param now clock for `meshlet.io/experiment-ttl` expiries (ms since epoch);
@@ -27,6 +31,7 @@ export type TranslateResult = { ok: true; config: MeshConfig } | { ok: false; is
  */
 export function translate(resources: readonly IstioResource[], now: number = Date.now()): TranslateResult {
   const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
   const unique = dropDuplicates(resources, issues);
   const entries = unique.filter((r): r is IstioServiceEntry => r.kind === 'ServiceEntry');
   const rules = unique.filter((r): r is IstioDestinationRule => r.kind === 'DestinationRule');
@@ -48,6 +53,12 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
   const virtualHosts: VirtualHostModel[] = [];
   const routedBy = new Map<string, string>();
   for (const vs of virtualServices) {
+    // Istio: a VirtualService with `gateways` that do not include `mesh` is for gateways only.
+    const gateways = vs.spec.gateways ?? [];
+    if (gateways.length > 0 && !gateways.includes(MESH_GATEWAY)) {
+      warnings.push({ ...issueFor(vs, 'spec.gateways', `bound to gateways only (${gateways.join(', ')}; no \`mesh\`): not applied to sidecars`), severity: 'info' });
+      continue;
+    }
     vs.spec.hosts.forEach((h, i) => {
       const host = normaliseHost(h, vs.metadata.namespace);
       const other = routedBy.get(host);
@@ -59,16 +70,19 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     const report = (path: string, reason: string): void => {
       issues.push(issueFor(vs, path, reason));
     };
-    virtualHosts.push(toVirtualHost(vs, { services: index, annotations, report }));
+    const warn = (path: string, reason: string, severity: 'warning' | 'info'): void => {
+      warnings.push({ ...issueFor(vs, path, reason), severity });
+    };
+    virtualHosts.push(toVirtualHost(vs, { services: index, annotations, report, warn }));
   }
   for (const d of declared) {
     if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
   }
 
   applyOverlays(virtualHosts, allVirtualServices.filter(isExperimentOverlay), now, issues);
-  if (issues.length > 0) return { ok: false, issues };
+  if (issues.length > 0) return { ok: false, issues, warnings };
   const body = { services, clusters, virtualHosts };
-  return { ok: true, config: { version: contentVersion(body), ...body } };
+  return { ok: true, config: { version: contentVersion(body), ...body }, warnings };
 }
 
 function dropDuplicates(resources: readonly IstioResource[], issues: ConfigIssue[]): IstioResource[] {

@@ -3,7 +3,7 @@
 // declared services: the host must come from a ServiceEntry, the subset from
 // that host's DestinationRule, the port from the ServiceEntry's ports.
 
-import type { MirrorPolicy, RouteAction, RouteModel, VirtualHostModel, WeightedDestination } from '../model/index.js';
+import type { MirrorPolicy, RouteAction, RouteMatch, RouteModel, VirtualHostModel, WeightedDestination } from '../model/index.js';
 import { parseDuration, resourceRef, type IstioDestination, type IstioHTTPRoute, type IstioVirtualService } from '../istio/index.js';
 import { normaliseHost } from './host-name.js';
 import type { MeshletAnnotations } from './meshlet-annotations.js';
@@ -15,11 +15,17 @@ export interface VirtualHostContext {
   readonly services: ReadonlyMap<string, ServiceInfo>;
   readonly annotations: MeshletAnnotations;
   readonly report: IssueReporter;
+  /** Warnings and notes: loaded, but the user should know. */
+  readonly warn: (path: string, reason: string, severity: 'warning' | 'info') => void;
 }
 
 export function toVirtualHost(vs: IstioVirtualService, ctx: VirtualHostContext): VirtualHostModel {
   const ns = vs.metadata.namespace;
-  const routes = (vs.spec.http ?? []).map((r, i) => toRoute(vs, r, i, ctx));
+  const routes: RouteModel[] = [];
+  (vs.spec.http ?? []).forEach((r, i) => {
+    const route = toRoute(vs, r, i, ctx);
+    if (route !== null) routes.push(route);
+  });
   return {
     name: `${ns}/${vs.metadata.name}`,
     domains: vs.spec.hosts.map((h) => normaliseHost(h, ns)),
@@ -28,22 +34,31 @@ export function toVirtualHost(vs: IstioVirtualService, ctx: VirtualHostContext):
   };
 }
 
-function toRoute(vs: IstioVirtualService, r: IstioHTTPRoute, i: number, ctx: VirtualHostContext): RouteModel {
+/** `null` when every match clause is bound to gateways only: the route does not exist on a sidecar. */
+function toRoute(vs: IstioVirtualService, r: IstioHTTPRoute, i: number, ctx: VirtualHostContext): RouteModel | null {
   const path = `spec.http[${i}]`;
+  const written = r.match ?? [];
+  const match = written.map(toRouteMatch).filter((m): m is RouteMatch => m !== null);
+  if (written.length > 0 && match.length === 0) {
+    ctx.warn(`${path}.match`, 'no match clause applies to sidecars (each is bound to gateways without `mesh`, or matches a scheme other than http): the route is left out', 'info');
+    return null;
+  }
   const action = toAction(vs, r, path, ctx);
   const headers = toHeaders(r.headers);
   const timeoutMs = r.timeout !== undefined ? parseDuration(r.timeout) : undefined;
-  const fault = toFaultPolicy(r.fault, ctx.annotations);
+  const fault = toFaultPolicy(r.fault, ctx.annotations, `${path}.fault`, ctx.warn);
   const mirrors = toMirrors(vs, r, path, ctx);
-  const rewrite = r.rewrite && (r.rewrite.uri !== undefined || r.rewrite.authority !== undefined)
+  const rw = r.rewrite;
+  const rewrite = rw && (rw.uri !== undefined || rw.authority !== undefined || rw.uriRegexRewrite !== undefined)
     ? {
-        ...(r.rewrite.uri !== undefined ? { uri: r.rewrite.uri } : {}),
-        ...(r.rewrite.authority !== undefined ? { authority: r.rewrite.authority } : {}),
+        ...(rw.uri !== undefined ? { uri: rw.uri } : {}),
+        ...(rw.authority !== undefined ? { authority: rw.authority } : {}),
+        ...(rw.uriRegexRewrite !== undefined ? { uriRegex: { match: rw.uriRegexRewrite.match, substitution: rw.uriRegexRewrite.rewrite } } : {}),
       }
     : undefined;
   return {
     name: r.name ?? `${vs.metadata.name}.${i}`,
-    match: (r.match ?? []).map(toRouteMatch),
+    match,
     action,
     ...(headers ? { headers } : {}),
     ...(rewrite ? { rewrite } : {}),

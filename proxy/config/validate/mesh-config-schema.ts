@@ -4,27 +4,38 @@
 // optional fields without older proxies NACKing the whole snapshot.
 
 import { z } from 'zod';
-import type { MeshConfig } from '../model/index.js';
+import { GRPC_STATUS_NAMES, type MeshConfig } from '../model/index.js';
+import { checkRe2 } from './re2-pattern.js';
 
 const nonNegInt = z.number().int().min(0);
-const ms = z.number().min(0);
+/** Envoy's limits, so a table or ring never costs seconds to build (see destination-rule-schema.ts). */
+const MAX_MAGLEV_TABLE_SIZE = 5_000_011;
+const MAX_RING_SIZE = 8_388_608;
+const MAX_ENDPOINT_WEIGHT = 65_535;
+/** Longer delays would overflow a Node timer and fire after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+const ms = z.number().min(0).max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (the longest timer)`);
+
+function isPrime(n: number): boolean {
+  if (n < 2) return false;
+  if (n % 2 === 0) return n === 2;
+  for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
+  return true;
+}
 const port = z.number().int().min(1).max(65535);
 const percent = z.number().min(0, 'must be within 0..100').max(100, 'must be within 0..100');
 const status = z.number().int().min(200, 'must be within 200..599').max(599, 'must be within 200..599');
 
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** RE2, within the program-size limit (--max-regex-program-size). */
+const Re2 = z.string().superRefine((p, ctx) => {
+  const reason = checkRe2(p);
+  if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
+});
 
 const StringMatchSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('exact'), value: z.string() }),
   z.object({ kind: z.literal('prefix'), value: z.string() }),
-  z.object({ kind: z.literal('regex'), value: z.string().refine(compiles, { message: 'regex does not compile' }) }),
+  z.object({ kind: z.literal('regex'), value: Re2 }),
 ]);
 
 const HeaderOpsSchema = z.object({
@@ -43,6 +54,8 @@ const RouteMatchSchema = z.object({
   queryParams: z.record(z.string(), StringMatchSchema).optional(),
   ignoreUriCase: z.boolean().optional(),
   port: port.optional(),
+  sourceLabels: z.record(z.string(), z.string()).optional(),
+  sourceNamespace: z.string().optional(),
 });
 
 const WeightedDestinationSchema = z.object({
@@ -82,7 +95,7 @@ const RetryPolicySchema = z.object({
 
 const FaultPolicySchema = z.object({
   delay: z.object({ fixedDelayMs: ms, percent }).optional(),
-  abort: z.object({ httpStatus: status.optional(), grpcStatus: z.string().min(1).optional(), percent }).optional(),
+  abort: z.object({ httpStatus: status.optional(), grpcStatus: z.enum(GRPC_STATUS_NAMES).optional(), percent }).optional(),
   headerControlled: z.boolean().optional(),
   maxActiveFaults: nonNegInt.optional(),
   expiresAt: z.number().optional(),
@@ -105,7 +118,13 @@ const RouteModelSchema = z.object({
   match: z.array(RouteMatchSchema),
   action: RouteActionSchema,
   headers: HeadersSchema.optional(),
-  rewrite: z.object({ uri: z.string().optional(), authority: z.string().optional() }).optional(),
+  rewrite: z
+    .object({
+      uri: z.string().optional(),
+      authority: z.string().optional(),
+      uriRegex: z.object({ match: Re2, substitution: z.string() }).optional(),
+    })
+    .optional(),
   timeoutMs: ms.optional(),
   retries: RetryPolicySchema.optional(),
   fault: FaultPolicySchema.optional(),
@@ -138,7 +157,16 @@ const LoadBalancerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('round_robin') }),
   z.object({ kind: z.literal('least_request') }),
   z.object({ kind: z.literal('random') }),
-  z.object({ kind: z.enum(['ring_hash', 'maglev']), hashKey: HashKeySchema, tableSize: z.number().int().min(1) }),
+  z.object({ kind: z.literal('ring_hash'), hashKey: HashKeySchema, tableSize: z.number().int().min(1).max(MAX_RING_SIZE, `must be at most ${MAX_RING_SIZE}`) }),
+  z.object({
+    kind: z.literal('maglev'),
+    hashKey: HashKeySchema,
+    tableSize: z
+      .number()
+      .int()
+      .max(MAX_MAGLEV_TABLE_SIZE, `must be at most ${MAX_MAGLEV_TABLE_SIZE}`)
+      .refine((n) => n > MAX_MAGLEV_TABLE_SIZE || isPrime(n), { message: 'must be a prime number' }),
+  }),
 ]);
 
 const ClusterPolicySchema = z.object({
@@ -152,6 +180,7 @@ const ClusterPolicySchema = z.object({
       maxRequestsPerConnection: nonNegInt.optional(),
       maxRetries: nonNegInt.optional(),
       idleTimeoutMs: ms.optional(),
+      maxConcurrentStreams: nonNegInt.optional(),
     })
     .optional(),
   outlierDetection: z
@@ -170,7 +199,7 @@ const EndpointSchema = z.object({
   address: z.string().min(1),
   port,
   labels: z.record(z.string(), z.string()),
-  weight: z.number().int().min(1),
+  weight: z.number().int().min(1).max(MAX_ENDPOINT_WEIGHT, `must be at most ${MAX_ENDPOINT_WEIGHT}`),
 });
 
 const ClusterSchema = z.object({
@@ -181,6 +210,7 @@ const ClusterSchema = z.object({
   discovery: z.enum(['static', 'dns']),
   endpoints: z.array(EndpointSchema),
   policy: ClusterPolicySchema,
+  protocol: z.enum(['http1', 'http2', 'downstream']).optional(),
 });
 
 const ServiceSchema = z.object({

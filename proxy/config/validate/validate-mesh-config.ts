@@ -8,6 +8,8 @@ import { clusterName } from '../model/index.js';
 import { formatIssuePath } from './issue-path.js';
 import { MeshConfigSchema } from './mesh-config-schema.js';
 
+const MAX_RING_POINTS = 8_388_608;
+
 export type ValidateResult = { ok: true; config: MeshConfig } | { ok: false; issues: ConfigIssue[] };
 
 export function validateMeshConfig(config: unknown): ValidateResult {
@@ -36,6 +38,13 @@ function crossCheck(cfg: MeshConfig): ConfigIssue[] {
     if (c.name !== expected) issues.push({ resource, path: `clusters[${i}].name`, reason: `must be ${expected}` });
     names.add(c.name);
     hostSubsets.add(`${c.subset ?? ''}|${c.host}`);
+    if (c.policy.lb.kind === 'ring_hash') {
+      // Every weight unit is at least one point on the ring.
+      const total = c.endpoints.reduce((s, e) => s + e.weight, 0);
+      if (total > MAX_RING_POINTS) {
+        issues.push({ resource, path: `clusters[${i}].endpoints`, reason: `endpoint weights sum to ${total}: a ring hash of more than ${MAX_RING_POINTS} points (Envoy's maximum ring size) is refused` });
+      }
+    }
   });
   const known = (host: string, port: number | undefined, subset: string | undefined): boolean =>
     port !== undefined ? names.has(clusterName(host, port, subset)) : hostSubsets.has(`${subset ?? ''}|${host}`);

@@ -3,7 +3,8 @@
 // weighted pick) so 10% over 1000 requests is exactly 100 faults; header
 // faults (Envoy's x-envoy-fault-* names) only where the route enables them.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FaultPolicy } from '../../config/model/index.js';
+import { GRPC_STATUS_NAMES, type FaultPolicy } from '../../config/model/index.js';
+import { grpcToHttpStatus } from '../../errors/grpc-status.js';
 
 const H_DELAY = 'x-envoy-fault-delay-request';
 const H_DELAY_PCT = 'x-envoy-fault-delay-request-percentage';
@@ -31,6 +32,8 @@ export class FaultLayer {
   readonly #delayMs: number;
   readonly #delay: Accumulator | undefined;
   readonly #abortStatus: number;
+  /** fault.abort.grpcStatus as a code, -1 when the abort is an HTTP status. */
+  readonly abortGrpcStatus: number;
   readonly #abort: Accumulator | undefined;
   readonly #headers: boolean;
   readonly #maxActive: number;
@@ -41,8 +44,10 @@ export class FaultLayer {
     this.route = route;
     this.#delayMs = p.delay?.fixedDelayMs ?? 0;
     this.#delay = p.delay !== undefined ? new Accumulator(p.delay.percent) : undefined;
-    this.#abortStatus = p.abort?.httpStatus ?? 0;
-    this.#abort = p.abort?.httpStatus !== undefined ? new Accumulator(p.abort.percent) : undefined;
+    // A gRPC abort answers gRPC callers with that status and HTTP callers with Envoy's HTTP equivalent.
+    this.abortGrpcStatus = p.abort?.grpcStatus !== undefined ? GRPC_STATUS_NAMES.indexOf(p.abort.grpcStatus) : -1;
+    this.#abortStatus = p.abort?.httpStatus ?? (this.abortGrpcStatus >= 0 ? grpcToHttpStatus(this.abortGrpcStatus) : 0);
+    this.#abort = p.abort !== undefined && this.#abortStatus > 0 ? new Accumulator(p.abort.percent) : undefined;
     this.#headers = p.headerControlled === true;
     this.#maxActive = p.maxActiveFaults ?? Infinity;
   }
@@ -69,6 +74,11 @@ export class FaultLayer {
       }
     }
     return this.#abort !== undefined && this.active < this.#maxActive && this.#abort.fire() ? this.#abortStatus : 0;
+  }
+
+  /** The gRPC status for an abort with this HTTP status: the configured grpcStatus, or -1 (derive from HTTP). */
+  grpcStatusFor(status: number): number {
+    return status === this.#abortStatus ? this.abortGrpcStatus : -1;
   }
 
   #admit(pct: string | string[] | undefined, rng: () => number): boolean {

@@ -6,16 +6,9 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../../upstream/endpoint.js';
 
-export interface AttemptOwner {
-  /** Response headers arrived. The owner calls `attempt.commit()` to stream the body to the client, or `attempt.abort()` to retry. */
-  attemptHeaders(a: Attempt, status: number, headers: IncomingHttpHeaders): void;
-  /** A chunk of a committed response. Returns false to ask for backpressure. */
-  attemptData(a: Attempt, chunk: Buffer): boolean;
-  attemptEnd(a: Attempt): void;
-  attemptError(a: Attempt, err: Error): void;
-  /** The upstream switched protocols (101): `socket` now carries the upgraded stream. Only for attempts started with `upgrade`. */
-  attemptUpgrade(a: Attempt, status: number, headers: IncomingHttpHeaders, socket: Duplex): void;
-}
+export type { AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
+import type { AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
+export { H2Attempt } from './h2-attempt.js';
 
 /** Classifies a transport error the way retries and response flags need it. */
 export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'aborted' | 'idle' {
@@ -28,6 +21,8 @@ export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'a
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'UND_ERR_CONNECT_TIMEOUT':
+    // HTTP/2: the server refused the stream before processing it (RFC 9113 §8.7): never reached the app.
+    case 'ERR_HTTP2_REFUSED_STREAM':
       return 'connect';
     case 'UND_ERR_ABORTED':
       return 'aborted';
@@ -38,13 +33,17 @@ export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'a
     case 'HPE_INVALID_CONSTANT':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'UND_ERR_INFO':
+    case 'ERR_HTTP2_ERROR':
+    case 'ERR_HTTP2_STREAM_ERROR':
+    case 'ERR_HTTP2_INVALID_HEADER_VALUE':
+    case 'ERR_HTTP2_INVALID_CONNECTION_HEADERS':
       return 'protocol';
     default:
       return code.startsWith('HPE_') ? 'protocol' : 'reset';
   }
 }
 
-export class Attempt implements Dispatcher.DispatchHandler {
+export class Attempt implements Dispatcher.DispatchHandler, UpstreamAttempt {
   readonly owner: AttemptOwner;
   readonly endpoint: Endpoint;
   controller: Dispatcher.DispatchController | undefined;
@@ -119,9 +118,14 @@ export class Attempt implements Dispatcher.DispatchHandler {
     if (!this.owner.attemptData(this, chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     if (this.cancelled) return;
-    this.owner.attemptEnd(this);
+    let any: IncomingHttpHeaders | undefined;
+    for (const _ in trailers) {
+      any = trailers;
+      break;
+    }
+    this.owner.attemptEnd(this, any);
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {

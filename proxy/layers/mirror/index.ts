@@ -6,6 +6,9 @@ import type { Dispatcher } from 'undici';
 import type { MirrorPolicy } from '../../config/model/index.js';
 import type { MirrorEvents, MirrorOutcome } from '../../exchange/index.js';
 import type { ClusterRuntime } from '../../upstream/cluster.js';
+import type { Endpoint } from '../../upstream/endpoint.js';
+import { toH2Headers } from '../../upstream/h2-sessions.js';
+import { constants, type ClientHttp2Stream } from 'node:http2';
 
 export type { MirrorEvents, MirrorOutcome };
 
@@ -66,6 +69,10 @@ export class MirrorLayer {
       inflight++;
       const h: Record<string, string | string[]> = { ...headers, host: t.shadowSuffix ? shadowHost(authority) : authority };
       const sink = new MirrorSink(this.route, events, this.#timeoutMs);
+      if (t.cluster!.model.protocol === 'http2') {
+        sink.sendH2(ep, method, path, h, body);
+        continue;
+      }
       try {
         ep.pool.dispatch({ method, path, headers: h, body, idempotent: false }, sink);
       } catch {
@@ -93,6 +100,7 @@ class MirrorSink implements Dispatcher.DispatchHandler {
     this.#finish('failed');
     const c = this.#controller;
     if (c !== undefined && !c.aborted) c.abort(new Error('mirror timeout'));
+    if (this.#h2 !== undefined && !this.#h2.closed) this.#h2.close(constants.NGHTTP2_CANCEL);
   };
   // undici 7 tells handler styles apart by this method: without it dispatch() throws.
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -108,6 +116,28 @@ class MirrorSink implements Dispatcher.DispatchHandler {
   onResponseError(): void {
     this.#finish('failed');
   }
+  /** The same, over the endpoint's HTTP/2 connections (HTTP2 and GRPC services). */
+  sendH2(ep: Endpoint, method: string, path: string, h: Record<string, string | string[]>, body: Buffer | Readable | null): void {
+    let stream: ClientHttp2Stream;
+    try {
+      stream = ep.h2.request(toH2Headers(method, path, h), body === null);
+    } catch {
+      return this.onResponseError();
+    }
+    this.#h2 = stream;
+    stream.once('response', (hs) => {
+      const status = Number(hs[':status']);
+      const grpc = hs['grpc-status'];
+      this.#finish(status >= 500 || (typeof grpc === 'string' && grpc !== '0' && grpc !== '') ? 'failed' : 'sent');
+    });
+    stream.on('error', () => this.onResponseError());
+    stream.once('close', () => this.onResponseError());
+    stream.resume();
+    if (Buffer.isBuffer(body)) stream.end(body);
+    else if (body !== null) (body as Readable).pipe(stream);
+  }
+  #h2: ClientHttp2Stream | undefined;
+
   #finish(o: MirrorOutcome): void {
     if (this.#done) return;
     this.#done = true;

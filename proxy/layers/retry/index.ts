@@ -3,6 +3,8 @@
 // safe default when a route says nothing (see RetryPolicy.isDefault).
 import type { RetryPolicy } from '../../config/model/index.js';
 
+export { ReplayBody, type ReplayOwner } from './replay-body.js';
+
 const BASE_MS = 25;
 const MAX_MS = 250;
 /** Longest Retry-After we are willing to wait (the route deadline still caps it). */
@@ -15,6 +17,8 @@ const R_REFUSED = 8;
 const R_RESET = 16;
 const R_4XX = 32;
 const R_CODES = 64;
+// gRPC statuses (Envoy's x-envoy-retry-grpc-on), as bits 1 << code.
+const GRPC_RETRY_ON: Record<string, number> = { cancelled: 1, 'deadline-exceeded': 4, internal: 13, 'resource-exhausted': 8, unavailable: 14 };
 
 /** What went wrong with one attempt, as the retry policy classifies it. */
 export type AttemptFailure = 'connect' | 'reset' | 'timeout' | 'status';
@@ -28,13 +32,18 @@ export class RetryLayer {
   readonly #on: number;
   readonly #codes: ReadonlySet<number>;
   readonly #idempotentOnly: boolean;
+  /** Bit `1 << code` set for each retriable gRPC status. */
+  readonly grpcOn: number;
 
   constructor(p: RetryPolicy) {
     this.maxRetries = p.attempts;
     this.perTryTimeoutMs = p.perTryTimeoutMs ?? 0;
     this.isDefault = p.isDefault;
     let on = 0;
+    let grpc = 0;
     for (const r of p.retryOn) {
+      const code = GRPC_RETRY_ON[r];
+      if (code !== undefined) grpc |= 1 << code;
       if (r === '5xx') on |= R_5XX;
       else if (r === 'gateway-error') on |= R_GATEWAY;
       else if (r === 'connect-failure') on |= R_CONNECT;
@@ -42,9 +51,9 @@ export class RetryLayer {
       else if (r === 'reset') on |= R_RESET;
       else if (r === 'retriable-4xx') on |= R_4XX;
       else if (r === 'retriable-status-codes') on |= R_CODES;
-      // gRPC names (cancelled, unavailable, ...) are accepted for the gRPC issue; HTTP/1.1 traffic never matches them.
     }
     this.#on = on;
+    this.grpcOn = grpc;
     this.#codes = new Set(p.retriableStatusCodes);
     this.#idempotentOnly = p.idempotentOnly5xx;
   }
@@ -57,6 +66,15 @@ export class RetryLayer {
     if ((status === 502 || status === 503 || status === 504) && on & R_GATEWAY) return true;
     if (status === 409 && on & R_4XX) return true;
     return (on & R_CODES) !== 0 && this.#codes.has(status);
+  }
+
+  /**
+   * Should a gRPC answer with this grpc-status be retried? As in Envoy, the
+   * gRPC conditions apply to every call (gRPC methods are all POST), and they
+   * are read from trailers too, not only from trailers-only responses.
+   */
+  retriableGrpc(code: number): boolean {
+    return code > 0 && (this.grpcOn & (1 << code)) !== 0;
   }
 
   /**

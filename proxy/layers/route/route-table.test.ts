@@ -93,3 +93,26 @@ describe('compileRoutes: combining', () => {
     expect(t.match(req({ path: '/q', rawQuery: 'v=1' }))).toBe(0);
   });
 });
+
+describe('compileRoutes: source conditions (evaluated per sidecar, as Istio does)', () => {
+  const routes = [
+    route('from-productpage', { sourceLabels: { app: 'productpage' } }),
+    route('from-shop', { sourceNamespace: 'shop', uri: { kind: 'prefix', value: '/a' } }, { uri: { kind: 'prefix', value: '/b' } }),
+    route('rest'),
+  ];
+  it('a clause whose labels are a subset of the sidecar labels applies; others are left out', () => {
+    expect(compileRoutes(routes, { namespace: 'default', labels: { app: 'productpage', version: 'v1' } }).match(req())).toBe(0);
+    // Before: a match holding only sourceLabels became {} and matched every caller.
+    expect(compileRoutes(routes, { namespace: 'default', labels: { app: 'reviews' } }).match(req())).toBe(2);
+  });
+  it('sourceNamespace compares the sidecar namespace; other clauses of the route still apply', () => {
+    const other = { namespace: 'default', labels: {} };
+    const shop = { namespace: 'shop', labels: {} };
+    expect(compileRoutes(routes, shop).match(req({ path: '/a' }))).toBe(1);
+    expect(compileRoutes(routes, other).match(req({ path: '/a' }))).toBe(2);
+    expect(compileRoutes(routes, other).match(req({ path: '/b' }))).toBe(1);
+  });
+  it('without a known source, source-bound clauses never apply (fail closed)', () => {
+    expect(compileRoutes(routes).match(req())).toBe(2);
+  });
+});

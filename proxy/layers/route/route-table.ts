@@ -111,12 +111,31 @@ class QueryCache {
   }
 }
 
+/** Who is asking: the sidecar's own workload, for Istio's sourceLabels / sourceNamespace. */
+export interface RouteSource {
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Istio's sourceMatchHTTP: the clause's labels are a subset of the proxy's, and the namespace agrees. */
+function appliesTo(m: RouteMatch, source: RouteSource | undefined): boolean {
+  if (m.sourceNamespace !== undefined && m.sourceNamespace !== source?.namespace) return false;
+  if (m.sourceLabels !== undefined) {
+    for (const k in m.sourceLabels) if (source?.labels[k] !== m.sourceLabels[k]) return false;
+  }
+  return true;
+}
+
 class CompiledRouteTable implements RouteTable {
-  private readonly routes: readonly (readonly CompiledMatch[])[];
+  /** null: every clause was for other workloads, so the route never matches here. */
+  private readonly routes: readonly (readonly CompiledMatch[] | null)[];
   private readonly query = new QueryCache();
 
-  constructor(routes: readonly RouteModel[]) {
-    this.routes = routes.map((r) => r.match.map((m) => new CompiledMatch(m)));
+  constructor(routes: readonly RouteModel[], source: RouteSource | undefined) {
+    this.routes = routes.map((r) => {
+      const mine = r.match.filter((m) => appliesTo(m, source));
+      return r.match.length > 0 && mine.length === 0 ? null : mine.map((m) => new CompiledMatch(m));
+    });
   }
 
   get size(): number {
@@ -127,6 +146,7 @@ class CompiledRouteTable implements RouteTable {
     const routes = this.routes;
     for (let r = 0; r < routes.length; r++) {
       const clauses = routes[r]!;
+      if (clauses === null) continue;
       if (clauses.length === 0) return r;
       for (let c = 0; c < clauses.length; c++) if (clauses[c]!.test(req, this.query)) return r;
     }
@@ -148,10 +168,14 @@ class CompiledRouteTable implements RouteTable {
  * - withoutHeaders: absent header passes; present header fails when the entry
  *   is `present` or its matcher matches the value.
  * - port: the port the request arrived for.
- * Throws (at build) on a regex JS cannot compile.
+ * - sourceLabels / sourceNamespace: decided here, once, against `source` (the
+ *   sidecar's own workload); a clause for other workloads is left out, and a
+ *   route left with no clause never matches. Without a source, such clauses
+ *   never apply (fail closed).
+ * Throws (at build) on a regex RE2 cannot compile.
  */
-export function compileRoutes(routes: readonly RouteModel[]): RouteTable {
-  return new CompiledRouteTable(routes);
+export function compileRoutes(routes: readonly RouteModel[], source?: RouteSource): RouteTable {
+  return new CompiledRouteTable(routes, source);
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -22,6 +22,12 @@ describe('compileStringMatch', () => {
     { spec: { kind: 'regex', value: '/V1' }, ignoreCase: true, value: '/v1', want: true },
     { spec: { kind: 'regex', value: '(?i)jason' }, value: 'JASON', want: true },
     { spec: { kind: 'regex', value: '(?P<v>v\\d)' }, value: 'v1', want: true },
+    // RE2 syntax JavaScript lacks
+    { spec: { kind: 'regex', value: '/v[[:digit:]]+' }, value: '/v42', want: true },
+    { spec: { kind: 'regex', value: '/v[[:digit:]]+' }, value: '/vx', want: false },
+    { spec: { kind: 'regex', value: '\\pN+' }, value: '٣42', want: true },
+    { spec: { kind: 'regex', value: '\\pL+' }, value: 'héllo', want: true },
+    { spec: { kind: 'regex', value: '(?i)/API/.*' }, value: '/api/x', want: true },
     { spec: { kind: 'present' }, value: '', want: true },
   ])('$spec.kind $spec.value ignoreCase=$ignoreCase on "$value" → $want', ({ spec, ignoreCase, value, want }) => {
     expect(compileStringMatch(spec, ignoreCase).matches(value)).toBe(want);
@@ -29,5 +35,19 @@ describe('compileStringMatch', () => {
 
   it('rejects a broken regex at compile time', () => {
     expect(() => compileStringMatch({ kind: 'regex', value: '(' })).toThrow(SyntaxError);
+  });
+
+  it('rejects JavaScript-only syntax with a reason naming it', () => {
+    expect(() => compileStringMatch({ kind: 'regex', value: '/(?=admin)x' })).toThrow(/lookahead\/lookbehind is not RE2/);
+    expect(() => compileStringMatch({ kind: 'regex', value: '/(?<!a)x' })).toThrow(/lookahead\/lookbehind is not RE2/);
+    expect(() => compileStringMatch({ kind: 'regex', value: '(a)\\1' })).toThrow(/backreferences are not RE2/);
+  });
+
+  it('matches a catastrophic-backtracking pattern in linear time', () => {
+    const m = compileStringMatch({ kind: 'regex', value: '/redos/(a+)+' });
+    const evil = '/redos/' + 'a'.repeat(5000) + '!';
+    // With a backtracking engine 30 characters already take seconds; RE2 answers at once.
+    expect(m.matches(evil)).toBe(false);
+    expect(m.matches('/redos/aaaa')).toBe(true);
   });
 });

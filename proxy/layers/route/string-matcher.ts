@@ -1,4 +1,6 @@
+import type { RE2JS } from 're2js';
 import type { StringMatch } from '../../config/model/index.js';
+import { compileRe2 } from '../../config/validate/re2-pattern.js';
 
 /** A compiled string predicate; `matches` allocates nothing. */
 export interface StringMatcher {
@@ -40,10 +42,11 @@ class FoldedMatcher implements StringMatcher {
   }
 }
 
+/** RE2 full match (linear time: no input can make it backtrack). */
 class RegexMatcher implements StringMatcher {
-  constructor(private readonly re: RegExp) {}
+  constructor(private readonly re: RE2JS) {}
   matches(value: string): boolean {
-    return this.re.test(value);
+    return this.re.testExact(value);
   }
 }
 
@@ -56,10 +59,11 @@ class PresentMatcher implements StringMatcher {
 const PRESENT = new PresentMatcher();
 
 /**
- * Compile a match once, at snapshot build. Regexes are full matches like
- * Istio's RE2 (`^(?:...)$`); `ignoreCase` folds exact/prefix and adds the `i`
- * flag to regexes. Throws SyntaxError for a regex JS cannot compile, so bad
- * config is rejected at build time, never per request.
+ * Compile a match once, at snapshot build. Regexes are RE2 with full-match
+ * semantics like Istio's; `ignoreCase` folds exact/prefix and makes regexes
+ * case-insensitive. Throws SyntaxError for a pattern RE2 refuses, so bad
+ * config is rejected at build time, never per request (validation has
+ * already refused it with file and path in every normal flow).
  */
 export function compileStringMatch(m: StringMatchSpec, ignoreCase = false): StringMatcher {
   switch (m.kind) {
@@ -68,27 +72,15 @@ export function compileStringMatch(m: StringMatchSpec, ignoreCase = false): Stri
     case 'prefix':
       return ignoreCase ? new FoldedMatcher(m.value, true) : new PrefixMatcher(m.value);
     case 'regex':
-      return new RegexMatcher(compileFullMatchRegex(m.value, ignoreCase));
+      return new RegexMatcher(compileRegex(m.value, ignoreCase));
     case 'present':
       return PRESENT;
   }
 }
 
-/**
- * RE2 → JS, for the constructs that differ and are common in Istio configs:
- * leading inline flags `(?i)`, `(?s)`, `(?m)` become JS flags and `(?P<name>`
- * becomes `(?<name>`. Everything else is passed through; JS regexes backtrack,
- * so a pathological pattern can be slow (no RE2 package is installed; the
- * lead may add re2 later).
- */
-export function compileFullMatchRegex(source: string, ignoreCase = false): RegExp {
-  let flags = ignoreCase ? 'i' : '';
-  let body = source;
-  const lead = /^\(\?([ims]+)\)/.exec(body);
-  if (lead !== null) {
-    for (const f of lead[1]!) if (!flags.includes(f)) flags += f;
-    body = body.slice(lead[0].length);
-  }
-  body = body.replace(/\(\?P</g, '(?<');
-  return new RegExp(`^(?:${body})$`, flags);
+/** RE2 pattern → compiled matcher; SyntaxError with RE2's reason when it is not RE2. */
+export function compileRegex(source: string, ignoreCase = false): RE2JS {
+  const c = compileRe2(source, ignoreCase);
+  if (!c.ok) throw new SyntaxError(c.reason);
+  return c.re;
 }

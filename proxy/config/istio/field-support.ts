@@ -1,0 +1,115 @@
+// Fields of Istio's API that the schemas accept but Meshlet does not apply,
+// each with what happens when one is set: `error` refuses the resource (the
+// field would change where traffic goes or who it applies to, so ignoring it
+// would fail open), `warning` loads it and says, at load and in `meshlet
+// analyze`, that the field has no effect. Every other declared field is
+// applied. To support a field, implement it and delete its row here; to add a
+// field to a schema without applying it yet, add it there with `declared`
+// and add a row here.
+
+import type { IstioKind } from './istio-resource.js';
+
+export type Severity = 'error' | 'warning';
+
+export interface FieldSupport {
+  readonly kind: IstioKind;
+  /** Dotted path from the resource root; `[]` walks every element of an array. */
+  readonly path: string;
+  readonly severity: Severity;
+  readonly reason: string;
+  /** Only when the value satisfies this (e.g. a non-default value). */
+  readonly when?: (value: unknown) => boolean;
+}
+
+const TLS = 'accepted, not applied: Meshlet does not originate TLS or mTLS yet (traffic to this destination is plain HTTP)';
+const TP_PATHS = ['spec.trafficPolicy', 'spec.subsets[].trafficPolicy'];
+const TP_PORT_PATHS = [...TP_PATHS, ...TP_PATHS.map((p) => `${p}.portLevelSettings[]`)];
+
+function each(bases: readonly string[], field: string, severity: Severity, reason: string): FieldSupport[] {
+  return bases.map((b) => ({ kind: 'DestinationRule' as const, path: `${b}.${field}`, severity, reason }));
+}
+
+export const FIELD_SUPPORT: readonly FieldSupport[] = [
+  // ---------------------------------------------------------------- VirtualService
+  { kind: 'VirtualService', path: 'spec.tcp', severity: 'warning', reason: 'accepted, not applied: Meshlet proxies HTTP only; TCP traffic is not intercepted by these rules' },
+  { kind: 'VirtualService', path: 'spec.tls', severity: 'warning', reason: 'accepted, not applied: Meshlet has no TLS (SNI) routing' },
+  { kind: 'VirtualService', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: every resource is visible to every namespace' },
+  { kind: 'VirtualService', path: 'spec.http[].delegate', severity: 'error', reason: 'delegate VirtualServices are not supported' },
+  { kind: 'VirtualService', path: 'spec.http[].corsPolicy', severity: 'warning', reason: 'accepted, not applied: CORS preflights and headers are passed to the app unchanged' },
+  { kind: 'VirtualService', path: 'spec.http[].match[].statPrefix', severity: 'warning', reason: 'accepted, not applied: metrics carry the route name only' },
+  { kind: 'VirtualService', path: 'spec.http[].redirect.derivePort', severity: 'error', reason: 'not supported: give redirect.port explicitly' },
+  { kind: 'VirtualService', path: 'spec.http[].redirect.prefixRewrite', severity: 'error', reason: 'not supported: use redirect.uri' },
+  { kind: 'VirtualService', path: 'spec.http[].retries.retryRemoteLocalities', severity: 'warning', reason: 'accepted, not applied: Meshlet has no localities' },
+  { kind: 'VirtualService', path: 'spec.http[].retries.backoff', severity: 'warning', reason: "accepted, not applied: retries back off with Envoy's default (25 ms base, jittered)" },
+  {
+    kind: 'VirtualService',
+    path: 'spec.http[].retries.retryIgnorePreviousHosts',
+    severity: 'error',
+    reason: 'only true (the default) is supported: a retry always avoids the endpoints already tried',
+    when: (v) => v === false,
+  },
+  { kind: 'VirtualService', path: 'spec.http[].fault.delay.exponentialDelay', severity: 'error', reason: 'not supported (Istio does not support it either): use fixedDelay' },
+  { kind: 'VirtualService', path: 'spec.http[].fault.abort.http2Error', severity: 'error', reason: 'not supported: use httpStatus' },
+  // ---------------------------------------------------------------- DestinationRule
+  { kind: 'DestinationRule', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: every resource is visible to every namespace' },
+  { kind: 'DestinationRule', path: 'spec.workloadSelector', severity: 'error', reason: 'not supported: the rule would apply to every workload, not only the selected ones' },
+  ...each(TP_PORT_PATHS, 'tls', 'warning', TLS),
+  ...each(TP_PATHS, 'tunnel', 'error', 'not supported: Meshlet cannot tunnel through an HTTP CONNECT proxy, so traffic would go direct'),
+  ...each(TP_PATHS, 'proxyProtocol', 'error', 'not supported: Meshlet does not send a PROXY protocol header, which the destination expects'),
+  ...each(TP_PATHS, 'retryBudget', 'warning', 'accepted, not applied: retries are bounded by connectionPool.http.maxRetries'),
+  ...each(TP_PORT_PATHS, 'loadBalancer.localityLbSetting', 'warning', 'accepted, not applied: Meshlet has no localities'),
+  ...each(TP_PORT_PATHS, 'loadBalancer.zoneAwareLbSetting', 'warning', 'accepted, not applied: Meshlet has no localities'),
+  ...each(TP_PORT_PATHS, 'loadBalancer.warmupDurationSecs', 'warning', 'accepted, not applied: new endpoints get their full share at once'),
+  ...each(TP_PORT_PATHS, 'loadBalancer.warmup', 'warning', 'accepted, not applied: new endpoints get their full share at once'),
+  ...each(TP_PORT_PATHS, 'loadBalancer.consistentHash.httpCookie.attributes', 'warning', 'accepted, not applied: the generated cookie carries name, path and TTL only'),
+  ...each(TP_PORT_PATHS, 'connectionPool.tcp.tcpKeepalive', 'warning', 'accepted, not applied: upstream sockets use the OS keepalive defaults'),
+  ...each(TP_PORT_PATHS, 'connectionPool.tcp.maxConnectionDuration', 'warning', 'accepted, not applied: upstream connections live until idle or closed'),
+  ...each(TP_PORT_PATHS, 'connectionPool.tcp.idleTimeout', 'warning', 'accepted, not applied: use connectionPool.http.idleTimeout'),
+  ...each(TP_PORT_PATHS, 'connectionPool.http.useClientProtocol', 'warning', 'accepted, not applied: the upstream protocol follows the port (HTTP2/GRPC → HTTP/2) and h2UpgradePolicy'),
+  ...each(TP_PORT_PATHS, 'connectionPool.http.http2KeepAlive', 'warning', 'accepted, not applied: idle HTTP/2 upstream connections close after connectionPool.http.idleTimeout'),
+  ...each(TP_PORT_PATHS, 'outlierDetection.splitExternalLocalOriginErrors', 'warning', 'accepted, not applied: local-origin failures (connect errors, timeouts) count as gateway errors and 5xx, as when the split is off'),
+  ...each(TP_PORT_PATHS, 'outlierDetection.consecutiveLocalOriginFailures', 'warning', 'accepted, not applied: local-origin failures count toward consecutive5xxErrors / consecutiveGatewayErrors'),
+  ...each(TP_PORT_PATHS, 'outlierDetection.outlierDetectionHttpErrorCodes', 'error', 'not supported: only 5xx (consecutive5xxErrors) and 502/503/504 (consecutiveGatewayErrors) count as errors'),
+  // ---------------------------------------------------------------- ServiceEntry
+  { kind: 'ServiceEntry', path: 'spec.workloadSelector', severity: 'error', reason: 'not supported: Meshlet has no pod registry; list the endpoints instead' },
+  { kind: 'ServiceEntry', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: every resource is visible to every namespace' },
+  { kind: 'ServiceEntry', path: 'spec.subjectAltNames', severity: 'warning', reason: TLS },
+  { kind: 'ServiceEntry', path: 'spec.addresses', severity: 'warning', reason: 'accepted, not applied: Meshlet routes by Host, not by destination IP' },
+  { kind: 'ServiceEntry', path: 'spec.endpoints[].network', severity: 'warning', reason: 'accepted, not applied: Meshlet has one network' },
+  { kind: 'ServiceEntry', path: 'spec.endpoints[].locality', severity: 'warning', reason: 'accepted, not applied: Meshlet has no localities' },
+  { kind: 'ServiceEntry', path: 'spec.endpoints[].serviceAccount', severity: 'warning', reason: TLS },
+];
+
+export interface FieldFinding {
+  readonly path: string;
+  readonly severity: Severity;
+  readonly reason: string;
+}
+
+/** Every row of FIELD_SUPPORT that applies to this resource, with the concrete path. */
+export function findUnappliedFields(kind: IstioKind, resource: unknown, rows: readonly FieldSupport[] = FIELD_SUPPORT): FieldFinding[] {
+  const out: FieldFinding[] = [];
+  for (const row of rows) {
+    if (row.kind !== kind) continue;
+    walk(resource, row.path.split('.'), '', (value, path) => {
+      if (value === undefined || (row.when !== undefined && !row.when(value))) return;
+      out.push({ path, severity: row.severity, reason: row.reason });
+    });
+  }
+  return out;
+}
+
+function walk(value: unknown, segs: readonly string[], at: string, visit: (v: unknown, path: string) => void): void {
+  if (segs.length === 0) {
+    visit(value, at);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  const [seg, ...rest] = segs as [string, ...string[]];
+  const isEach = seg.endsWith('[]');
+  const key = isEach ? seg.slice(0, -2) : seg;
+  const child = (value as Record<string, unknown>)[key];
+  const here = at === '' ? key : `${at}.${key}`;
+  if (!isEach) return walk(child, rest, here, visit);
+  if (Array.isArray(child)) child.forEach((item, i) => walk(item, rest, `${here}[${i}]`, visit));
+}
