@@ -53,10 +53,10 @@ module.exports = {
     {
       name: 'istio-shapes-stay-in-translation',
       comment:
-        'Only config/istio, config/translate, the config barrel and standalone.ts (the file-mode composition root) see Istio shapes; the runtime never does.',
+        'Only config/istio, config/translate, the config kernel\'s top-level entry points (proxy/config/*.ts: loadMeshConfig, analyze) and standalone.ts (the file-mode composition root) see Istio shapes; the runtime never does.',
       severity: 'error',
-      from: { path: '^proxy/', pathNot: ['^proxy/config/(istio|translate)/', '^proxy/config/index\\.ts$', '^proxy/standalone\\.ts$', '\\.test\\.ts$'] },
-      to: { path: '^proxy/config/(istio|translate)/|^proxy/config/index\\.ts$' },
+      from: { path: '^proxy/', pathNot: ['^proxy/config/(istio|translate)/', '^proxy/config/[^/]+\\.ts$', '^proxy/standalone\\.ts$', '\\.test\\.ts$'] },
+      to: { path: '^proxy/config/(istio|translate)/|^proxy/config/[^/]+\\.ts$' },
     },
     {
       name: 'control-plane-uses-only-the-config-kernel',

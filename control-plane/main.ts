@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { ConfigIssue } from '../proxy/config/model/index.js';
 import { experimentFaults, formatIssue, isError } from '../proxy/config/model/index.js';
+import { loadSecurity, type ControlPlaneSecurity, type LoadedSecurity } from './auth/index.js';
 import { SnapshotBuilder } from './build/index.js';
 import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js';
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
@@ -22,6 +23,13 @@ export interface ControlPlaneOptions {
   readonly grpcHost: string;
   /** Prometheus port; 0 = any free port, -1 = no metrics listener. */
   readonly metricsPort: number;
+  /**
+   * Required, so every caller decides: `{ insecure: true }` (plaintext, no
+   * authentication, loudly logged) or the CA + credentials the gRPC port
+   * authenticates with (TLS with a certificate from that CA).
+   */
+  readonly security: ControlPlaneSecurity;
+  /** A serving certificate of your own instead of one from the CA. */
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   /** Push debounce: quiet time (default 100 ms) and cap (default 10 s). */
   readonly debounceMs?: number;
@@ -48,6 +56,8 @@ export interface RunningControlPlane {
   readonly metricsPort: number | undefined;
   readonly server: DiscoveryServer;
   readonly store: ConfigStore;
+  /** The root sidecars verify the control plane with (PEM); undefined with --insecure. */
+  readonly rootCertPem: string | undefined;
   /** The injection webhook, when enabled: its port and the CA its certificate chains to. */
   readonly injector: RunningInjector | undefined;
   close(): Promise<void>;
@@ -149,7 +159,14 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     },
   };
 
-  let tls: TlsFiles | undefined;
+  let security: LoadedSecurity | undefined;
+  if ('insecure' in opts.security && opts.security.insecure === true) {
+    log('warn', '*** --insecure: the gRPC port is PLAINTEXT and UNAUTHENTICATED: anyone who reaches it can subscribe as any node and read the whole mesh. Never use this outside a test. ***');
+  } else {
+    security = await loadSecurity(opts.security, opts.grpcHost, (msg) => log('info', msg));
+    log('info', `CA: trust domain ${security.trustDomain}, workload certificates valid ${Math.round(security.certTtlMs / 1000)}s, ${security.credentials} bootstrap credential(s)`);
+  }
+  let tls: TlsFiles | undefined = security ? { cert: security.serving.cert, key: security.serving.key } : undefined;
   if (opts.tls) {
     tls = {
       cert: await readFile(opts.tls.certFile),
@@ -166,6 +183,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     heartbeatMs: opts.faultTtlMs ? Math.max(50, Math.floor(opts.faultTtlMs / 2)) : undefined,
     keepaliveTimeMs: opts.keepaliveTimeMs,
     keepaliveTimeoutMs: opts.keepaliveTimeoutMs,
+    ...(security ? { security: { authenticator: security.authenticator, issuer: { ca: security.ca, trustDomain: security.trustDomain, certTtlMs: security.certTtlMs } } } : {}),
     maxConfigBytes: opts.maxConfigBytes,
     log,
     experiments,
@@ -189,7 +207,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     await server.close(0);
     throw err;
   }
-  log('info', `listening on ${opts.grpcHost}:${port}${tls ? ' (TLS)' : ''}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}${injector ? `, injector on :${injector.port}` : ''}`);
+  log('info', `listening on ${opts.grpcHost}:${port}${metricsServer ? `, metrics on :${boundPort(metricsServer)}` : ''}${injector ? `, injector on :${injector.port}` : ''} (gRPC ${tls ? 'TLS' : 'PLAINTEXT, --insecure'})`);
 
   let closing: Promise<void> | undefined;
   const running: RunningControlPlane = {
@@ -197,6 +215,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     metricsPort: metricsServer ? boundPort(metricsServer) : undefined,
     server,
     store,
+    rootCertPem: security?.ca.rootPem,
     injector,
     close() {
       closing ??= (async () => {

@@ -8,15 +8,21 @@ import type { ConfigIssue, MeshConfig } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
 import { startAdmin } from './admin/index.js';
 import { ConnectionBudget, Drain, explainBindError, startListener, type DrainOutcome, type ListenerOptions } from './listener/index.js';
-import { createObservers, type Observers } from './observe/index.js';
+import { createObservers, type MeshMetrics, type Observers } from './observe/index.js';
 import { createInboundPipeline, createPipeline, createUpgradeHandler, routeFromSnapshot, type PipelineDeps } from './pipeline/index.js';
 import { compileSnapshot, SnapshotHolder } from './snapshot/index.js';
 import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
-import type { ClusterRuntime } from './upstream/cluster.js';
+import type { ClusterRuntime, EndpointRetirement } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
 import { setStreamIdleTimeout } from './upstream/endpoint.js';
 import type { Logger } from './logger.js';
+import type { IdentityCertificate } from './identity/index.js';
+
+/** The workload certificate in use (sidecar mode with an authenticated control plane). */
+export interface IdentitySource {
+  current(): IdentityCertificate | undefined;
+}
 
 export interface ProxyOptions {
   readonly nodeId: string;
@@ -75,7 +81,18 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void): Promise<RunningProxy> {
+/** Per-endpoint state kept outside upstream/ (breakers, metric series) ends with its endpoint or cluster. */
+export function endpointRetirement(outlier: OutlierDetector, metrics: MeshMetrics): EndpointRetirement {
+  return {
+    endpointRemoved: (cluster, ep) => {
+      outlier.forget(ep);
+      metrics.forgetEndpoint(cluster.destination, ep);
+    },
+    clusterRemoved: (cluster) => metrics.forgetDestination(cluster.destination),
+  };
+}
+
+export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void, identity?: IdentitySource): Promise<RunningProxy> {
   const holder = new SnapshotHolder();
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
   setMirrorConcurrency(o.mirrorConcurrency);
@@ -89,11 +106,13 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     tracing: { sampleRate: o.traceSampleRate, inject: o.traceInject, serviceName: o.workload, exportEndpoint: o.traceExportEndpoint },
     registry,
     version: () => holder.current?.version,
+    ...(identity ? { certExpiry: () => identity.current()?.notAfter.getTime() } : {}),
   });
   const outlier = new OutlierDetector((cluster, ep, reason) => {
     obs.events.ejection(cluster.destination.service, ep.id, reason);
     log.warn({ cluster: cluster.name, endpoint: ep.id, reason }, 'endpoint ejected');
   });
+  registry.setRetirement(endpointRetirement(outlier, obs.metrics));
   const deps: PipelineDeps = {
     snapshot: () => holder.current,
     observer: obs.observer,
@@ -213,6 +232,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
         namespace: o.namespace,
         labels: o.labels,
         version: holder.current?.version ?? null,
+      identity: identity?.current()?.spiffeId ?? null,
+      cert_expires_at: identity?.current()?.notAfter.toISOString() ?? null,
         uptime_s: Math.round(process.uptime()),
         memory: process.memoryUsage(),
         node: process.version,

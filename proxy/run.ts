@@ -1,5 +1,7 @@
 // Process-level wiring for `meshlet proxy`: start the proxy, attach the
 // config source, print where everything listens, drain on SIGTERM/SIGINT.
+import { readFile } from 'node:fs/promises';
+import type { WorkloadIdentity } from './identity/index.js';
 import { createLogger } from './logger.js';
 import { BindError } from './listener/index.js';
 import { startProxy, type ProxyOptions, type RunningProxy } from './main.js';
@@ -8,6 +10,10 @@ import { startFileSource, issuesText } from './standalone.js';
 export interface RunOptions {
   readonly configPath: string | undefined;
   readonly controlPlane: string | undefined;
+  /** Authenticated control plane (absent = --insecure). */
+  readonly controlPlaneAuth?: { readonly caFile: string; readonly tokenFile: string; readonly serviceAccount: string };
+  /** Node id given explicitly; otherwise the one the credential allows (authenticated) or proxy.nodeId. */
+  readonly explicitNodeId?: boolean;
   /** Drain window on SIGTERM/SIGINT (Istio's terminationDrainDuration). */
   readonly drainMs: number;
   /** Largest config message accepted from the control plane (gRPC max receive length). */
@@ -20,9 +26,37 @@ export async function runProxy(r: RunOptions): Promise<number> {
   let stopping = false;
   let resolveExit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  let identity: WorkloadIdentity | undefined;
+  let stopIdentity: () => void = () => undefined;
+  let auth: import('./xds/index.js').ControlPlaneAuth | undefined;
+  if (r.controlPlane !== undefined && r.controlPlaneAuth !== undefined) {
+    const a = r.controlPlaneAuth;
+    const [{ CertificateClient, tokenFromFile }, { WorkloadIdentity: Identity }] = await Promise.all([import('./xds/index.js'), import('./identity/index.js')]);
+    let ca: Buffer;
+    try {
+      ca = await readFile(a.caFile);
+    } catch (err) {
+      process.stderr.write(`meshlet proxy: cannot read --ca-cert ${a.caFile}: ${(err as Error).message}\n`);
+      return 1;
+    }
+    auth = { ca, token: tokenFromFile(a.tokenFile) };
+    const certs = new CertificateClient(r.controlPlane, auth);
+    const ns = r.proxy.namespace;
+    identity = new Identity({
+      namespace: ns,
+      serviceAccount: a.serviceAccount,
+      sign: (csr) => certs.create(csr, ns, a.serviceAccount),
+      onIssued: (c) => log.info({ identity: c.spiffeId, node: c.nodeId, notAfter: c.notAfter.toISOString() }, 'workload certificate issued'),
+      onError: (err, retryInMs) => log.warn({ retryInMs }, `workload certificate not obtained: ${err.message}`),
+    });
+    stopIdentity = () => {
+      identity?.close();
+      certs.close();
+    };
+  }
   let proxy: RunningProxy;
   try {
-    proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'));
+    proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'), identity);
   } catch (err) {
     if (!(err instanceof BindError)) throw err;
     process.stderr.write(`meshlet proxy: ${err.message}\n`);
@@ -49,18 +83,28 @@ export async function runProxy(r: RunOptions): Promise<number> {
   } else {
     // gRPC (and protobufjs) load only in sidecar mode: a standalone proxy never pays their memory.
     const { ConfigStreamClient } = await import('./xds/index.js');
-    const client = new ConfigStreamClient({
-      target: r.controlPlane!,
-      node: { id: r.proxy.nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
-      apply: proxy.applyConfig,
-      currentVersion: () => proxy.holder.current?.version,
-      maxConfigBytes: r.maxConfigBytes,
-      onState: (s) => log.info({ controlPlane: r.controlPlane, state: s }, 'control plane stream'),
-      // Configs that failed to apply were already recorded by applyConfig itself.
-      onReject: (version, issues, stage) => stage !== 'apply' && proxy.rejectConfig(version, issues),
-    });
-    client.start();
-    stopSource = () => client.close();
+    const subscribe = (nodeId: string): void => {
+      const client = new ConfigStreamClient({
+        target: r.controlPlane!,
+        ...(auth ? { auth } : {}),
+        node: { id: nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
+        apply: proxy.applyConfig,
+        currentVersion: () => proxy.holder.current?.version,
+        maxConfigBytes: r.maxConfigBytes,
+        onState: (s) => log.info({ controlPlane: r.controlPlane, state: s }, 'control plane stream'),
+        // Configs that failed to apply were already recorded by applyConfig itself.
+        onReject: (version, issues, stage) => stage !== 'apply' && proxy.rejectConfig(version, issues),
+      });
+      client.start();
+      stopSource = () => client.close();
+    };
+    if (identity === undefined) subscribe(r.proxy.nodeId);
+    else {
+      // Authenticated: subscribe once the CA has answered, as the node id the credential allows.
+      void identity.start().ready().then((cert) => {
+        if (!stopping) subscribe(r.explicitNodeId ? r.proxy.nodeId : cert.nodeId);
+      });
+    }
   }
 
   const line =
@@ -81,6 +125,7 @@ export async function runProxy(r: RunOptions): Promise<number> {
     const outcome = await proxy.drain(r.drainMs);
     log.info({ why, outcome }, outcome === 'idle' ? 'drained; shutting down' : 'drain deadline reached; closing what is left');
     stopSource();
+    stopIdentity();
     await proxy.close();
     resolveExit(0);
     // Idle upstream sockets may outlive the listeners: give them a moment, then leave.

@@ -1,10 +1,12 @@
 // `meshlet config NODE`: the MeshConfig the control plane sends (or would send) that node.
 import { fetchNodeConfig } from '../../control-plane/index.js';
+import { ADMIN_CALL_FLAGS, adminCallOptions } from '../admin-call-flags.js';
 import { flagsHelp, parseOrUsage, type FlagSpec } from '../flags.js';
 
 const SPEC = {
   'control-plane': { type: 'string', default: '127.0.0.1:15010', help: 'control plane HOST:PORT' },
   node: { type: 'string', help: 'node id (or give it as the first argument)' },
+  ...ADMIN_CALL_FLAGS,
 } satisfies Record<string, FlagSpec>;
 
 export const help = flagsHelp(
@@ -24,8 +26,13 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const target = parsed.flags['control-plane'] ?? '127.0.0.1:15010';
+  const callOpts = adminCallOptions(parsed.flags);
+  if (typeof callOpts === 'string') {
+    process.stderr.write(`config: ${callOpts}\n\n${help}`);
+    return 2;
+  }
   try {
-    const res = await fetchNodeConfig(target, node);
+    const res = await fetchNodeConfig(target, node, callOpts);
     if (res.configJson === '') {
       process.stderr.write('config: the control plane has no valid config yet\n');
       return 1;

@@ -1,5 +1,7 @@
 // `meshlet control-plane`: serve Istio YAML from a directory to sidecars.
 import { startControlPlane } from '../../control-plane/index.js';
+import { DEFAULT_TRUST_DOMAIN } from '../../control-plane/auth/index.js';
+import { parseDuration } from '../../proxy/config/istio/duration.js';
 import { setRegexLimits } from '../../proxy/config/index.js';
 import { installLastResort } from '../last-resort.js';
 import { flagsHelp, intFlag, parseOrUsage, portOrOff, type FlagSpec } from '../flags.js';
@@ -26,7 +28,14 @@ const SPEC = {
   'grpc-port': { type: 'string', default: '15010', help: 'gRPC port' },
   'grpc-host': { type: 'string', default: '0.0.0.0', help: 'gRPC bind address' },
   'metrics-port': { type: 'string', default: '15014', help: 'Prometheus /metrics port; off = none' },
-  'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain ...' },
+  'ca-dir': { type: 'string', help: 'CA directory: a self-signed root is created there on first start and reused after' },
+  'ca-cert': { type: 'string', help: 'CA certificate (root, or intermediate + chain) to sign with instead of --ca-dir ...' },
+  'ca-key': { type: 'string', help: '... and its private key' },
+  'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'SPIFFE trust domain of workload identities' },
+  'cert-ttl': { type: 'string', default: '24h', help: 'workload certificate lifetime (sidecars rotate at half of it)' },
+  'bootstrap-tokens': { type: 'string', help: 'YAML list of {token, nodeId, namespace, serviceAccount} for workloads outside Kubernetes' },
+  insecure: { type: 'boolean', default: false, help: 'plaintext gRPC with no authentication (tests only; loudly logged)' },
+  'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain instead of one from the CA ...' },
   'tls-key': { type: 'string', help: '... and this private key' },
   'client-ca': { type: 'string', help: 'require client certificates signed by this CA' },
   'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
@@ -40,7 +49,10 @@ export const help = flagsHelp(
 Watches a directory of Istio YAML (ServiceEntry, VirtualService,
 DestinationRule) and/or the Kubernetes API (every Service is a mesh
 service; Istio CRDs apply as in the files; both together merge, files win
-on clashes) and streams each sidecar its config over gRPC.`,
+on clashes) and streams each sidecar its config over gRPC. The gRPC port
+serves TLS with a certificate from the control plane's CA (--ca-dir, or
+--ca-cert/--ca-key) and accepts only sidecars with a credential from
+--bootstrap-tokens; --insecure turns all of that off.`,
   SPEC,
 );
 
@@ -60,6 +72,18 @@ export async function run(argv: string[]): Promise<number> {
   let cp;
   try {
     const ttl = intFlag('fault-ttl-ms', f['fault-ttl-ms']);
+    const certTtlMs = parseDuration(f['cert-ttl'] ?? '24h');
+    if (certTtlMs === undefined || certTtlMs < 1000) throw new Error(`--cert-ttl must be a duration of at least 1s (e.g. 24h, 90m), got "${f['cert-ttl'] ?? ''}"`);
+    const security = f.insecure
+      ? ({ insecure: true } as const)
+      : {
+          ...(f['ca-dir'] ? { caDir: f['ca-dir'] } : {}),
+          ...(f['ca-cert'] ? { caCertFile: f['ca-cert'] } : {}),
+          ...(f['ca-key'] ? { caKeyFile: f['ca-key'] } : {}),
+          ...(f['bootstrap-tokens'] ? { bootstrapTokensFile: f['bootstrap-tokens'] } : {}),
+          trustDomain: f['trust-domain'] ?? DEFAULT_TRUST_DOMAIN,
+          certTtlMs,
+        };
     setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', f['max-regex-program-size']) });
     const kubeconfig = f.kubeconfig;
     const injectorPort = portOrOff('injector-port', f['injector-port']);
@@ -84,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
       grpcPort: intFlag('grpc-port', f['grpc-port']),
       grpcHost: f['grpc-host'] ?? '0.0.0.0',
       metricsPort: portOrOff('metrics-port', f['metrics-port']),
+      security,
       ...(certFile && keyFile ? { tls: { certFile, keyFile, ...(clientCaFile ? { clientCaFile } : {}) } } : {}),
       ...(ttl > 0 ? { faultTtlMs: ttl } : {}),
       ...(injectorPort >= 0

@@ -12,7 +12,11 @@ import { installLastResort } from '../last-resort.js';
 const SPEC = {
   config: { type: 'string', help: 'Istio YAML file or directory (standalone mode)' },
   'control-plane': { type: 'string', help: 'control plane HOST:PORT (sidecar mode)' },
-  'node-id': { type: 'string', help: 'node id sent to the control plane', default: '' },
+  'node-id': { type: 'string', help: 'node id sent to the control plane (default: the one --token-file allows; else workload~host~pid)', default: '' },
+  'token-file': { type: 'string', help: 'bootstrap token proving this workload\'s identity to the control plane (re-read on every use)' },
+  'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it' },
+  'service-account': { type: 'string', default: 'default', help: 'service account of this workload (its identity: spiffe://<td>/ns/<namespace>/sa/<name>)' },
+  insecure: { type: 'boolean', default: false, help: 'talk to the control plane in plaintext without a credential (tests only)' },
   'outbound-port': { type: 'string', default: '15001', help: 'outbound listener port (the app\'s calls)' },
   'inbound-port': { type: 'string', default: '15006', help: 'inbound listener port (calls to the app)' },
   'app-port': { type: 'string', default: '0', help: 'local app port for inbound traffic (0 = no inbound listener)' },
@@ -57,6 +61,11 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write('meshlet proxy: give exactly one of --config PATH or --control-plane HOST:PORT\n\n' + help);
     return 2;
   }
+  const cpAuth = controlPlaneAuth(flags);
+  if (typeof cpAuth === 'string') {
+    process.stderr.write(`meshlet proxy: ${cpAuth}\n\n${help}`);
+    return 2;
+  }
   const concurrency = intFlag('concurrency', flags.concurrency);
   setRegexLimits({ maxProgramSize: intFlag('max-regex-program-size', flags['max-regex-program-size']) });
   const normalization = (flags['path-normalization'] ?? 'BASE').toUpperCase();
@@ -82,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let options: RunOptions;
   try {
-    options = runOptions(flags);
+    options = runOptions(flags, cpAuth);
   } catch (err) {
     process.stderr.write(`meshlet proxy: ${(err as Error).message}\n`);
     return 2;
@@ -97,7 +106,7 @@ function positive(name: string, n: number): number {
   return n;
 }
 
-function runOptions(flags: Flags<typeof SPEC>): RunOptions {
+function runOptions(flags: Flags<typeof SPEC>, cpAuth: RunOptions['controlPlaneAuth']): RunOptions {
   const inject = (flags['trace-inject'] ?? '').split(',').map((s) => s.trim());
   const labels = parseLabels(flags.labels);
   const workload = flags.workload || labels['app'] || 'unknown';
@@ -106,6 +115,8 @@ function runOptions(flags: Flags<typeof SPEC>): RunOptions {
   return {
     configPath: flags.config,
     controlPlane: flags['control-plane'],
+    ...(cpAuth ? { controlPlaneAuth: cpAuth } : {}),
+    explicitNodeId: (flags['node-id'] ?? '') !== '',
     drainMs: secondsFlag('drain-seconds', flags['drain-seconds']),
     maxConfigBytes: positive('max-config-bytes', intFlag('max-config-bytes', flags['max-config-bytes'])),
     proxy: {
@@ -142,4 +153,22 @@ function runOptions(flags: Flags<typeof SPEC>): RunOptions {
       mirrorConcurrency: intFlag('mirror-concurrency', flags['mirror-concurrency']),
     },
   };
+}
+
+/** The control plane's credentials from the flags; a string is the reason they are unusable. */
+function controlPlaneAuth(flags: { 'control-plane': string | undefined; 'token-file': string | undefined; 'ca-cert': string | undefined; 'service-account': string | undefined; insecure: boolean }):
+  | { caFile: string; tokenFile: string; serviceAccount: string }
+  | undefined
+  | string {
+  if (flags['control-plane'] === undefined) return undefined;
+  if (flags.insecure) {
+    process.stderr.write('meshlet proxy: *** --insecure: the control plane connection is PLAINTEXT and UNAUTHENTICATED ***\n');
+    return undefined;
+  }
+  const caFile = flags['ca-cert'];
+  const tokenFile = flags['token-file'];
+  if (caFile === undefined || tokenFile === undefined) {
+    return `refusing to talk to the control plane in plaintext or without a credential: give --ca-cert (its root certificate) and --token-file (this workload's bootstrap token), or --insecure`;
+  }
+  return { caFile, tokenFile, serviceAccount: flags['service-account'] || 'default' };
 }

@@ -1,10 +1,12 @@
 // `meshlet status`: per-sidecar sync state from the control plane (like istioctl proxy-status).
 import { fetchStatus, formatStatusTable } from '../../control-plane/index.js';
+import { ADMIN_CALL_FLAGS, adminCallOptions } from '../admin-call-flags.js';
 import { flagsHelp, parseOrUsage, type FlagSpec } from '../flags.js';
 
 const SPEC = {
   'control-plane': { type: 'string', default: '127.0.0.1:15010', help: 'control plane HOST:PORT' },
   json: { type: 'boolean', default: false, help: 'print the raw status as JSON' },
+  ...ADMIN_CALL_FLAGS,
 } satisfies Record<string, FlagSpec>;
 
 export const help = flagsHelp(
@@ -20,8 +22,13 @@ export async function run(argv: string[]): Promise<number> {
   const parsed = parseOrUsage(argv, SPEC, help);
   if (parsed === undefined) return 2;
   const target = parsed.flags['control-plane'] ?? '127.0.0.1:15010';
+  const callOpts = adminCallOptions(parsed.flags);
+  if (typeof callOpts === 'string') {
+    process.stderr.write(`status: ${callOpts}\n\n${help}`);
+    return 2;
+  }
   try {
-    const st = await fetchStatus(target);
+    const st = await fetchStatus(target, callOpts);
     if (parsed.flags.json) {
       process.stdout.write(JSON.stringify(st, null, 2) + '\n');
       return 0;

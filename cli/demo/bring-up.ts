@@ -3,9 +3,13 @@
 // sidecars' inbound ports, so: control plane → sidecars (ports 0, read back)
 // → config files → apps (on ports reserved up front) → wait for every sidecar
 // to be SYNCED and for one page to load end to end.
-import { copyFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { stringify } from 'yaml';
 import { fetchStatus, startControlPlane, syncState, type RunningControlPlane } from '../../control-plane/index.js';
+import type { AdminCallOptions } from '../../control-plane/server/index.js';
 import { planInstances, serviceEntriesYaml, startApp, startSidecar, writeConfig, type Instance } from './mesh.js';
 import { COPIED_FILES } from './scenario.js';
 import type { Supervisor } from './supervisor.js';
@@ -14,7 +18,29 @@ import { TrafficDriver } from './traffic.js';
 export interface Mesh {
   readonly cp: RunningControlPlane;
   readonly cpTarget: string;
+  /** TLS (and loopback) options for the admin RPCs. */
+  readonly adminCall: AdminCallOptions;
+  /** The control plane's root, for `meshlet status --ca-cert`. */
+  readonly caCertFile: string;
   readonly instances: Instance[];
+}
+
+/** Where the demo keeps its CA and bootstrap tokens (removed with the config dir). */
+export const pkiDirFor = (configDir: string): string => `${configDir}.pki`;
+
+/** One bootstrap token per instance (node id = instance name, service account = its app), as an operator would provision them. */
+async function provisionTokens(pki: string, instances: readonly Instance[]): Promise<string> {
+  await mkdir(pki, { recursive: true, mode: 0o700 });
+  const entries = [];
+  for (const inst of instances) {
+    const token = randomBytes(24).toString('hex');
+    inst.tokenFile = join(pki, `${inst.name}.token`);
+    await writeFile(inst.tokenFile, token + '\n', { mode: 0o600 });
+    entries.push({ token, nodeId: inst.name, namespace: 'default', serviceAccount: `bookinfo-${inst.role}` });
+  }
+  const file = join(pki, 'bootstrap-tokens.yaml');
+  await writeFile(file, stringify(entries), { mode: 0o600 });
+  return file;
 }
 
 export interface BringUpDeps {
@@ -55,8 +81,13 @@ export async function bringUp(d: BringUpDeps): Promise<Mesh> {
   const step = (what: string): void => d.progress(done, total, what);
 
   step('starting the control plane');
+  const pki = pkiDirFor(d.configDir);
+  const bootstrapTokensFile = await provisionTokens(pki, instances);
   const cp = await startControlPlane({
     configDir: d.configDir,
+    // The secure path, as in production: the control plane is the mesh's CA and
+    // admits only sidecars holding one of the bootstrap tokens.
+    security: { caDir: join(pki, 'ca'), bootstrapTokensFile },
     grpcHost: '127.0.0.1',
     grpcPort: 0,
     metricsPort: 0,
@@ -67,13 +98,15 @@ export async function bringUp(d: BringUpDeps): Promise<Mesh> {
   });
   d.onControlPlane(cp);
   const cpTarget = `127.0.0.1:${cp.port}`;
+  const caCertFile = join(pki, 'ca', 'root-cert.pem');
+  const adminCall: AdminCallOptions = { creds: credentials.createSsl(Buffer.from(cp.rootCertPem ?? '')) };
   done++;
   check();
 
   step(`starting ${instances.length} sidecars`);
   await Promise.all(
     instances.map(async (inst) => {
-      await startSidecar(d.sup, d.root, cpTarget, inst);
+      await startSidecar(d.sup, d.root, cpTarget, caCertFile, inst);
       done++;
       step(`sidecar ${inst.name} up (outbound :${inst.sidecar?.outbound}, inbound :${inst.sidecar?.inbound})`);
     }),
@@ -95,7 +128,7 @@ export async function bringUp(d: BringUpDeps): Promise<Mesh> {
 
   step('waiting for every sidecar to ACK the config');
   await until('all sidecars SYNCED', 60_000, d.stopped, async () => {
-    const st = await fetchStatus(cpTarget, { timeoutMs: 2000 });
+    const st = await fetchStatus(cpTarget, { ...adminCall, timeoutMs: 2000 });
     return st.nodes.length === instances.length && st.nodes.every((n) => syncState(n) === 'SYNCED');
   });
   done++;
@@ -109,5 +142,5 @@ export async function bringUp(d: BringUpDeps): Promise<Mesh> {
   }
   done++;
   step('mesh ready');
-  return { cp, cpTarget, instances };
+  return { cp, cpTarget, adminCall, caCertFile, instances };
 }

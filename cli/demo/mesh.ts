@@ -26,6 +26,8 @@ export interface Instance {
   /** 0 for the load generator, which has a sidecar but no app. */
   readonly appPort: number;
   sidecar?: SidecarPorts;
+  /** Its bootstrap token (the control plane maps it to node id = name). */
+  tokenFile?: string;
   sidecarProc?: Child;
   appProc?: Child;
 }
@@ -102,14 +104,16 @@ export async function planInstances(): Promise<Instance[]> {
 
 const LISTENING = /meshlet proxy listening[^\n]*\n/;
 
-export async function startSidecar(sup: Supervisor, root: string, controlPlane: string, inst: Instance): Promise<void> {
+export async function startSidecar(sup: Supervisor, root: string, controlPlane: string, caCertFile: string, inst: Instance): Promise<void> {
   const app = inst.role;
   const child = await sup.start({
     name: `${inst.name} sidecar`,
     args: [
       join(root, 'bin/meshlet.js'), 'proxy',
       '--control-plane', controlPlane,
-      '--node-id', inst.name,
+      '--ca-cert', caCertFile,
+      '--token-file', inst.tokenFile ?? '',
+      '--service-account', `bookinfo-${inst.role}`,
       '--workload', inst.role === 'loadgen' ? 'loadgen' : `${app}-${inst.version}`,
       '--labels', `app=${app},version=${inst.version}`,
       '--app-port', String(inst.appPort),

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchStatus, syncState, type RunningControlPlane } from '../../control-plane/index.js';
-import { bringUp, isStopped, type Mesh } from './bring-up.js';
+import { bringUp, isStopped, pkiDirFor, type Mesh } from './bring-up.js';
 import { repoRoot, startApp } from './mesh.js';
 import { demoSteps } from './scenario.js';
 import { MeshScraper, type MeshStats } from './stats.js';
@@ -87,7 +87,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       if (isStopped(err) || stopReason !== '') return 0;
       throw err;
     }
-    const help = endpointsHelp(mesh.instances, mesh.cpTarget, mesh.cp.metricsPort);
+    const help = endpointsHelp(mesh.instances, `${mesh.cpTarget} --ca-cert ${mesh.caCertFile}`, mesh.cp.metricsPort);
     if (!o.tty) write(`${help.join('\n')}\n`);
 
     const loadgen = mesh.instances.find((i) => i.role === 'loadgen');
@@ -116,7 +116,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       if (drawing || stopReason !== '') return;
       drawing = true;
       try {
-        const [mstats, st] = await Promise.all([scraper.scrape(mesh.instances), fetchStatus(mesh.cpTarget, { timeoutMs: 900 }).catch(() => undefined)]);
+        const [mstats, st] = await Promise.all([scraper.scrape(mesh.instances), fetchStatus(mesh.cpTarget, { ...mesh.adminCall, timeoutMs: 900 }).catch(() => undefined)]);
         last = mstats;
         const sidecars: SidecarSync[] = mesh.instances.map((i) => {
           const n = st?.nodes.find((x) => x.nodeId === i.name);
@@ -143,6 +143,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     await sup.stopAll();
     await cp?.close();
     rmSync(configDir, { recursive: true, force: true });
+    rmSync(pkiDirFor(configDir), { recursive: true, force: true });
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigterm);
     process.off('SIGHUP', onSighup);

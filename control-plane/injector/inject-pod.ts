@@ -127,6 +127,10 @@ function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, strin
       fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
       { name: 'MESHLET_NODE_ID', value: '$(POD_NAME).$(MESHLET_NAMESPACE)' },
       { name: 'MESHLET_CONTROL_PLANE', value: s.controlPlane },
+      // Plaintext to the control plane until TokenReview credentials exist (issue 15), as k8s/control-plane.yaml runs it;
+      // without this the sidecar refuses to start (secure by default).
+      { name: 'MESHLET_INSECURE', value: 'true' },
+      { name: 'MESHLET_SERVICE_ACCOUNT', value: '$(SERVICE_ACCOUNT)' },
       { name: 'MESHLET_WORKLOAD', value: workload },
       { name: 'MESHLET_LABELS', value: labelList },
       { name: 'MESHLET_OUTBOUND_PORT', value: String(s.outboundPort) },

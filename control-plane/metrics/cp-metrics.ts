@@ -18,6 +18,13 @@ export class ControlPlaneMetrics {
   });
   readonly nacks = new Counter({ name: 'meshlet_cp_nacks_total', help: 'Snapshots rejected by sidecars', registers: [this.registry] });
   readonly configErrors = new Counter({ name: 'meshlet_cp_config_errors_total', help: 'Config loads rejected (the last good config kept serving)', registers: [this.registry] });
+  readonly certificatesIssued = new Counter({ name: 'meshlet_cp_certificates_issued_total', help: 'Workload certificates signed', registers: [this.registry] });
+  readonly callsDenied = new Counter({
+    name: 'meshlet_cp_calls_denied_total',
+    help: 'gRPC calls refused by authentication or authorization, by reason (unauthenticated, permission_denied)',
+    labelNames: ['rpc', 'reason'],
+    registers: [this.registry],
+  });
 }
 
 /** Serves GET /metrics; resolves with the bound server. Port 0 picks a free port. */

@@ -14,6 +14,10 @@ import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
 import type { ControlPlaneMetrics } from '../metrics/index.js';
 import type { ConfigStore } from '../store/index.js';
 import type { NodeStatusView } from '../status/index.js';
+import type { Authenticator, Credential } from '../auth/index.js';
+import type { DiscoveryRequest__Output } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
+import { CallGuard, type Admission, type CallDenial } from './call-guard.js';
+import { CertificateService, type CertificateIssuer } from './certificate-service.js';
 import { NodeStream, type StreamCall } from './node-stream.js';
 import { PushDebouncer } from './push-debouncer.js';
 import { explainListenError, probePort } from './listen-error.js';
@@ -29,6 +33,8 @@ export interface DiscoveryServerOptions {
   /** Server keepalive pings (default 30 s / 10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
+  /** Authentication + CA; undefined = --insecure (every caller trusted, no certificates). */
+  readonly security?: { readonly authenticator: Authenticator; readonly issuer: CertificateIssuer };
   /** Largest config message sent (and request accepted); default 64 MiB. */
   readonly maxConfigBytes?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -65,6 +71,8 @@ export class DiscoveryServer {
   readonly #grpc: Server;
   readonly #streams = new Set<NodeStream>();
   readonly #debouncer: PushDebouncer;
+  readonly #guard: CallGuard;
+  readonly #certs: CertificateService;
   #nonce = 0;
   readonly #maxBytes: number;
   #serving = true;
@@ -89,24 +97,40 @@ export class DiscoveryServer {
       'grpc.max_receive_message_length': opts.maxConfigBytes ?? DEFAULT_MAX_CONFIG_BYTES,
     };
     this.#grpc = new Server(serverOptions);
+    this.#guard = new CallGuard(opts.security?.authenticator);
+    this.#certs = new CertificateService(this.#guard, opts.security?.issuer, opts.metrics, (msg) => opts.log?.('info', msg));
     const proto = loadDiscoveryProto();
+    const admin = <T>(rpc: string, call: Parameters<CallGuard['admitAdmin']>[0], cb: (err: CallDenial | null, res?: T) => void, answer: () => T): void => {
+      void this.#guard.admitAdmin(call).then((a: Admission) => {
+        if (a.ok) return cb(null, answer());
+        this.#denied(rpc, a.denial);
+        cb(a.denial);
+      });
+    };
     const discovery: MeshDiscoveryHandlers = {
       StreamConfig: (call) => this.#onStream(call),
-      GetStatus: (_call, cb) =>
-        cb(null, { controlPlaneId: this.controlPlaneId, generation: opts.store.generation(), nodes: this.status(), configErrors: opts.store.issues().map(toConfigError), sources: [...(opts.sources?.() ?? [])] }),
-      GetNodeConfig: (call, cb) => cb(null, this.nodeConfig(call.request.nodeId)),
-      ApplyExperiment: (call, cb) => {
+      GetStatus: (call, cb) =>
+        admin('GetStatus', call, cb, () => ({
+          controlPlaneId: this.controlPlaneId,
+          generation: opts.store.generation(),
+          nodes: this.status(),
+          configErrors: opts.store.issues().map(toConfigError),
+          sources: [...(opts.sources?.() ?? [])],
+        })),
+      GetNodeConfig: (call, cb) => admin('GetNodeConfig', call, cb, () => this.nodeConfig(call.request.nodeId)),
+      CreateCertificate: this.#certs.handle,
+      ApplyExperiment: async (call, cb) => {
         const ex = opts.experiments;
-        if (ex === undefined || !mayExperiment(call)) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        if (ex === undefined || !(await this.#mayExperiment(call))) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
         const r = call.request;
         ex.apply(r.name, r.virtualServiceYaml, r.ttlMs).then(
           (res) => (res.ok ? cb(null, { generation: res.generation, expiresAtMs: res.expiresAt, removed: false }) : cb({ code: GrpcStatus.INVALID_ARGUMENT, details: res.reason })),
           (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
         );
       },
-      RemoveExperiment: (call, cb) => {
+      RemoveExperiment: async (call, cb) => {
         const ex = opts.experiments;
-        if (ex === undefined || !mayExperiment(call)) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
+        if (ex === undefined || !(await this.#mayExperiment(call))) return cb({ code: GrpcStatus.PERMISSION_DENIED, details: 'experiments are accepted only from loopback or certificate-authenticated peers' });
         ex.remove(call.request.name).then(
           (res) => cb(null, { generation: res.generation, expiresAtMs: 0, removed: res.removed }),
           (err: Error) => cb({ code: GrpcStatus.INTERNAL, details: err.message }),
@@ -163,6 +187,8 @@ export class DiscoveryServer {
         lastNackReason: s.lastNack?.reason ?? '',
         connectedSince: s.connectedSince.toISOString(),
         lastPushAt: s.lastPushAt?.toISOString() ?? '',
+        identity: this.#certs.issued.get(s.node.id)?.spiffeId ?? '',
+        certExpiresAt: this.#certs.issued.get(s.node.id)?.notAfter.toISOString() ?? '',
         pushError: s.pushError,
       });
     }
@@ -202,12 +228,44 @@ export class DiscoveryServer {
       call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'shutting down' });
       return;
     }
+    // Nothing is read until the caller is authenticated.
+    call.pause();
+    void this.#guard.admit(call).then((a) => {
+      if (!a.ok) {
+        this.#denied('StreamConfig', a.denial);
+        call.emit('error', a.denial);
+        return;
+      }
+      if (this.#serving) this.#accept(call, a.credential);
+      else call.emit('error', { code: GrpcStatus.UNAVAILABLE, details: 'shutting down' });
+    });
+  }
+
+  /** Loopback or a client certificate, or (secure control plane) an admin credential. */
+  async #mayExperiment(call: Parameters<typeof mayExperiment>[0] & Parameters<CallGuard['admitAdmin']>[0]): Promise<boolean> {
+    if (mayExperiment(call)) return true;
+    return this.#guard.secure && (await this.#guard.admitAdmin(call)).ok;
+  }
+
+  #denied(rpc: string, d: CallDenial): void {
+    const reason = d.code === GrpcStatus.UNAUTHENTICATED ? 'unauthenticated' : d.code === GrpcStatus.PERMISSION_DENIED ? 'permission_denied' : undefined;
+    if (reason !== undefined) this.#opts.metrics.callsDenied.inc({ rpc, reason });
+  }
+
+  #accept(call: StreamCall, credential: Credential | undefined): void {
     const stream = new NodeStream(call, this.controlPlaneId, () => `${this.controlPlaneId}-${++this.#nonce}`);
     this.#streams.add(stream);
     this.#opts.metrics.connectedSidecars.inc();
     // Headers now, so the sidecar knows it is connected even when nothing is sent.
     call.sendMetadata(new Metadata());
-    call.on('data', (req) => {
+    call.on('data', (req: DiscoveryRequest__Output) => {
+      const n = req.subscribe?.node;
+      const refused = req.kind === 'subscribe' && n ? this.#guard.checkSubscribe(credential, n.id, n.namespace) : undefined;
+      if (refused !== undefined) {
+        this.#denied('StreamConfig', refused);
+        call.emit('error', refused);
+        return;
+      }
       const outcome = stream.handle(req);
       if (outcome === 'invalid') {
         call.emit('error', { code: GrpcStatus.INVALID_ARGUMENT, details: 'first message must be a Subscribe with a node id' });
@@ -231,6 +289,7 @@ export class DiscoveryServer {
     call.on('error', gone);
     call.on('cancelled', gone);
     call.on('close', gone);
+    call.resume();
   }
 
   #pushTo(s: NodeStream, config: MeshConfig): boolean {

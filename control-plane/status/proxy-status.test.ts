@@ -21,13 +21,13 @@ describe('syncState', () => {
 describe('formatStatusTable', () => {
   it('prints a header and one aligned row per node, sorted', () => {
     const out = formatStatusTable([
-      { ...base, nodeId: 'zeta', versionSent: 'v1', versionAcked: 'v1', versionCurrent: 'v1' },
+      { ...base, nodeId: 'zeta', versionSent: 'v1', versionAcked: 'v1', versionCurrent: 'v1', identity: 'spiffe://cluster.local/ns/ns/sa/zeta', certExpiresAt: '2030-01-01T00:00:00.000Z' },
       { ...base, nodeId: 'alpha', versionSent: 'v2', versionAcked: 'v1', versionCurrent: 'v2', lastNackVersion: 'v2', lastNackReason: 'boom' },
     ]).split('\n');
     expect(out).toHaveLength(3);
-    expect(out[0]).toMatch(/^NODE ID\s+WORKLOAD\s+NAMESPACE\s+VERSION SENT\s+VERSION ACKED\s+SYNC\s+LAST NACK$/);
-    expect(out[1]).toMatch(/^alpha\s.*STALE\s+v2: boom$/);
-    expect(out[2]).toMatch(/^zeta\s.*SYNCED\s+-$/);
+    expect(out[0]).toMatch(/^NODE ID\s+WORKLOAD\s+NAMESPACE\s+VERSION SENT\s+VERSION ACKED\s+SYNC\s+IDENTITY\s+CERT EXPIRES\s+LAST NACK$/);
+    expect(out[1]).toMatch(/^alpha\s.*STALE\s+-\s+-\s+v2: boom$/);
+    expect(out[2]).toMatch(/^zeta\s.*SYNCED\s+spiffe:\/\/cluster.local\/ns\/ns\/sa\/zeta\s+2030-01-01T00:00:00.000Z\s+-$/);
     expect(out[0]?.indexOf('SYNC')).toBe(out[2]?.indexOf('SYNCED'));
   });
 });

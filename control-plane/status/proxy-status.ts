@@ -13,6 +13,9 @@ export interface NodeStatusView {
   readonly lastNackReason: string;
   readonly connectedSince: string;
   readonly lastPushAt: string;
+  /** SPIFFE ID of the node's last issued certificate and its expiry ("" = none). */
+  readonly identity?: string;
+  readonly certExpiresAt?: string;
   /** Why the control plane could not send this node its config ('' or absent when it could). */
   readonly pushError?: string;
 }
@@ -26,7 +29,7 @@ export function syncState(n: NodeStatusView): SyncState {
   return 'STALE';
 }
 
-const HEADERS = ['NODE ID', 'WORKLOAD', 'NAMESPACE', 'VERSION SENT', 'VERSION ACKED', 'SYNC', 'LAST NACK'] as const;
+const HEADERS = ['NODE ID', 'WORKLOAD', 'NAMESPACE', 'VERSION SENT', 'VERSION ACKED', 'SYNC', 'IDENTITY', 'CERT EXPIRES', 'LAST NACK'] as const;
 
 /** A fixed-width text table, one line per node, sorted by node id. */
 export function formatStatusTable(nodes: readonly NodeStatusView[]): string {
@@ -34,7 +37,7 @@ export function formatStatusTable(nodes: readonly NodeStatusView[]): string {
   const sorted = nodes.slice().sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
   for (const n of sorted) {
     const nack = n.lastNackReason ? `${n.lastNackVersion}: ${n.lastNackReason}` : '-';
-    rows.push([n.nodeId, n.workload || '-', n.namespace || '-', n.versionSent || '-', n.versionAcked || '-', syncState(n), nack]);
+    rows.push([n.nodeId, n.workload || '-', n.namespace || '-', n.versionSent || '-', n.versionAcked || '-', syncState(n), n.identity || '-', n.certExpiresAt || '-', nack]);
   }
   const widths = HEADERS.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ')).join('\n');

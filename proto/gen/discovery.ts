@@ -3,6 +3,8 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Ack as _meshlet_v1_Ack, Ack__Output as _meshlet_v1_Ack__Output } from './meshlet/v1/Ack.js';
 import type { ApplyExperimentRequest as _meshlet_v1_ApplyExperimentRequest, ApplyExperimentRequest__Output as _meshlet_v1_ApplyExperimentRequest__Output } from './meshlet/v1/ApplyExperimentRequest.js';
+import type { CertificateRequest as _meshlet_v1_CertificateRequest, CertificateRequest__Output as _meshlet_v1_CertificateRequest__Output } from './meshlet/v1/CertificateRequest.js';
+import type { CertificateResponse as _meshlet_v1_CertificateResponse, CertificateResponse__Output as _meshlet_v1_CertificateResponse__Output } from './meshlet/v1/CertificateResponse.js';
 import type { ConfigError as _meshlet_v1_ConfigError, ConfigError__Output as _meshlet_v1_ConfigError__Output } from './meshlet/v1/ConfigError.js';
 import type { DiscoveryRequest as _meshlet_v1_DiscoveryRequest, DiscoveryRequest__Output as _meshlet_v1_DiscoveryRequest__Output } from './meshlet/v1/DiscoveryRequest.js';
 import type { DiscoveryResponse as _meshlet_v1_DiscoveryResponse, DiscoveryResponse__Output as _meshlet_v1_DiscoveryResponse__Output } from './meshlet/v1/DiscoveryResponse.js';
@@ -29,6 +31,8 @@ export interface ProtoGrpcType {
     v1: {
       Ack: MessageTypeDefinition<_meshlet_v1_Ack, _meshlet_v1_Ack__Output>
       ApplyExperimentRequest: MessageTypeDefinition<_meshlet_v1_ApplyExperimentRequest, _meshlet_v1_ApplyExperimentRequest__Output>
+      CertificateRequest: MessageTypeDefinition<_meshlet_v1_CertificateRequest, _meshlet_v1_CertificateRequest__Output>
+      CertificateResponse: MessageTypeDefinition<_meshlet_v1_CertificateResponse, _meshlet_v1_CertificateResponse__Output>
       ConfigError: MessageTypeDefinition<_meshlet_v1_ConfigError, _meshlet_v1_ConfigError__Output>
       DiscoveryRequest: MessageTypeDefinition<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryRequest__Output>
       DiscoveryResponse: MessageTypeDefinition<_meshlet_v1_DiscoveryResponse, _meshlet_v1_DiscoveryResponse__Output>

@@ -59,6 +59,8 @@ export class HistogramSeries {
 abstract class BoundMetric<S extends { labels: Labels }> {
   readonly aggregator = 'sum' as const;
   protected readonly series = new Map<string, S>();
+  /** How many pre-bound holders use each series; a series nobody holds is removed from the exposition. */
+  readonly #refs = new Map<string, number>();
   constructor(
     readonly name: string,
     readonly help: string,
@@ -68,8 +70,9 @@ abstract class BoundMetric<S extends { labels: Labels }> {
     // The registry only calls get() and reads name/help/type; see prom-client lib/registry.js.
     registry.registerMetric(this as never);
   }
-  /** One series per distinct label set. Call on a cache miss only; `key` must identify `values`. */
+  /** One series per distinct label set. Call on a cache miss only; `key` must identify `values`. Pair with release(key). */
   bind(key: string, values: readonly string[]): S {
+    this.#refs.set(key, (this.#refs.get(key) ?? 0) + 1);
     let s = this.series.get(key);
     if (s === undefined) {
       const labels: Record<string, string> = {};
@@ -79,6 +82,20 @@ abstract class BoundMetric<S extends { labels: Labels }> {
     }
     return s;
   }
+  /** A holder is gone (its endpoint or cluster left the config): the last one removes the series, like prom-client's remove(). */
+  release(key: string): void {
+    const n = (this.#refs.get(key) ?? 0) - 1;
+    if (n > 0) {
+      this.#refs.set(key, n);
+      return;
+    }
+    this.#refs.delete(key);
+    this.series.delete(key);
+  }
+  /** Series currently exposed. */
+  get size(): number {
+    return this.series.size;
+  }
   protected abstract make(labels: Labels): S;
   /** Drops one series (its label set leaves the exposition). */
   unbind(key: string): void {
@@ -86,6 +103,7 @@ abstract class BoundMetric<S extends { labels: Labels }> {
   }
   reset(): void {
     this.series.clear();
+    this.#refs.clear();
   }
 }
 

@@ -48,6 +48,8 @@ export interface ObserversOptions {
   registry?: ClusterSource;
   /** Config version in use, read at scrape time for meshlet_config_version_info. */
   version?: () => string | undefined;
+  /** Expiry (epoch ms) of the workload certificate, for meshlet_cert_expiry_seconds. */
+  certExpiry?: () => number | undefined;
 }
 
 /** ResilienceEvents for the pipeline plus what the composition root reports. */
@@ -143,6 +145,7 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
     labels: { app: opts.labels?.['app'] ?? '', version: opts.labels?.['version'] ?? '' },
   });
   gauges(metrics, opts.registry, opts.version);
+  if (opts.certExpiry !== undefined) metrics.provide({ certExpiry: opts.certExpiry });
   const tracing = await Tracing.create(opts.tracing);
   const accessLog = new AccessLog({ target: opts.accessLog });
   const tapHub = new TapHub();

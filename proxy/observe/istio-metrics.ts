@@ -52,6 +52,8 @@ export interface IstioMetricsOptions {
 }
 
 interface StdSeries {
+  /** The label-set key the four series were bound with (released together). */
+  readonly key: string;
   readonly requests: CounterSeries;
   readonly duration: HistogramSeries;
   readonly requestBytes: HistogramSeries;
@@ -151,6 +153,38 @@ export class IstioMetrics implements ExchangeObserver {
     return s;
   }
 
+  /**
+   * An endpoint left its cluster: drop the series bound for it (a series other
+   * endpoints with the same identity still use stays).
+   */
+  forgetEndpoint(dest: DestinationInfo, ep: EndpointInfo): void {
+    const l2 = this.outbound.get(dest);
+    const l3 = l2?.get(ep);
+    if (l3 === undefined) return;
+    l2!.delete(ep);
+    for (const s of l3.values()) this.#release(s);
+  }
+
+  /** A cluster left the config: everything bound under its destination goes. */
+  forgetDestination(dest: DestinationInfo): void {
+    const l2 = this.outbound.get(dest);
+    if (l2 === undefined) return;
+    this.outbound.delete(dest);
+    for (const l3 of l2.values()) for (const s of l3.values()) this.#release(s);
+  }
+
+  /** Series currently exposed in istio_requests_total (for tests and benches). */
+  get seriesCount(): number {
+    return this.requests.size;
+  }
+
+  #release(s: StdSeries): void {
+    this.requests.release(s.key);
+    this.duration.release(s.key);
+    this.requestBytes.release(s.key);
+    this.responseBytes.release(s.key);
+  }
+
   private peerOf(raw: string): WorkloadIdentity {
     if (raw === '') return UNKNOWN_PEER;
     return this.peers.get(raw)?.id ?? decodePeer(raw);
@@ -193,6 +227,7 @@ export class IstioMetrics implements ExchangeObserver {
     const key = values.join('\u0001');
     if (!outbound && second !== '') this.peers.get(second as string)?.seriesKeys.push(key);
     return {
+      key,
       requests: this.requests.bind(key, values),
       duration: this.duration.bind(key, values),
       requestBytes: this.requestBytes.bind(key, values),

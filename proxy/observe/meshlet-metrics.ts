@@ -19,6 +19,8 @@ export interface GaugeProviders {
   breakerStates?: () => Iterable<{ readonly service: string; readonly endpoint: string; readonly state: BreakerState }>;
   /** Config version in use; when given it wins over configVersion() calls. */
   configVersion?: () => string | undefined;
+  /** Expiry (epoch ms) of the workload certificate in use; undefined = none yet. */
+  certExpiry?: () => number | undefined;
 }
 
 const SEP = '\u0001';
@@ -115,6 +117,16 @@ export class MeshletMetrics {
     svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests);
     svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections);
     svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints);
+    new Gauge({
+      name: 'meshlet_cert_expiry_seconds',
+      help: 'Time left before the workload certificate in use expires (absent until one is issued; rotation happens at half its lifetime)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        const at = self.providers.certExpiry?.();
+        if (at !== undefined) this.set((at - Date.now()) / 1000);
+      },
+    });
     new Gauge({
       name: 'meshlet_endpoint_breaker_state',
       help: 'Circuit-breaker state per endpoint (1 for the current state, 0 otherwise)',

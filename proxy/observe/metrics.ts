@@ -3,7 +3,7 @@
 // call) and prom-client's default process metrics. Its own Registry, never
 // prom-client's global one, so tests and embedders can run several proxies.
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { Exchange, ExchangeObserver } from '../exchange/index.js';
+import type { DestinationInfo, EndpointInfo, Exchange, ExchangeObserver } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
 import { IstioMetrics } from './istio-metrics.js';
 import { MeshletMetrics } from './meshlet-metrics.js';
@@ -44,6 +44,21 @@ export class MeshMetrics extends MeshletMetrics implements ExchangeObserver {
 
   onComplete(ex: Exchange): void {
     this.istio.onComplete(ex);
+  }
+
+  /** Disposes the per-endpoint series of an endpoint that left its cluster. */
+  forgetEndpoint(dest: DestinationInfo, ep: EndpointInfo): void {
+    this.istio.forgetEndpoint(dest, ep);
+  }
+
+  /** Disposes the series of a cluster that left the config. */
+  forgetDestination(dest: DestinationInfo): void {
+    this.istio.forgetDestination(dest);
+  }
+
+  /** Series in istio_requests_total right now. */
+  get istioSeries(): number {
+    return this.istio.seriesCount;
   }
 
   /** Prometheus text exposition of everything registered. */

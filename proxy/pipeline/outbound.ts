@@ -39,7 +39,7 @@ import type { Endpoint } from '../upstream/endpoint.js';
 import { Exchange, type Direction, type ExchangeObserver, type ResilienceEvents } from '../exchange/index.js';
 import type { OutcomeRecorder } from '../upstream/outcome-recorder.js';
 import { parseTarget, applyHeaderOps, buildUpstreamRequest } from './request-target.js';
-import { normalizeTargetPath } from '../layers/route/index.js';
+import { normalizeTargetPath, takeTimeoutHeaders } from '../layers/route/index.js';
 import { writeLocalAction } from './local-action.js';
 import { Tunnel, type TunnelOwner } from './tunnel.js';
 
@@ -170,6 +170,9 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
   retries = 0;
   deadline: NodeJS.Timeout | undefined;
   perTry: NodeJS.Timeout | undefined;
+  /** The route's timeouts, or the app's x-envoy-upstream-rq-(per-try-)timeout-ms (outbound only). */
+  timeoutMs = 0;
+  perTryTimeoutMs = 0;
   done = false;
   /** The protocol an Upgrade request asks for (lowercase), null for an ordinary request. */
   upgrade: string | null = null;
@@ -227,12 +230,15 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     this.cluster = cluster;
     ex.destination = cluster.destination;
     buildUpstreamRequest(this, route, dest);
+    this.timeoutMs = route.timeoutMs;
+    this.perTryTimeoutMs = route.retry?.perTryTimeoutMs ?? 0;
+    takeTimeoutHeaders(this.upstreamHeaders, ex.direction === 'outbound', this);
     this.deps.observer.onStart(ex, this.upstreamHeaders);
 
     // ----------------------------------------------------------- deadline
     // Started before the fault delay: an injected delay counts against the route timeout.
     // A gRPC caller's own deadline (grpc-timeout) caps the route timeout.
-    let timeoutMs = route.timeoutMs;
+    let timeoutMs = this.timeoutMs;
     if (this.grpc) {
       const callerMs = grpcTimeoutMs(req.headers['grpc-timeout']);
       if (callerMs > 0 && (timeoutMs === 0 || callerMs < timeoutMs)) timeoutMs = callerMs;
@@ -341,7 +347,7 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     // HTTP/2 upstream for HTTP2/GRPC clusters (and the inbound app when the caller spoke HTTP/2); upgrades stay HTTP/1.1.
     const a = this.upgrade === null && (proto === 'http2' || (proto === 'downstream' && this.h2)) ? new H2Attempt(this, ep) : new Attempt(this, ep);
     this.attempt = a;
-    const perTry = this.route!.retry?.perTryTimeoutMs ?? 0;
+    const perTry = this.perTryTimeoutMs;
     if (perTry > 0) this.perTry = setTimeout(onPerTryTimeout, perTry, this);
     a.start(this.ex.method, this.upstreamPath, this.upstreamHeaders, this.replay?.stream() ?? null, this.upgrade);
   }

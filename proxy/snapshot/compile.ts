@@ -129,7 +129,7 @@ function compileRoute(r: RouteModel, registry: UpstreamRegistry, portsByHost: Ma
     rewriteAuthority: r.rewrite?.authority,
     timeoutMs: r.timeoutMs ?? 0,
     retry: compileRetry(r.retries),
-    fault: compileFault(fault, r.name),
+    fault: compileFault(fault, r.name, r.timeoutMs ?? 0),
     mirror: compileMirrors(mirrors, (host, port, subset) => resolveMirrorCluster(registry, portsByHost, host, port, subset), r.name, r.timeoutMs ?? 0),
     upgrades: r.upgrades !== undefined ? new Set(r.upgrades) : WEBSOCKET_ONLY,
   };

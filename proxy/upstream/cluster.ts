@@ -7,6 +7,18 @@ import type { Picker } from '../layers/balance/pickable.js';
 import type { DestinationInfo } from '../exchange/index.js';
 import { Endpoint, type PoolSettings } from './endpoint.js';
 
+/**
+ * Who holds per-endpoint state outside upstream/ (outlier breakers, metric
+ * series) and must dispose of it when the endpoint or its cluster leaves the
+ * config or DNS. A re-added endpoint is a new object: its state starts fresh.
+ */
+export interface EndpointRetirement {
+  endpointRemoved(cluster: ClusterRuntime, endpoint: Endpoint): void;
+  clusterRemoved(cluster: ClusterRuntime): void;
+}
+
+export const NO_RETIREMENT: EndpointRetirement = { endpointRemoved: () => undefined, clusterRemoved: () => undefined };
+
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000; // Istio's tcp.connectTimeout default
 const DEFAULT_UPSTREAM_IDLE_MS = 4_000; // < Node's 5 s server keepAliveTimeout: avoids the "503 UC" reuse race
 
@@ -27,8 +39,10 @@ export class ClusterRuntime {
   panic = false;
   requestsTotal = 0;
   #byId = new Map<string, Endpoint>();
+  readonly #retirement: EndpointRetirement;
 
-  constructor(model: ClusterModel) {
+  constructor(model: ClusterModel, retirement: EndpointRetirement = NO_RETIREMENT) {
+    this.#retirement = retirement;
     this.name = model.name;
     const dot = model.host.indexOf('.');
     const serviceName = dot > 0 ? model.host.slice(0, dot) : model.host;
@@ -46,7 +60,10 @@ export class ClusterRuntime {
     return {
       maxConnections: cp?.maxConnections,
       connectTimeoutMs: cp?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      idleTimeoutMs: cp?.idleTimeoutMs !== undefined ? Math.min(cp.idleTimeoutMs, DEFAULT_UPSTREAM_IDLE_MS) : DEFAULT_UPSTREAM_IDLE_MS,
+      // DestinationRule http.idleTimeout as written (not capped). undici still
+      // honours an upstream's `Keep-Alive: timeout=N` hint minus 1 s, so a Node
+      // upstream (5 s) is released at 4 s whatever this says: no reuse race.
+      idleTimeoutMs: cp?.idleTimeoutMs !== undefined && cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : DEFAULT_UPSTREAM_IDLE_MS,
       maxRequestsPerConnection: cp?.maxRequestsPerConnection,
       maxConcurrentStreams: cp?.maxConcurrentStreams,
     };
@@ -77,7 +94,7 @@ export class ClusterRuntime {
         }
       }
     }
-    for (const [id, ep] of this.#byId) if (seen.get(id) !== ep) ep.close();
+    for (const [id, ep] of this.#byId) if (seen.get(id) !== ep) this.#retire(ep);
     this.#byId = seen;
     this.endpoints = next;
     this.ejected = next.reduce((n, e) => n + (e.available ? 0 : 1), 0);
@@ -91,10 +108,19 @@ export class ClusterRuntime {
     this.panic = od !== undefined && od.minHealthPercent > 0 && total > 0 && ((total - this.ejected) * 100) / total < od.minHealthPercent;
   }
 
+  /** The cluster left the config: every endpoint is retired, then the cluster itself. Idempotent. */
   close(): void {
-    for (const ep of this.endpoints) ep.close();
+    for (const ep of this.endpoints) this.#retire(ep);
     this.endpoints = [];
     this.#byId.clear();
+    this.ejected = 0;
+    this.#retirement.clusterRemoved(this);
+  }
+
+  #retire(ep: Endpoint): void {
+    if (ep.removed) return;
+    ep.close();
+    this.#retirement.endpointRemoved(this, ep);
   }
 }
 

@@ -47,6 +47,8 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   available = true;
   /** Why the endpoint is unavailable (for /clusters). */
   state = 'healthy';
+  /** Left its cluster (config or DNS): nothing may count it any more. */
+  removed = false;
   requestsTotal = 0;
   errorsTotal = 0;
   #pool: Pool | undefined;
@@ -122,6 +124,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   }
 
   close(): void {
+    this.removed = true;
     const old = this.#pool;
     this.#pool = undefined;
     if (old !== undefined) void old.close().catch(() => undefined);

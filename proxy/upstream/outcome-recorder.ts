@@ -9,3 +9,4 @@ export type AttemptOutcome = number | 'connect' | 'reset' | 'timeout';
 export interface OutcomeRecorder {
   record(cluster: ClusterRuntime, endpoint: Endpoint, outcome: AttemptOutcome): void;
 }
+

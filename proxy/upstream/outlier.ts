@@ -10,6 +10,11 @@
 // opossum is used lean, as a proxy needs it: we never call fire() (requests go
 // through our forwarder), timeout off, snapshots and percentiles off, and one
 // shared bucket-rotation emitter instead of a timer per breaker.
+//
+// Each breaker is owned by its endpoint's life: when the endpoint leaves its
+// cluster (config or DNS), forget() shuts the breaker down (its reset timer,
+// its listener on the rotation emitter, its own listeners), so a removed
+// endpoint can never touch its old cluster's ejected count again.
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
 import type { AttemptOutcome, OutcomeRecorder } from './outcome-recorder.js';
@@ -40,6 +45,8 @@ export class OutlierDetector implements OutcomeRecorder {
 
   constructor(onEject: EjectionListener) {
     this.#onEject = onEject;
+    // One listener per live endpoint with outlier state (forget() removes it), so
+    // the count is bounded by config, not by history; thousands are legitimate.
     this.#rotate.setMaxListeners(0);
     // One timer rotates every breaker's stats window (opossum's rotateBucketController).
     this.#timer = setInterval(() => this.#rotate.emit('rotate'), 1000);
@@ -48,7 +55,8 @@ export class OutlierDetector implements OutcomeRecorder {
 
   record(cluster: ClusterRuntime, ep: Endpoint, outcome: AttemptOutcome): void {
     const od = cluster.policy.outlierDetection;
-    if (od === undefined) return;
+    // An attempt that was in flight when its endpoint was removed: nothing left to judge.
+    if (od === undefined || ep.removed) return;
     const h = this.#healthOf(cluster, ep);
     const isGateway = outcome === 502 || outcome === 503 || outcome === 504 || typeof outcome === 'string';
     const is5xx = isGateway || (typeof outcome === 'number' && outcome >= 500);
@@ -106,13 +114,14 @@ export class OutlierDetector implements OutcomeRecorder {
       group: cluster.name,
     });
     breaker.on('open', () => {
+      if (ep.removed) return;
       ep.available = false;
       cluster.ejected++;
       cluster.recomputePanic();
     });
     // Ejection time is over: let traffic back, the next outcome decides (half-open trial).
     breaker.on('halfOpen', () => {
-      if (!ep.available) {
+      if (!ep.available && !ep.removed) {
         ep.available = true;
         cluster.ejected--;
         cluster.recomputePanic();
@@ -129,6 +138,20 @@ export class OutlierDetector implements OutcomeRecorder {
     this.#health.set(ep, h);
     this.breakers++;
     return h;
+  }
+
+  /** The endpoint left its cluster: shut its breaker down and drop its state (a re-added endpoint starts fresh). */
+  forget(ep: Endpoint): void {
+    const h = this.#health.get(ep);
+    if (h === undefined) return;
+    this.#health.delete(ep);
+    h.breaker.shutdown();
+    this.breakers--;
+  }
+
+  /** Breakers subscribed to the shared rotation emitter (one per live endpoint with outlier state). */
+  get rotationListeners(): number {
+    return this.#rotate.listenerCount('rotate');
   }
 
   /** Breaker state of an endpoint for /clusters and metrics. */

@@ -4,7 +4,7 @@
 // rig need; dns.resolve would skip it).
 import { lookup } from 'node:dns/promises';
 import type { MeshConfig } from '../config/model/index.js';
-import { ClusterRuntime } from './cluster.js';
+import { ClusterRuntime, NO_RETIREMENT, type EndpointRetirement } from './cluster.js';
 
 export interface RegistryOptions {
   /** How often DNS clusters are re-resolved. */
@@ -17,9 +17,15 @@ export class UpstreamRegistry {
   readonly #dns = new Map<string, string[]>();
   #timer: NodeJS.Timeout | undefined;
   readonly #opts: RegistryOptions;
+  #retirement: EndpointRetirement = NO_RETIREMENT;
 
   constructor(opts: RegistryOptions) {
     this.#opts = opts;
+  }
+
+  /** Set once at start-up, before the first sync: who disposes per-endpoint state kept outside upstream/. */
+  setRetirement(r: EndpointRetirement): void {
+    this.#retirement = r;
   }
 
   get(name: string): ClusterRuntime | undefined {
@@ -47,7 +53,7 @@ export class UpstreamRegistry {
       keep.add(model.name);
       const existing = this.#clusters.get(model.name);
       if (existing === undefined) {
-        const c = new ClusterRuntime(model);
+        const c = new ClusterRuntime(model, this.#retirement);
         if (model.discovery === 'dns') c.update(model, this.#lookupCached);
         this.#clusters.set(model.name, c);
       } else {

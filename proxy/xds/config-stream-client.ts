@@ -4,7 +4,7 @@
 // issue and the previous version, and nothing is applied. When the control
 // plane is gone the proxy simply keeps its last good config while this client
 // reconnects with jittered backoff.
-import { credentials, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
+import { credentials, Metadata, type ChannelCredentials, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
 import { loadDiscoveryProto } from '../../proto/load.js';
 import type { DiscoveryRequest } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
 import type { DiscoveryResponse__Output } from '../../proto/gen/meshlet/v1/DiscoveryResponse.js';
@@ -12,6 +12,7 @@ import type { MeshDiscoveryClient } from '../../proto/gen/meshlet/v1/MeshDiscove
 import { validateMeshConfig } from '../config/validate/index.js';
 import type { ConfigIssue, MeshConfig } from '../config/model/index.js';
 import { Backoff } from './backoff.js';
+import { callMetadata, type ControlPlaneAuth } from './control-plane-credentials.js';
 import { decodeSnapshot, withoutExpired } from './decode-snapshot.js';
 
 export type StreamState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -40,6 +41,8 @@ export interface ConfigStreamClientOptions {
   /** Largest message accepted (gRPC max receive/send length; default 64 MiB). */
   readonly maxConfigBytes?: number;
   readonly tls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer };
+  /** TLS verified against the control plane's root plus a bearer token on the stream (wins over `tls`). */
+  readonly auth?: ControlPlaneAuth;
   /** Keepalive (default 5 s / 5 s: a dead peer is noticed in ~10 s). */
   readonly keepaliveTimeMs?: number;
   readonly keepaliveTimeoutMs?: number;
@@ -75,7 +78,9 @@ export class ConfigStreamClient {
 
   start(): void {
     if (this.#state !== 'idle') return;
-    const creds: ChannelCredentials = this.#opts.tls
+    const creds: ChannelCredentials = this.#opts.auth
+      ? credentials.createSsl(this.#opts.auth.ca)
+      : this.#opts.tls
       ? credentials.createSsl(this.#opts.tls.ca ?? null, this.#opts.tls.key ?? null, this.#opts.tls.cert ?? null)
       : credentials.createInsecure();
     const channelOptions: ChannelOptions = {
@@ -113,7 +118,14 @@ export class ConfigStreamClient {
   #connect(): void {
     if (this.#state === 'closed' || !this.#client) return;
     this.#setState('connecting');
-    const call = this.#client.StreamConfig();
+    let md: Metadata;
+    try {
+      md = callMetadata(this.#opts.auth);
+    } catch {
+      // The token file is unreadable right now (being rotated?): try again later.
+      return this.#retryLater();
+    }
+    const call = this.#client.StreamConfig(md);
     this.#call = call;
     // The server sends headers as soon as it accepts the stream. The backoff
     // resets only once a config has been applied: a stream that connects and
@@ -141,6 +153,10 @@ export class ConfigStreamClient {
     if (this.#call !== call || this.#state === 'closed') return;
     this.#call = undefined;
     call.end();
+    this.#retryLater();
+  }
+
+  #retryLater(): void {
     this.#setState('disconnected');
     this.#retry = setTimeout(() => {
       this.#retry = undefined;

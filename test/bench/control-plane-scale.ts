@@ -68,7 +68,7 @@ export async function runControlPlaneScaleBench(opts: ScaleBenchOptions): Promis
   await writeFile(join(dir, '30-routes.yaml'), first.routes);
   global.gc?.();
   const before = process.memoryUsage();
-  const cp = await startControlPlane({ configDir: dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, rescanMs: 0, log: () => {} });
+  const cp = await startControlPlane({ configDir: dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, rescanMs: 0, security: { insecure: true }, log: () => {} });
   const Client = loadDiscoveryProto().meshlet.v1.MeshDiscovery;
   // A local subchannel pool per client gives each its own HTTP/2 connection.
   const clients = Array.from({ length: channels }, () => new Client(`127.0.0.1:${cp.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1 }));

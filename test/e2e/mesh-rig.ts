@@ -3,9 +3,11 @@
 // the node namespace, plus an OTLP sink and (optionally) Prometheus there.
 // Tests talk to it only the way a user would: apps' plain HTTP calls inside
 // pods, HTTP to pod IPs from the node, files in the control plane's dir.
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { PodRig, runCommand, type CommandResult, type PodProcess } from './rig/index.js';
 import { RIG_PATH } from './rig/run-command.js';
 import { ROOT, until } from '../support/meshlet-process.js';
@@ -81,10 +83,42 @@ export class MeshRig {
     this.timing['up'] = performance.now() - t0;
   }
 
-  async startControlPlane(): Promise<void> {
-    const args = ['bin/meshlet.js', 'control-plane', '--config-dir', this.configDir, '--grpc-port', '15010', '--metrics-port', '15014'];
+  /** The control plane's CA (created by it on first start, reused on restart) and the bootstrap tokens. */
+  readonly caDir = join(this.work, 'ca');
+  /** A readable copy of its root for the sidecars (uid 1337) and the CLI. */
+  readonly rootCert = join(this.work, 'root-cert.pem');
+  readonly tokensFile = join(this.work, 'bootstrap-tokens.yaml');
+  readonly adminTokenFile = join(this.work, 'admin.token');
+
+  tokenFile(pod: string): string {
+    return join(this.work, `${pod}.token`);
+  }
+
+  /** One token per pod (node id = pod name, service account = bookinfo-<app>) plus an admin one, written once. */
+  provisionTokens(): void {
+    if (existsSync(this.tokensFile)) return;
+    const entries = MESH_PODS.map((p) => ({ token: randomBytes(24).toString('hex'), nodeId: p.name, namespace: 'default', serviceAccount: `bookinfo-${p.app}` }));
+    entries.forEach((e) => writeFileSync(this.tokenFile(e.nodeId), e.token + '\n', { mode: 0o644 }));
+    const admin = { token: randomBytes(24).toString('hex'), nodeId: 'operator', namespace: 'meshlet-system', serviceAccount: 'operator', admin: true };
+    writeFileSync(this.adminTokenFile, admin.token + '\n');
+    writeFileSync(this.tokensFile, stringify([...entries, admin]));
+  }
+
+  /** `meshlet status` as an operator runs it from the node (admin credential, TLS verified with the root). */
+  statusCommand(): string[] {
+    return ['bin/meshlet.js', 'status', '--control-plane', CP_GRPC, '--ca-cert', this.rootCert, '--token-file', this.adminTokenFile];
+  }
+
+  async startControlPlane(extra: readonly string[] = []): Promise<void> {
+    this.provisionTokens();
+    const args = [
+      'bin/meshlet.js', 'control-plane', '--config-dir', this.configDir, '--grpc-port', '15010', '--metrics-port', '15014',
+      '--ca-dir', this.caDir, '--bootstrap-tokens', this.tokensFile, ...extra,
+    ];
     this.controlPlane = this.rig.runInNode(process.execPath, args, { cwd: ROOT, logFile: join(this.work, 'control-plane.log') });
     await this.controlPlane.waitForLine(/control-plane: listening on/, 20_000);
+    copyFileSync(join(this.caDir, 'root-cert.pem'), this.rootCert);
+    chmodSync(this.rootCert, 0o644);
   }
 
   async startApp(pod: string): Promise<void> {
@@ -106,7 +140,9 @@ export class MeshRig {
     const args = [
       'bin/meshlet.js', 'proxy',
       '--control-plane', CP_GRPC,
-      '--node-id', p.name,
+      '--ca-cert', this.rootCert,
+      '--token-file', this.tokenFile(p.name),
+      '--service-account', `bookinfo-${p.app}`,
       '--workload', p.name,
       '--namespace', 'default',
       '--labels', `app=${p.app},version=${p.version}`,
@@ -118,8 +154,8 @@ export class MeshRig {
     ];
     const proc = this.rig.spawn(pod, { uid: PROXY_UID, cmd: process.execPath, args, cwd: ROOT, logFile: join(this.work, `sidecar-${pod}.log`) });
     this.sidecars.set(pod, proc);
-    await proc.waitForLine(/meshlet proxy listening/, 20_000);
-    await until(async () => (await this.podGet(pod, 'http://127.0.0.1:15000/ready')).status === 200, 20_000, 100);
+    await proc.waitForLine(/meshlet proxy listening/, 45_000);
+    await until(async () => (await this.podGet(pod, 'http://127.0.0.1:15000/ready')).status === 200, 30_000, 100);
   }
 
   /** A GET run inside `pod` as root (captured like an app, except to loopback). */

@@ -15,7 +15,7 @@ afterEach(async () => {
 /** Starts `meshlet control-plane` configured through MESHLET_* env; resolves with its gRPC port. */
 async function spawnControlPlane(dir: string, port = 0): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', `import(${JSON.stringify(COMMAND)}).then((m) => m.run([])).then((c) => process.exit(c))`], {
-    env: { ...process.env, MESHLET_CONFIG_DIR: dir, MESHLET_GRPC_HOST: '127.0.0.1', MESHLET_GRPC_PORT: String(port), MESHLET_METRICS_PORT: '-1' },
+    env: { ...process.env, MESHLET_CONFIG_DIR: dir, MESHLET_GRPC_HOST: '127.0.0.1', MESHLET_GRPC_PORT: String(port), MESHLET_METRICS_PORT: '-1', MESHLET_INSECURE: 'true' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   cleanups.push(() => {

@@ -2,7 +2,7 @@
 // control plane in-process and real Istio YAML in a temp dir.
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchNodeConfig, fetchStatus, startControlPlane, syncState, type RunningControlPlane } from '../../control-plane/index.js';
-import { BAD_ROUTES, configDir, FakeProxy, routes, sleep, waitFor } from './control-plane-fixtures.js';
+import { BAD_ROUTES, configDir, FakeProxy, routes, waitFor } from './control-plane-fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -12,7 +12,7 @@ afterEach(async () => {
 async function setup(timeout = '1s'): Promise<{ cp: RunningControlPlane; target: string; files: Awaited<ReturnType<typeof configDir>> }> {
   const files = await configDir(timeout);
   cleanups.push(files.remove);
-  const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: 0, rescanMs: 200, log: () => {} });
+  const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, security: { insecure: true }, metricsPort: 0, rescanMs: 200, log: () => {} });
   cleanups.push(() => cp.close());
   return { cp, target: `127.0.0.1:${cp.port}`, files };
 }
@@ -58,12 +58,15 @@ describe('control plane config stream', () => {
     const pushesBefore = await metric(cp, 'meshlet_cp_pushes_total');
     for (const t of ['2s', '3s', '4s']) await files.write('30-routes.yaml', routes(t));
     await waitFor('both got the edit', () => a.last()?.virtualHosts[0]?.routes[0]?.timeoutMs === 4000 && b.last()?.virtualHosts[0]?.routes[0]?.timeoutMs === 4000);
-    // Let any straggling push land before counting.
-    await sleep(400);
-    expect(a.applied).toHaveLength(2);
-    expect(b.applied).toHaveLength(2);
+    // A barrier instead of a sleep: one more edit. Pushes on a stream arrive in
+    // order, so a straggler from the burst would land before the barrier's.
+    await files.write('30-routes.yaml', routes('5s'));
+    await waitFor('both got the barrier', () => a.last()?.virtualHosts[0]?.routes[0]?.timeoutMs === 5000 && b.last()?.virtualHosts[0]?.routes[0]?.timeoutMs === 5000);
+    expect(a.applied).toHaveLength(3);
+    expect(b.applied).toHaveLength(3);
+    expect(a.applied[1]?.virtualHosts[0]?.routes[0]?.timeoutMs).toBe(4000);
     expect(a.last()?.version).toBe(b.last()?.version);
-    expect(await metric(cp, 'meshlet_cp_pushes_total')).toBe(pushesBefore + 2);
+    expect(await metric(cp, 'meshlet_cp_pushes_total')).toBe(pushesBefore + 4);
   });
 
   it('reports a bad file, keeps serving the last good state, and pushes once it is fixed', async () => {
@@ -118,7 +121,7 @@ describe('control plane config stream', () => {
   });
 
   it('sends nothing to a sidecar that resubscribes with the current version', async () => {
-    const { target } = await setup();
+    const { target, files } = await setup();
     const first = proxy(target, 'r');
     await waitFor('applied', () => first.applied.length === 1);
     const version = first.version;
@@ -129,8 +132,11 @@ describe('control plane config stream', () => {
       const n = (await fetchStatus(target)).nodes.find((x) => x.nodeId === 'r');
       return n !== undefined && syncState(n) === 'SYNCED';
     });
-    await sleep(200);
-    expect(again.applied).toHaveLength(0);
+    // A barrier instead of a sleep: the next edit must be the first thing it is sent.
+    await files.write('30-routes.yaml', routes('6s'));
+    await waitFor('barrier applied', () => again.applied.length > 0);
+    expect(again.applied).toHaveLength(1);
+    expect(again.last()?.virtualHosts[0]?.routes[0]?.timeoutMs).toBe(6000);
     // A stale version gets the full snapshot.
     const stale = proxy(target, 's', 'deadbeef');
     await waitFor('stale applied', () => stale.applied.length === 1);
@@ -141,7 +147,7 @@ describe('control plane config stream', () => {
     cleanups.push(files.remove);
     const versions: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, log: () => {} });
+      const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, security: { insecure: true }, metricsPort: -1, log: () => {} });
       versions.push((await fetchNodeConfig(`127.0.0.1:${cp.port}`, 'n')).version);
       await cp.close();
     }
@@ -166,7 +172,7 @@ describe('control plane config stream', () => {
     const files = await configDir();
     cleanups.push(files.remove);
     await files.write('30-routes.yaml', routes('1s').replace('      timeout: 1s', '      timeout: 1s\n      fault:\n        abort: { httpStatus: 503, percentage: { value: 50 } }'));
-    const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, faultTtlMs: 600, log: () => {} });
+    const cp = await startControlPlane({ configDir: files.dir, grpcHost: '127.0.0.1', grpcPort: 0, security: { insecure: true }, metricsPort: -1, faultTtlMs: 600, log: () => {} });
     cleanups.push(() => cp.close());
     const a = proxy(`127.0.0.1:${cp.port}`, 'ttl');
     await waitFor('applied', () => a.applied.length === 1);

@@ -20,7 +20,7 @@ let mesh: MeshletProc;
 let cp: { proc: ChildProcess; grpc: number; metrics: number; err(): string };
 
 async function startControlPlane(dir: string): Promise<typeof cp> {
-  const proc = spawn(process.execPath, [BIN, 'control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0'], {
+  const proc = spawn(process.execPath, [BIN, 'control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0', '--insecure'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';

@@ -62,7 +62,7 @@ async function setup(): Promise<{ api: FakeKubeApiServer; cp: RunningControlPlan
   cleanups.push(() => api.close());
   api.apply(namespace('mesh', { 'meshlet-injection': 'enabled' }));
   api.apply(namespace('plain'));
-  const cp = await startControlPlane({
+  const cp = await startControlPlane({ security: { insecure: true },
     grpcHost: '127.0.0.1',
     grpcPort: 0,
     metricsPort: -1,
@@ -125,7 +125,7 @@ describe('injection webhook (HTTPS AdmissionReview)', () => {
     cleanups.push(() => api.close());
     api.apply({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'meshlet-sidecar-injector' }, webhooks: [{ name: 'sidecar.meshlet.io', admissionReviewVersions: ['v1'], sideEffects: 'None', clientConfig: { service: { name: 'meshlet-control-plane', namespace: 'meshlet-system', path: '/inject', port: 15017 } } }] });
     const start = async (): Promise<RunningControlPlane> => {
-      const cp = await startControlPlane({
+      const cp = await startControlPlane({ security: { insecure: true },
         grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, log: () => {},
         kubernetes: { kubeconfig: api.writeKubeconfig(), timing: { resyncMs: 0 } },
         injector: { host: '127.0.0.1', port: 0, image: 'meshlet:test', controlPlane: 'cp:15010', nativeSidecar: true, cluster: { namespace: 'meshlet-system', secretName: 'meshlet-injector-ca', serviceName: 'meshlet-control-plane', webhookConfigName: 'meshlet-sidecar-injector' } },

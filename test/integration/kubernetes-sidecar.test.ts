@@ -35,6 +35,7 @@ describe('sidecar process fed by the Kubernetes source', () => {
     api.apply(istio('DestinationRule', 'reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] }));
     api.apply(istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] }));
     const cp = await startControlPlane({
+      security: { insecure: true },
       grpcHost: '127.0.0.1',
       grpcPort: 0,
       metricsPort: -1,
@@ -43,7 +44,7 @@ describe('sidecar process fed by the Kubernetes source', () => {
       kubernetes: { kubeconfig: api.writeKubeconfig(), debounceMs: 20, timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchTimeoutS: 1, resyncMs: 0 } },
     });
     cleanups.push(() => cp.close());
-    const sidecar = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--namespace', 'default', '--labels', 'app=productpage']);
+    const sidecar = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--insecure', '--namespace', 'default', '--labels', 'app=productpage']);
     cleanups.push(() => sidecar.stop());
     const who = async (): Promise<string> => {
       const r = await send(sidecar.outbound, { host: HOST, path: '/reviews/1' });

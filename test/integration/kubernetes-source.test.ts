@@ -28,6 +28,7 @@ async function setup(): Promise<{ api: FakeKubeApiServer; cp: RunningControlPlan
   api.apply(endpointSlice('reviews', [{ ip: '10.0.0.11', pod: 'reviews-v1-a' }, { ip: '10.0.0.12', pod: 'reviews-v2-a' }], [{ name: 'http', port: 9080 }]));
   api.apply(istio('DestinationRule', 'reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] }));
   const cp = await startControlPlane({
+    security: { insecure: true },
     grpcHost: '127.0.0.1',
     grpcPort: 0,
     metricsPort: -1,

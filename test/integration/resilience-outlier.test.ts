@@ -1,7 +1,10 @@
 // Outlier detection through a real meshlet process: ejection after consecutive
 // 5xx, no traffic while ejected, return after baseEjectionTime with a single
 // half-open trial, longer ejection the second time, /clusters state,
-// maxEjectionPercent and minHealthPercent (panic mode).
+// maxEjectionPercent and minHealthPercent (panic mode). Nothing here asserts a
+// wall-clock window or sleeps: conditions are polled with a bound, and the
+// exact ejection times and multiplier decay are tested on an injected clock in
+// proxy/upstream/outlier.test.ts.
 import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
 import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
@@ -16,8 +19,12 @@ const fail503: Behaviour = (_req, res) => {
   res.end();
 };
 
-/** Round robin + outlier detection with 1 s ejections; retries off so every 5xx reaches the client and the detector once. */
-async function mesh(ports: number[], od: string): Promise<MeshletProc> {
+/**
+ * Round robin + outlier detection; retries off so every 5xx reaches the client
+ * and the detector once. `base` is the ejection time: short where a test waits
+ * for the return, long where an endpoint must stay out however slow the machine.
+ */
+async function mesh(ports: number[], od: string, base = '1s'): Promise<MeshletProc> {
   const yaml =
     serviceEntry('svc', ports) +
     `apiVersion: networking.istio.io/v1
@@ -27,7 +34,7 @@ spec:
   host: svc
   trafficPolicy:
     loadBalancer: { simple: ROUND_ROBIN }
-    outlierDetection: { consecutive5xxErrors: 3, interval: 1s, baseEjectionTime: 1s, ${od} }
+    outlierDetection: { consecutive5xxErrors: 3, interval: 1s, baseEjectionTime: ${base}, ${od} }
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -71,38 +78,32 @@ async function burst(m: MeshletProc, n: number): Promise<number[]> {
 }
 
 describe('outlier detection', () => {
-  it('ejects after consecutive 5xx, sends it nothing while ejected, returns it after base time, and doubles the second ejection', async () => {
+  it('ejects after consecutive 5xx, sends it nothing while ejected, returns it after base time, and ejects again on a failed trial', async () => {
     const bad = await upstream('bad', fail503);
     const good = await upstream('good', answerName('good'));
     const m = await mesh([bad.port, good.port], 'maxEjectionPercent: 100');
 
     // Round robin alternates: bad gets requests 1, 3, 5; its third 503 ejects it.
     expect(await burst(m, 5)).toEqual([503, 200, 503, 200, 503]);
-    const ejectedAt = Date.now();
     const view = await endpoint(m, bad);
     expect(view).toMatchObject({ available: false, breaker: 'open', state: 'ejected: 3 consecutive 5xx' });
     expect((await cluster(m)).ejected).toBe(1);
 
-    expect(await burst(m, 10)).toEqual(Array(10).fill(200));
-    expect(bad.received.length).toBe(3);
+    // Nothing reaches it while it is out (a few requests: the 1 s ejection may end on a slow machine).
+    const seen = bad.received.length;
+    for (let i = 0; i < 4 && !(await endpoint(m, bad)).available; i++) expect((await send(m.outbound, { host: 'svc' })).status).toBe(200);
+    expect(bad.received.length).toBe(seen);
 
-    // Back after about baseEjectionTime (1 s), for a half-open trial.
-    await until(async () => (await endpoint(m, bad)).available || undefined, 5000, 25);
-    const firstEjection = Date.now() - ejectedAt;
-    expect(firstEjection).toBeGreaterThanOrEqual(850);
-    expect(firstEjection).toBeLessThan(2500);
+    // Back after baseEjectionTime, for a half-open trial.
+    await until(async () => (await endpoint(m, bad)).available || undefined, 15_000, 25);
     expect(await endpoint(m, bad)).toMatchObject({ state: 'half-open', breaker: 'half_open' });
 
-    // The trial fails: ejected again at once, this time for 2 × base.
+    // The trial fails: ejected again at once (for 2 × base: timed in outlier.test.ts).
     const statuses = await burst(m, 2);
     expect(statuses.sort()).toEqual([200, 503]);
-    const reEjectedAt = Date.now();
     expect(bad.received.length).toBe(4);
     expect(await endpoint(m, bad)).toMatchObject({ available: false, breaker: 'open', state: 'ejected: failed half-open trial' });
-    await until(async () => (await endpoint(m, bad)).available || undefined, 6000, 25);
-    const secondEjection = Date.now() - reEjectedAt;
-    expect(secondEjection).toBeGreaterThanOrEqual(1800);
-    expect(secondEjection).toBeLessThan(3500);
+    await until(async () => (await endpoint(m, bad)).available || undefined, 15_000, 25);
 
     // Healthy again: the trial succeeds and the endpoint closes.
     bad.behaviour = answerName('bad');
@@ -111,38 +112,12 @@ describe('outlier detection', () => {
     expect(bad.received.length).toBe(6);
   });
 
-  it('the ejection multiplier decays while the endpoint stays healthy (one step per interval)', async () => {
-    const bad = await upstream('bad', fail503);
-    const good = await upstream('good', answerName('good'));
-    const m = await mesh([bad.port, good.port], 'maxEjectionPercent: 100');
-    const ejectFor = async (): Promise<number> => {
-      bad.behaviour = fail503;
-      // Until ejected: at most 3 of bad's 503s (round robin alternates).
-      for (let i = 0; i < 6 && (await endpoint(m, bad)).available; i++) await send(m.outbound, { host: 'svc' });
-      const at = Date.now();
-      expect((await endpoint(m, bad)).available).toBe(false);
-      await until(async () => (await endpoint(m, bad)).available || undefined, 6000, 25);
-      return Date.now() - at;
-    };
-    const recover = async (): Promise<void> => {
-      bad.behaviour = answerName('bad');
-      await burst(m, 2);
-      expect(await endpoint(m, bad)).toMatchObject({ breaker: 'closed', state: 'healthy' });
-    };
-    expect(await ejectFor()).toBeLessThan(1800); // 1st ejection: 1 × base
-    await recover();
-    expect(await ejectFor()).toBeGreaterThanOrEqual(1800); // right away again: 2 × base
-    await recover();
-    // Healthy for more than two intervals: the multiplier is back to 0, so the next is 1 × base, not 3 ×.
-    await new Promise((r) => setTimeout(r, 2300));
-    expect(await ejectFor()).toBeLessThan(1800);
-  });
-
   it('maxEjectionPercent limits ejections, but one endpoint can always be ejected', async () => {
     const list = await Promise.all(['a', 'b', 'c'].map((n) => upstream(n, fail503)));
     const m = await mesh(
       list.map((u) => u.port),
       'maxEjectionPercent: 10',
+      '60s',
     );
     expect(await burst(m, 30)).toEqual(Array(30).fill(503));
     const c = await cluster(m);
@@ -158,7 +133,7 @@ describe('outlier detection', () => {
   it('below minHealthPercent the cluster panics and balances over all endpoints, ejected ones included', async () => {
     const bad = await upstream('bad', fail503);
     const good = await upstream('good', answerName('good'));
-    const m = await mesh([bad.port, good.port], 'maxEjectionPercent: 100, minHealthPercent: 60');
+    const m = await mesh([bad.port, good.port], 'maxEjectionPercent: 100, minHealthPercent: 60', '60s');
     expect(await burst(m, 5)).toEqual([503, 200, 503, 200, 503]);
     const c = await cluster(m);
     expect(c.ejected).toBe(1);

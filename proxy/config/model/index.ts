@@ -333,3 +333,4 @@ export function formatIssue(i: ConfigIssue): string {
   const sev = i.severity === 'warning' || i.severity === 'info' ? `${i.severity}: ` : '';
   return `${sev}${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }
+export * from './spiffe-id.js';

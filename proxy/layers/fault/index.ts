@@ -6,6 +6,13 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { GRPC_STATUS_NAMES, type FaultPolicy } from '../../config/model/index.js';
 import { grpcToHttpStatus } from '../../errors/grpc-status.js';
 
+/**
+ * Longest delay an `x-envoy-fault-delay-request` header can ask for when the
+ * route has no timeout: 5 minutes, Envoy's default stream idle timeout (a
+ * longer delay would be cut by it anyway). With a route timeout, that caps it.
+ */
+export const MAX_HEADER_DELAY_MS = 300_000;
+
 const H_DELAY = 'x-envoy-fault-delay-request';
 const H_DELAY_PCT = 'x-envoy-fault-delay-request-percentage';
 const H_ABORT = 'x-envoy-fault-abort-request';
@@ -40,8 +47,12 @@ export class FaultLayer {
   /** Faults currently delaying or aborting a request. */
   active = 0;
 
-  constructor(p: FaultPolicy, route: string) {
+  readonly #maxHeaderDelayMs: number;
+
+  /** @param routeTimeoutMs the route's timeout (0 = none): a header-requested delay never outlasts it. */
+  constructor(p: FaultPolicy, route: string, routeTimeoutMs = 0) {
     this.route = route;
+    this.#maxHeaderDelayMs = routeTimeoutMs > 0 ? Math.min(routeTimeoutMs, MAX_HEADER_DELAY_MS) : MAX_HEADER_DELAY_MS;
     this.#delayMs = p.delay?.fixedDelayMs ?? 0;
     this.#delay = p.delay !== undefined ? new Accumulator(p.delay.percent) : undefined;
     // A gRPC abort answers gRPC callers with that status and HTTP callers with Envoy's HTTP equivalent.
@@ -58,7 +69,8 @@ export class FaultLayer {
       const v = h[H_DELAY];
       if (typeof v === 'string' && this.#admit(h[H_DELAY_PCT], rng)) {
         const ms = Number(v);
-        if (Number.isFinite(ms) && ms > 0) return ms;
+        // Capped, never wrapped: an overflowing timer value would fire after 1 ms.
+        if (Number.isFinite(ms) && ms > 0) return Math.min(ms, this.#maxHeaderDelayMs);
       }
     }
     return this.#delay !== undefined && this.active < this.#maxActive && this.#delay.fire() ? this.#delayMs : 0;
@@ -89,8 +101,8 @@ export class FaultLayer {
   }
 }
 
-export function compileFault(p: FaultPolicy | undefined, route: string): FaultLayer | null {
+export function compileFault(p: FaultPolicy | undefined, route: string, routeTimeoutMs = 0): FaultLayer | null {
   if (p === undefined) return null;
   if (p.delay === undefined && p.abort === undefined && p.headerControlled !== true) return null;
-  return new FaultLayer(p, route);
+  return new FaultLayer(p, route, routeTimeoutMs);
 }

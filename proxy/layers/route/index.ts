@@ -6,3 +6,4 @@ export { compileRoutes, type RouteRequest, type RouteSource, type RouteTable } f
 export { compileStringMatch, compileRegex, type StringMatcher, type StringMatchSpec } from './string-matcher.js';
 export { compilePathRewrite, type PathRewrite } from './rewrite-path.js';
 export { normalizePath, normalizeTargetPath, setPathNormalization, isPathNormalization, PATH_NORMALIZATIONS, type PathNormalization } from './normalize-path.js';
+export { takeTimeoutHeaders, type RequestTimeouts } from './timeout-headers.js';

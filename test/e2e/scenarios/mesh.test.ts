@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../../support/meshlet-process.js';
 import { PodRig } from '../rig/index.js';
-import { CP_GRPC, MESH_PODS, MeshRig, NODE_IP, OTLP_PORT } from '../mesh-rig.js';
+import { MESH_PODS, MeshRig, NODE_IP, OTLP_PORT } from '../mesh-rig.js';
 import { prometheusInstalled, promQuery, promTargetsUp, startPrometheus, sumSamples } from '../mesh/prom.js';
 import type { ReceivedSpan } from '../../support/otlp-receiver.js';
 import { progressLines, type LoadResult } from '../mesh/loadgen.js';
@@ -36,7 +36,7 @@ describe.skipIf(!avail.ok)('mesh in the pod rig: apps, real sidecars, control pl
       await mesh.down(true);
       throw new Error(`mesh bring-up failed (logs kept in ${mesh.work}): ${(err as Error).message}`);
     }
-  }, 90_000);
+  }, 150_000);
 
   afterAll(async () => {
     await mesh.down(keep);
@@ -271,7 +271,7 @@ describe.skipIf(!avail.ok)('mesh in the pod rig: apps, real sidecars, control pl
       await until(() => progressLines(live.proc.output()) >= seen + 2, 30_000, 50);
       await mesh.startControlPlane();
       table = await until(async () => {
-        const st = await mesh.nodeExec(process.execPath, ['bin/meshlet.js', 'status', '--control-plane', CP_GRPC]);
+        const st = await mesh.nodeExec(process.execPath, mesh.statusCommand());
         const synced = st.stdout.split('\n').filter((l) => /\sSYNCED\s/.test(l));
         return st.code === 0 && synced.length === MESH_PODS.length ? st.stdout : undefined;
       }, 30_000, 250);

@@ -13,6 +13,8 @@ export interface NodeStatus {
   'connectedSince'?: (string);
   'lastPushAt'?: (string);
   'pushError'?: (string);
+  'identity'?: (string);
+  'certExpiresAt'?: (string);
 }
 
 export interface NodeStatus__Output {
@@ -27,4 +29,6 @@ export interface NodeStatus__Output {
   'connectedSince': (string);
   'lastPushAt': (string);
   'pushError': (string);
+  'identity': (string);
+  'certExpiresAt': (string);
 }
