@@ -84,7 +84,7 @@ describe('rejected configs are visible', () => {
     grpc.addService(proto.meshlet.v1.MeshDiscovery.service, handlers as MeshDiscoveryHandlers);
     const port = await new Promise<number>((resolve, reject) => grpc.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
     cleanups.push(() => grpc.forceShutdown());
-    const m = await startMeshlet(['--control-plane', `127.0.0.1:${port}`, '--access-log', 'off']);
+    const m = await startMeshlet(['--control-plane', `127.0.0.1:${port}`, '--insecure', '--access-log', 'off']);
     cleanups.push(() => m.stop());
     await until(() => nacks > 0, 10_000, 50);
     expect(acks).toBe(0);

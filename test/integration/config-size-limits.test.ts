@@ -17,7 +17,7 @@ afterEach(async () => {
 const bigConfig = (): string => tempConfig({ 'se.yaml': serviceEntry('big', Array.from({ length: 300 }, (_, i) => 20000 + i)) });
 
 async function controlPlane(dir: string, extra: string[] = []): Promise<{ proc: ChildProcess; port: number; metrics: number; err(): string }> {
-  const proc = spawn(process.execPath, [BIN, 'control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [BIN, 'control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0', '--insecure', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   cleanups.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
   let err = '';
   proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
@@ -28,10 +28,10 @@ async function controlPlane(dir: string, extra: string[] = []): Promise<{ proc: 
 describe('config size limits', () => {
   it('control plane: an oversize snapshot is not sent; meshlet status shows ERROR: snapshot too large', async () => {
     const cp = await controlPlane(bigConfig(), ['--max-config-bytes', '4096']);
-    const m = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--node-id', 'big-1', '--access-log', 'off']);
+    const m = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--insecure', '--node-id', 'big-1', '--access-log', 'off']);
     cleanups.push(() => m.stop());
     const status = await until(() => {
-      const r = spawnSync(process.execPath, [BIN, 'status', '--control-plane', `127.0.0.1:${cp.port}`], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [BIN, 'status', '--insecure', '--control-plane', `127.0.0.1:${cp.port}`], { encoding: 'utf8' });
       return /big-1/.test(r.stdout) ? r.stdout : undefined;
     }, 15_000, 200);
     expect(status).toMatch(/big-1 .*ERROR: snapshot too large \(\d+ bytes\)/);
@@ -49,7 +49,7 @@ describe('config size limits', () => {
 
   it('sidecar: a snapshot over its own --max-config-bytes → reconnects back off instead of looping', async () => {
     const cp = await controlPlane(bigConfig());
-    const m = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--node-id', 'small-1', '--access-log', 'off', '--max-config-bytes', '4096']);
+    const m = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--insecure', '--node-id', 'small-1', '--access-log', 'off', '--max-config-bytes', '4096']);
     cleanups.push(() => m.stop());
     const connects = (): number => (m.stderr().match(/"state":"connecting"/g) ?? []).length;
     const t0 = Date.now();

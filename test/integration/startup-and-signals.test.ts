@@ -64,7 +64,7 @@ describe('a port that cannot be bound stops start-up with one clear line', () =>
     for (const flag of ['--grpc-port', '--metrics-port'] as const) {
       const port = await occupy();
       const flags: Record<string, string> = { '--grpc-port': '0', '--metrics-port': '0', [flag]: String(port) };
-      const r = await runToExit(['control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', ...Object.entries(flags).flat()]);
+      const r = await runToExit(['control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', '--insecure', ...Object.entries(flags).flat()]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use (change it with ${flag})`);
       expect(r.stderr).not.toMatch(/No address added|\n\s+at /);
@@ -175,7 +175,7 @@ describe('bind addresses (item 12): outbound is not an open proxy', () => {
   });
 
   it('sidecar mode (--control-plane) keeps 0.0.0.0, and --listen-address overrides either', async () => {
-    expect(await listeningLine(['proxy', '--control-plane', '127.0.0.1:1', ...ports])).toMatch(/outbound=0\.0\.0\.0:\d+/);
+    expect(await listeningLine(['proxy', '--control-plane', '127.0.0.1:1', '--insecure', ...ports])).toMatch(/outbound=0\.0\.0\.0:\d+/);
     expect(await listeningLine(['proxy', '--config', config(), '--listen-address', '127.0.0.1', ...ports])).toMatch(/outbound=127\.0\.0\.1:\d+ inbound=127\.0\.0\.1:\d+/);
   });
 });
