@@ -4,6 +4,7 @@
 // command only builds the query, formats, and exits when the stream ends.
 import { request, type IncomingMessage } from 'node:http';
 import { flagsHelp, parseFlags, type FlagSpec } from '../flags.js';
+import { GRPC_STATUS_NAMES } from '../../proxy/config/model/index.js';
 
 const SPEC = {
   admin: { type: 'string', default: '127.0.0.1:15000', help: 'sidecar admin HOST:PORT' },
@@ -31,6 +32,8 @@ interface TapLine {
   path?: string;
   response_code?: number;
   response_flags?: string;
+  protocol?: string;
+  grpc_status?: number | null;
   duration?: number;
   upstream_host?: string | null;
   upstream_cluster?: string | null;
@@ -40,9 +43,11 @@ interface TapLine {
 
 export function formatTapLine(e: TapLine): string {
   const retries = e.attempt_count !== undefined && e.attempt_count > 1 ? `  retries=${e.attempt_count - 1}` : '';
+  // gRPC: the path is /package.Service/Method; the call's outcome is its grpc-status, not the HTTP 200.
+  const grpc = e.protocol === 'grpc' ? `  grpc-status=${e.grpc_status != null ? `${GRPC_STATUS_NAMES[e.grpc_status] ?? e.grpc_status}(${e.grpc_status})` : '-'}` : '';
   return (
-    `${e.start_time ?? '-'}  ${e.direction ?? '-'}  ${e.method ?? '-'}  ${e.authority ?? ''}${e.path ?? ''}` +
-    `  ${e.response_code ?? 0}  flags=${e.response_flags || '-'}  ${e.duration ?? 0}ms` +
+    `${e.start_time ?? '-'}  ${e.direction ?? '-'}  ${e.protocol === 'grpc' ? 'gRPC' : (e.method ?? '-')}  ${e.authority ?? ''}${e.path ?? ''}` +
+    `  ${e.response_code ?? 0}${grpc}  flags=${e.response_flags || '-'}  ${e.duration ?? 0}ms` +
     `  upstream=${e.upstream_host ?? '-'}${retries}  id=${e.x_request_id ?? '-'}`
   );
 }

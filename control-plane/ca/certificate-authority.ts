@@ -18,7 +18,7 @@ export interface IssuedCertificate {
 export interface CaMaterial {
   /** The certificate whose key signs: the root itself, or an intermediate. */
   readonly signingCert: x509.X509Certificate;
-  /** Certificates between the signing cert and the root (PEM, excluding both ends). */
+  /** The chain a leaf is sent with: the signing cert when it is not the root, up to (excluding) the root (PEM). */
   readonly intermediates: readonly string[];
   readonly rootPem: string;
   readonly key: SigningKey;

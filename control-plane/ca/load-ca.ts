@@ -90,6 +90,8 @@ async function loadCaPem(certPem: string, keyPem: string, where: string): Promis
   // stops at an intermediate and sidecars must trust that one.
   const rootIsLast = certs.length > 1 && (await last.isSelfSigned());
   const root = certs.length === 1 ? signingCert : last;
-  const intermediates = certs.slice(1, rootIsLast ? -1 : undefined).map((c) => c.toString('pem'));
+  // What a workload sends after its leaf: the signing cert (when it is not the
+  // root) and anything between it and the root.
+  const intermediates = certs.length === 1 ? [] : certs.slice(0, rootIsLast ? -1 : undefined).map((c) => c.toString('pem'));
   return new CertificateAuthority({ signingCert, intermediates, rootPem: root.toString('pem') + '\n', key });
 }

@@ -45,6 +45,7 @@ describe('AccessLog', () => {
         authority: 'reviews:9080',
         response_code: 503,
         response_flags: 'UF,URX',
+        grpc_status: null,
         bytes_received: 12,
         bytes_sent: 95,
         duration: 10,

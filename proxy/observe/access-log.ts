@@ -20,6 +20,8 @@ export interface AccessLogEntry {
   authority: string;
   response_code: number;
   response_flags: string;
+  /** gRPC status (from trailers, a trailers-only answer or our local reply); null when not gRPC. */
+  grpc_status: number | null;
   bytes_received: number;
   bytes_sent: number;
   /** ms, whole request. */
@@ -77,7 +79,8 @@ export function accessLogLine(ex: Exchange): string {
     '","authority":' + str(ex.authority) +
     ',"response_code":' + ex.status +
     ',"response_flags":"' + flagsToString(ex.flags) +
-    '","bytes_received":' + ex.bytesIn +
+    '","grpc_status":' + (ex.grpcStatus >= 0 ? ex.grpcStatus : 'null') +
+    ',"bytes_received":' + ex.bytesIn +
     ',"bytes_sent":' + ex.bytesOut +
     ',"duration":' + Math.round(ex.durationMs) +
     ',"upstream_service_time":' + (ex.upstreamHeadersMs > 0 ? Math.round(ex.upstreamHeadersMs) : 'null') +
@@ -103,6 +106,7 @@ export function accessLogEntry(ex: Exchange): AccessLogEntry {
     authority: ex.authority,
     response_code: ex.status,
     response_flags: flagsToString(ex.flags),
+    grpc_status: ex.grpcStatus >= 0 ? ex.grpcStatus : null,
     bytes_received: ex.bytesIn,
     bytes_sent: ex.bytesOut,
     duration: Math.round(ex.durationMs),

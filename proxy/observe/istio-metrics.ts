@@ -39,6 +39,8 @@ export const ISTIO_LABELS = [
   'request_protocol',
   'response_code',
   'response_flags',
+  // gRPC status of a gRPC exchange (trailers, trailers-only or our local reply); empty for other protocols, as in Istio.
+  'grpc_response_status',
   'connection_security_policy',
 ] as const;
 
@@ -58,6 +60,8 @@ interface StdSeries {
   readonly duration: HistogramSeries;
   readonly requestBytes: HistogramSeries;
   readonly responseBytes: HistogramSeries;
+  readonly requestMessages: CounterSeries;
+  readonly responseMessages: CounterSeries;
 }
 
 type Level2 = Map<unknown, Map<number, StdSeries>>;
@@ -76,6 +80,8 @@ export class IstioMetrics implements ExchangeObserver {
   private readonly duration: BoundHistogram;
   private readonly requestBytes: BoundHistogram;
   private readonly responseBytes: BoundHistogram;
+  private readonly requestMessages: BoundCounter;
+  private readonly responseMessages: BoundCounter;
   private readonly outbound = new WeakMap<object, Level2>();
   private readonly inbound = new WeakMap<object, Level2>();
   private readonly peers: PeerCache;
@@ -103,6 +109,8 @@ export class IstioMetrics implements ExchangeObserver {
     this.duration = new BoundHistogram('istio_request_duration_milliseconds', 'Request duration in ms (Istio standard)', ISTIO_LABELS, DURATION_BUCKETS_MS, registry);
     this.requestBytes = new BoundHistogram('istio_request_bytes', 'Request body size in bytes (Istio standard)', ISTIO_LABELS, BYTE_BUCKETS, registry);
     this.responseBytes = new BoundHistogram('istio_response_bytes', 'Response body size in bytes (Istio standard)', ISTIO_LABELS, BYTE_BUCKETS, registry);
+    this.requestMessages = new BoundCounter('istio_request_messages_total', 'gRPC messages sent by the client (Istio standard)', ISTIO_LABELS, registry);
+    this.responseMessages = new BoundCounter('istio_response_messages_total', 'gRPC messages sent by the server (Istio standard)', ISTIO_LABELS, registry);
   }
 
   onStart(ex: Exchange, upstreamHeaders: HeaderBag): void {
@@ -116,6 +124,10 @@ export class IstioMetrics implements ExchangeObserver {
     s.duration.observe(ex.durationMs);
     s.requestBytes.observe(ex.bytesIn);
     s.responseBytes.observe(ex.bytesOut);
+    if (ex.protocol === 'grpc') {
+      s.requestMessages.inc(ex.requestMessages);
+      s.responseMessages.inc(ex.responseMessages);
+    }
   }
 
   private seriesFor(ex: Exchange): StdSeries {
@@ -144,7 +156,9 @@ export class IstioMetrics implements ExchangeObserver {
     const status = ex.status >= 0 && ex.status < 1000 ? ex.status : 0;
     const proto = protocolIndex(ex.protocol);
     // Numeric key: no string building per request.
-    const key = ex.flags * 4000 + proto * 1000 + status;
+    // (flags, grpc status + 1 in 0..17, protocol, status) as one number.
+    const grpc = ex.grpcStatus >= 0 && ex.grpcStatus <= 16 ? ex.grpcStatus + 1 : 0;
+    const key = ((ex.flags * 18 + grpc) * 4 + proto) * 1000 + status;
     let s = l3.get(key);
     if (s === undefined) {
       s = this.bind(ex, dest, outbound, second, proto, status);
@@ -221,6 +235,7 @@ export class IstioMetrics implements ExchangeObserver {
       PROTOCOLS[proto] as string,
       String(status),
       flagsToString(ex.flags),
+      ex.grpcStatus >= 0 ? String(ex.grpcStatus) : '',
       // Istio reports `unknown` from the client side and `none` for plaintext on the server side.
       outbound ? 'unknown' : 'none',
     ];
@@ -232,6 +247,8 @@ export class IstioMetrics implements ExchangeObserver {
       duration: this.duration.bind(key, values),
       requestBytes: this.requestBytes.bind(key, values),
       responseBytes: this.responseBytes.bind(key, values),
+      requestMessages: this.requestMessages.bind(key, values),
+      responseMessages: this.responseMessages.bind(key, values),
     };
   }
 }

@@ -82,6 +82,7 @@ describe('MeshMetrics (Istio standard)', () => {
       request_protocol: 'http',
       response_code: '200',
       response_flags: '-',
+      grpc_response_status: '',
       connection_security_policy: 'unknown',
     });
     expect(find(s, 'istio_requests_total', { response_code: '503', response_flags: 'UF,URX' })[0]!.value).toBe(1);

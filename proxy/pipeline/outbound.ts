@@ -642,6 +642,10 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     ex.durationMs = performance.now() - ex.startMs;
     if (this.replay !== undefined) ex.bytesIn = this.replay.received;
     if (ex.status === 0) ex.status = this.res.statusCode;
+    if (this.reqFrames !== undefined) {
+      ex.requestMessages = this.reqFrames.messages;
+      ex.responseMessages = this.resFrames!.messages;
+    }
     this.deps.observer.onComplete(ex);
   }
 

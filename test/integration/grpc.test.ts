@@ -3,7 +3,10 @@
 // by method, splits, per-call balancing, gRPC-aware retries, deadlines,
 // faults, header operations and mirroring, through one sidecar (outbound) and
 // two (outbound → inbound).
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { connect as h2connect, type IncomingHttpHeaders } from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../support/meshlet-process.js';
 import { echoClient, grpc, startEchoServer, unary, type EchoReply, type EchoServer } from '../support/grpc-echo.js';
@@ -289,6 +292,49 @@ spec:
     await until(() => (a.calls.length === 1 ? true : undefined));
     call.cancel();
     await until(() => (a.cancelled === 1 ? true : undefined));
+  });
+});
+
+describe('gRPC observability', () => {
+  it('istio_requests_total with request_protocol="grpc" and grpc_response_status, message counters, access log grpc_status', async () => {
+    const a = await echo('a');
+    a.fail = (_n, method) => (method === 'Other' ? { code: grpc.status.UNAVAILABLE, inTrailers: true, message: 'down' } : undefined);
+    const logDir = mkdtempSync(join(tmpdir(), 'meshlet-grpc-log-'));
+    const logFile = join(logDir, 'access.log');
+    const m = await scope.meshlet(grpcService('echo', [a]), ['--access-log', logFile]);
+    const cl = client(m.outbound) as grpc.Client & Record<string, (...x: unknown[]) => grpc.ClientReadableStream<EchoReply>>;
+    for (let i = 0; i < 3; i++) await unary(cl, 'Unary', {});
+    await unary(cl, 'Other', {}).catch(() => undefined);
+    await new Promise<void>((res, rej) => {
+      const call = cl['ServerStream']!({ text: 's', count: 7 }) as grpc.ClientReadableStream<EchoReply>;
+      call.on('data', () => undefined);
+      call.on('error', rej);
+      call.on('end', () => res());
+    });
+    const text = await until(async () => {
+      const t = (await send(m.metrics, { path: '/stats/prometheus' })).body;
+      return /istio_requests_total\{[^}]*grpc_response_status="14"/.test(t) ? t : undefined;
+    });
+    const value = (metric: string, ...labels: string[]): number => {
+      let sum = 0;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(metric + '{')) continue;
+        if (labels.every((l) => line.includes(l))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+      }
+      return sum;
+    };
+    const grpcOk = ['request_protocol="grpc"', 'grpc_response_status="0"', 'response_code="200"'];
+    expect(value('istio_requests_total', ...grpcOk)).toBe(4); // 3 unary + 1 stream
+    expect(value('istio_requests_total', 'request_protocol="grpc"', 'grpc_response_status="14"')).toBe(1);
+    expect(value('istio_request_messages_total', ...grpcOk)).toBe(4);
+    expect(value('istio_response_messages_total', ...grpcOk)).toBe(3 + 7);
+    const lines = await until(() => {
+      const l = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean) : [];
+      return l.length >= 5 ? l.map((x) => JSON.parse(x) as { path: string; protocol: string; grpc_status: number | null }) : undefined;
+    });
+    const other = lines.find((l) => l.path === '/meshlet.test.Echo/Other')!;
+    expect(other.protocol).toBe('grpc');
+    expect(other.grpc_status).toBe(14);
   });
 });
 

@@ -50,6 +50,17 @@ describe('sidecar identity', () => {
     expect(err).toMatch(/refusing to talk to the control plane in plaintext or without a credential/);
   });
 
+  it('a control plane without a CA (and without --insecure) refuses to start, saying how to give it one', async () => {
+    const files = await configDir();
+    cleanups.push(files.remove);
+    const child = spawn(process.execPath, [BIN, 'control-plane', '--config-dir', files.dir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-port', 'off'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(err).toMatch(/give --ca-dir DIR .* or --ca-cert\/--ca-key; or --insecure/);
+  });
+
   it('never exchanges config with a plaintext control plane when it was given --ca-cert', async () => {
     const { target, pki, cp } = await controlPlane('insecure');
     // Any root: the point is that the sidecar insists on TLS.
