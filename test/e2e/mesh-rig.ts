@@ -116,7 +116,7 @@ export class MeshRig {
       '--ca-dir', this.caDir, '--bootstrap-tokens', this.tokensFile, ...extra,
     ];
     this.controlPlane = this.rig.runInNode(process.execPath, args, { cwd: ROOT, logFile: join(this.work, 'control-plane.log') });
-    await this.controlPlane.waitForLine(/control-plane: listening on/, 20_000);
+    await this.controlPlane.waitForLine(/control-plane: listening on/, 45_000);
     copyFileSync(join(this.caDir, 'root-cert.pem'), this.rootCert);
     chmodSync(this.rootCert, 0o644);
   }

@@ -102,3 +102,23 @@ describe('path normalization', () => {
     expect(r.stderr.trim()).toBe('meshlet proxy: --path-normalization must be one of NONE, BASE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES, got "SOMETIMES"');
   });
 });
+
+describe('per-sidecar match conditions', () => {
+  it('sourceLabels / sourceNamespace apply only on the sidecar they name (a match holding only sourceLabels used to match everyone)', async () => {
+    const up = await scope.upstream('app');
+    const yaml =
+      serviceEntry('svc', [up.port]) +
+      vs(`    - match: [{ sourceLabels: { app: legacy } }, { sourceNamespace: batch, uri: { prefix: /jobs } }]
+      directResponse: { status: 403, body: { string: "not for you" } }
+    - route: [{ destination: { host: svc } }]
+`);
+    const other = await scope.meshlet(yaml, ['--labels', 'app=productpage,version=v1']);
+    expect((await send(other.outbound, { host: 'svc', path: '/x' })).status).toBe(200);
+    expect((await send(other.outbound, { host: 'svc', path: '/jobs' })).status).toBe(200);
+    const legacy = await scope.meshlet(yaml, ['--labels', 'app=legacy,version=v1']);
+    expect((await send(legacy.outbound, { host: 'svc', path: '/x' })).status).toBe(403);
+    const batch = await scope.meshlet(yaml, ['--namespace', 'batch', '--labels', 'app=cron']);
+    expect((await send(batch.outbound, { host: 'svc.default', path: '/jobs' })).status).toBe(403);
+    expect((await send(batch.outbound, { host: 'svc.default', path: '/x' })).status).toBe(200);
+  });
+});
