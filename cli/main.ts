@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   demo: () => import('./commands/demo.js'),
   iptables: () => import('./commands/iptables.js'),
   inject: () => import('./commands/inject.js'),
+  crds: () => import('./commands/crds.js'),
 };
 
 const USAGE = `meshlet — a service mesh sidecar and control plane speaking Istio's traffic API
@@ -29,6 +30,7 @@ Commands (and meshlet --version):
   demo            start the demo mesh on loopback and show it working (npm start)
   iptables        print the pod interception rules (iptables-restore format) for an init container
   inject          add the sidecar to Kubernetes workloads in YAML (like istioctl kube-inject)
+  crds            print the Istio networking CRDs, generated from the loader's schemas
 
 Run 'meshlet <command> --help' for the flags of a command. Every flag can also
 be set from the environment as MESHLET_<FLAG> (e.g. --outbound-port → MESHLET_OUTBOUND_PORT).

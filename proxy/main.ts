@@ -16,6 +16,7 @@ import { UpstreamRegistry } from './upstream/registry.js';
 import type { ClusterRuntime, EndpointRetirement } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
 import { setStreamIdleTimeout } from './upstream/endpoint.js';
+import { setH2Limits, type H2Limits } from './upstream/h2-limits.js';
 import type { Logger } from './logger.js';
 import type { IdentityCertificate } from './identity/index.js';
 
@@ -61,6 +62,8 @@ export interface ProxyOptions {
   readonly maxConnections: number;
   readonly dnsRefreshMs: number;
   readonly mirrorConcurrency: number;
+  /** HTTP/2 SETTINGS and windows for both listeners and upstream connections. */
+  readonly h2: H2Limits;
 }
 
 export interface RunningProxy {
@@ -97,6 +100,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
   setMirrorConcurrency(o.mirrorConcurrency);
   setStreamIdleTimeout(o.streamIdleTimeoutMs);
+  setH2Limits(o.h2);
   const obs: Observers = await createObservers({
     workload: o.workload,
     namespace: o.namespace,

@@ -45,6 +45,9 @@ const SPEC = {
   'idle-timeout': { type: 'string', default: '60000', help: 'downstream keep-alive idle timeout (ms)' },
   'dns-refresh': { type: 'string', default: '5000', help: 'DNS re-resolution interval for resolution: DNS entries (ms)' },
   'mirror-concurrency': { type: 'string', default: '64', help: 'mirror requests in flight, process-wide' },
+  'h2-max-concurrent-streams': { type: 'string', default: '1000', help: 'HTTP/2: streams per downstream connection (SETTINGS_MAX_CONCURRENT_STREAMS; more are refused with REFUSED_STREAM)' },
+  'h2-initial-window': { type: 'string', default: String(1 << 20), help: 'HTTP/2: per-stream flow-control window we grant, both listeners and upstream (SETTINGS_INITIAL_WINDOW_SIZE)' },
+  'h2-connection-window': { type: 'string', default: String(4 << 20), help: 'HTTP/2: per-connection flow-control window we grant' },
   'path-normalization': { type: 'string', default: 'BASE', help: "Istio's pathNormalization: NONE | BASE | MERGE_SLASHES | DECODE_AND_MERGE_SLASHES (routing and upstream see the normalized path)" },
   'max-regex-program-size': { type: 'string', default: '100', help: "largest RE2 program a config regex may compile to (Envoy's max_program_size); larger ones are refused" },
   'max-config-bytes': { type: 'string', default: String(64 * 1024 * 1024), help: 'largest config message accepted from the control plane (sidecar mode)' },
@@ -151,6 +154,11 @@ function runOptions(flags: Flags<typeof SPEC>, cpAuth: RunOptions['controlPlaneA
       idleTimeoutMs: intFlag('idle-timeout', flags['idle-timeout']),
       dnsRefreshMs: intFlag('dns-refresh', flags['dns-refresh']),
       mirrorConcurrency: intFlag('mirror-concurrency', flags['mirror-concurrency']),
+      h2: {
+        maxConcurrentStreams: positive('h2-max-concurrent-streams', intFlag('h2-max-concurrent-streams', flags['h2-max-concurrent-streams'])),
+        initialWindowSize: positive('h2-initial-window', intFlag('h2-initial-window', flags['h2-initial-window'])),
+        connectionWindowSize: positive('h2-connection-window', intFlag('h2-connection-window', flags['h2-connection-window'])),
+      },
     },
   };
 }

@@ -431,6 +431,23 @@ spec:
   });
 });
 
+describe('HTTP/2 limits', () => {
+  it('--h2-max-concurrent-streams and --h2-initial-window are what the listener advertises in SETTINGS', async () => {
+    const m = await scope.meshlet('', ['--h2-max-concurrent-streams', '7', '--h2-initial-window', '131072']);
+    const session = h2connect(`http://127.0.0.1:${m.outbound}`);
+    try {
+      const settings = await new Promise<{ maxConcurrentStreams?: number; initialWindowSize?: number }>((res, rej) => {
+        session.once('remoteSettings', res);
+        session.once('error', rej);
+      });
+      expect(settings.maxConcurrentStreams).toBe(7);
+      expect(settings.initialWindowSize).toBe(131072);
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
 // ---------------------------------------------------------------- raw HTTP/2 helpers
 
 interface RawReply {

@@ -44,21 +44,21 @@ describe('sidecar process fed by the Kubernetes source', () => {
       kubernetes: { kubeconfig: api.writeKubeconfig(), debounceMs: 20, timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchTimeoutS: 1, resyncMs: 0 } },
     });
     cleanups.push(() => cp.close());
-    const sidecar = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--insecure', '--namespace', 'default', '--labels', 'app=productpage']);
+    const sidecar = await startMeshlet(['--control-plane', `127.0.0.1:${cp.port}`, '--insecure', '--namespace', 'default', '--labels', 'app=productpage'], {}, 40_000);
     cleanups.push(() => sidecar.stop());
     const who = async (): Promise<string> => {
       const r = await send(sidecar.outbound, { host: HOST, path: '/reviews/1' });
       return r.status === 200 ? (JSON.parse(r.body) as { name: string }).name : `status ${r.status}`;
     };
-    await waitFor('routed to v2', async () => (await who()) === 'reviews-v2', 15_000);
+    await waitFor('routed to v2', async () => (await who()) === 'reviews-v2', 40_000);
 
     // Shift all traffic to v1 with a CRD change.
     api.apply(istio('VirtualService', 'reviews', { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' } }] }] }));
-    await waitFor('routed to v1', async () => (await who()) === 'reviews-v1', 10_000);
+    await waitFor('routed to v1', async () => (await who()) === 'reviews-v1', 20_000);
 
     // The v1 pod goes not-ready: its subset has no endpoints left (503, no healthy upstream).
     api.apply(endpointSlice('reviews', [{ ip: '127.0.0.1', pod: 'reviews-v1-a', ready: false }], [{ name: 'http', port: v1.port }], { suffix: 'a' }));
-    await waitFor('v1 subset empty', async () => (await who()) === 'status 503', 10_000);
+    await waitFor('v1 subset empty', async () => (await who()) === 'status 503', 20_000);
     expect(v2.received.length).toBeGreaterThan(0);
-  }, 60_000);
+  }, 120_000);
 });

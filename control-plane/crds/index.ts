@@ -1,0 +1,2 @@
+export { istioCrds } from './istio-crds.js';
+export { toStructural } from './structural-schema.js';
