@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<{ run(argv: string[]): Promise<numb
   tap: () => import('./commands/tap.js'),
   demo: () => import('./commands/demo.js'),
   iptables: () => import('./commands/iptables.js'),
+  experiment: () => import('./commands/experiment.js'),
   inject: () => import('./commands/inject.js'),
   crds: () => import('./commands/crds.js'),
 };
@@ -29,6 +30,7 @@ Commands (and meshlet --version):
   tap             stream live requests from a sidecar's admin port (like linkerd tap)
   demo            start the demo mesh on loopback and show it working (npm start)
   iptables        print the pod interception rules (iptables-restore format) for an init container
+  experiment      run a fault-injection experiment with a hypothesis and a report (run FILE | compare A B)
   inject          add the sidecar to Kubernetes workloads in YAML (like istioctl kube-inject)
   crds            print the Istio networking CRDs, generated from the loader's schemas
 

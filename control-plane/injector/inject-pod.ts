@@ -138,7 +138,8 @@ function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, strin
       { name: 'MESHLET_METRICS_PORT', value: String(s.metricsPort) },
       ...(appPort !== undefined ? [{ name: 'MESHLET_APP_PORT', value: String(appPort) }] : []),
     ],
-    ports: [{ name: 'http-meshlet-prom', containerPort: s.metricsPort, protocol: 'TCP' }],
+    // Named like Istio's, so its envoy-stats Prometheus job (port name *-envoy-prom) scrapes it unchanged.
+    ports: [{ name: 'http-envoy-prom', containerPort: s.metricsPort, protocol: 'TCP' }],
     readinessProbe: { httpGet: { path: '/healthz/ready', port: s.metricsPort }, initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 30 },
     resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
     securityContext: {

@@ -25,6 +25,7 @@ export {
   ANNOTATION_EXPERIMENT_EXPIRES_AT,
   ANNOTATION_FAULT_LABELS,
   ANNOTATION_FAULT_PLACEMENT,
+  ANNOTATION_FAULT_SUBSET,
 } from './translate/index.js';
 export { translate, normaliseHost, contentVersion, canonicalJson, SAFE_DEFAULT_RETRIES, type TranslateResult } from './translate/index.js';
 export { analyzePaths, type AnalyzeResult } from './analyze.js';

@@ -32,7 +32,7 @@ async function start(): Promise<{ cp: RunningControlPlane; target: string; logs:
   dir = await mkdtemp(join(tmpdir(), 'meshlet-exp-cp-'));
   await writeFile(join(dir, 'services.yaml'), SERVICES);
   const logs: string[] = [];
-  cp = await startControlPlane({ configDir: dir, grpcPort: 0, grpcHost: '127.0.0.1', metricsPort: -1, rescanMs: 0, security: { insecure: true }, log: (_l, m) => void logs.push(m) });
+  cp = await startControlPlane({ configDir: dir, grpcPort: 0, grpcHost: '127.0.0.1', security: { insecure: true }, metricsPort: -1, rescanMs: 0, log: (_l, m) => void logs.push(m) });
   return { cp, target: `127.0.0.1:${cp.port}`, logs };
 }
 

@@ -58,7 +58,7 @@ async function pair(serverYaml: string, callerRetries: string, labels = 'app=svc
 }
 
 describe('experiment overlays', () => {
-  it('a server-placed abort reaches the caller as an upstream 503: retries absorb it, no retries show it', async () => {
+  it('a server-placed abort reaches the caller as an upstream 503: retries absorb it, no retries show it', { timeout: 90_000 }, async () => {
     const at = Date.now() + 60_000;
     const withRetries = await pair(overlay({ expiresAt: at }), '{ attempts: 3, retryOn: 5xx }');
     const a = await many(withRetries.caller, 40);
@@ -72,7 +72,7 @@ describe('experiment overlays', () => {
     expect(noRetries.served()).toBe(20);
   });
 
-  it('pod labels narrow a server-placed fault, and a path match narrows the route', async () => {
+  it('pod labels narrow a server-placed fault, and a path match narrows the route', { timeout: 90_000 }, async () => {
     const at = Date.now() + 60_000;
     const other = await pair(overlay({ abort: 100, expiresAt: at, labels: 'version=v3' }), '{ attempts: 0 }');
     expect((await many(other.caller, 10)).every((r) => r.status === 200)).toBe(true);
@@ -81,17 +81,22 @@ describe('experiment overlays', () => {
     expect((await many(narrowed.caller, 10, '/bad')).every((r) => r.status === 503)).toBe(true);
   });
 
-  it('a client-placed overlay expires by itself: new version, a log line, no more faults', { timeout: 30_000 }, async () => {
+  it('a client-placed overlay expires by itself: new version, a log line, no more faults', { timeout: 60_000 }, async () => {
     const up = await scope.upstream('app');
     const dir = tempConfig({ 'c.yaml': serviceEntry('svc', [up.port]) + routeVs('{ attempts: 0 }') });
-    writeFileSync(join(dir, 'exp.yaml'), overlay({ abort: 100, expiresAt: Date.now() + 8000, placement: 'client' }));
     const m = await startMeshlet(['--config', dir, '--access-log', 'off']);
     scope.onTeardown(() => void m.stop());
     const versionOf = async (): Promise<string> => ((await (await fetch(`http://127.0.0.1:${m.admin}/config_dump`)).json()) as { version: string }).version;
-    const v1 = await versionOf();
-    const first = await send(m.outbound, { host: 'svc' });
-    expect(first.status).toBe(503);
+    const v0 = await versionOf();
+    // Written once the sidecar runs, so its expiry is not eaten by a slow start.
+    writeFileSync(join(dir, 'exp.yaml'), overlay({ abort: 100, expiresAt: Date.now() + 6000, placement: 'client' }));
+    const first = await until(async () => {
+      const r = await send(m.outbound, { host: 'svc' });
+      return r.status === 503 ? r : undefined;
+    }, 5000);
     expect(first.headers['x-meshlet-flags']).toBe('FI');
+    const v1 = await versionOf();
+    expect(v1).not.toBe(v0);
     await until(() => /experiment fault expired \(TTL\)/.test(m.stderr()) || /experiment fault expired \(TTL\)/.test(m.stdout()), 20_000);
     expect(await versionOf()).not.toBe(v1);
     expect((await send(m.outbound, { host: 'svc' })).status).toBe(200);

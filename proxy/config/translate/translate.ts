@@ -79,7 +79,13 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
   }
 
-  applyOverlays(virtualHosts, allVirtualServices.filter(isExperimentOverlay), now, issues);
+  applyOverlays(
+    virtualHosts,
+    allVirtualServices.filter(isExperimentOverlay),
+    now,
+    (host, subset) => ruleByHost.get(host)?.spec.subsets?.find((s) => s.name === subset)?.labels ?? undefined,
+    issues,
+  );
   if (issues.length > 0) return { ok: false, issues, warnings };
   const body = { services, clusters, virtualHosts };
   return { ok: true, config: { version: contentVersion(body), ...body }, warnings };

@@ -1,0 +1,132 @@
+// The experiment file (`meshlet experiment run FILE`): YAML validated with a
+// strict zod schema, so a typo is an error naming the field, never ignored.
+// Durations are Istio-style ("500ms", "10s", "1m").
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from '../../proxy/config/istio/index.js';
+
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, { message: 'must be a duration such as 500ms, 10s or 1m' });
+const percentage = z.number().min(0).max(100);
+const fraction = z.number().min(0).max(1);
+const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'must be HOST:PORT');
+const stringMatch = z.strictObject({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() });
+
+const MatchSchema = z.strictObject({
+  headers: z.record(z.string(), stringMatch).optional(),
+  uri: stringMatch.optional(),
+  method: stringMatch.optional(),
+});
+
+const SpecSchema = z.strictObject({
+  target: z.strictObject({
+    host: z.string().min(1),
+    /** A DestinationRule subset: only its pods fail (server placement). */
+    subset: z.string().min(1).optional(),
+    /** Narrows the fault to matching requests (OR across entries). */
+    match: z.array(MatchSchema).optional(),
+    /** `server`: the destination's inbound sidecar fails the call, so caller retries and outlier detection react (default when a subset is given). */
+    placement: z.enum(['client', 'server']).optional(),
+  }),
+  fault: z
+    .strictObject({
+      delay: z.strictObject({ fixedDelay: duration, percentage: percentage.default(100) }).optional(),
+      abort: z.strictObject({ httpStatus: z.number().int().min(200).max(599), percentage: percentage.default(100) }).optional(),
+    })
+    .refine((f) => f.delay !== undefined || f.abort !== undefined, { message: 'needs a delay, an abort or both' }),
+  load: z
+    .strictObject({
+      /** The sidecar's outbound listener the load goes through. */
+      via: hostPort,
+      host: z.string().min(1),
+      path: z.string().startsWith('/').default('/'),
+      rate: z.number().positive().max(5000),
+      method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'DELETE']).default('GET'),
+      headers: z.record(z.string(), z.string()).optional(),
+      /** A request slower than this counts as failed (client timeout). */
+      timeout: duration.default('10s'),
+      /** A 2xx whose body contains this still failed (Bookinfo answers 200 with a peer's error inside). */
+      failIfBodyContains: z.string().min(1).optional(),
+    })
+    .optional(),
+  observe: z
+    .strictObject({
+      /** Sidecar metrics endpoints (HOST:PORT of --metrics-port) scraped every second: retries, ejections, and the request figures when there is no `load`. */
+      metrics: z.array(hostPort).min(1),
+      /** Without `load`: which destination's traffic to measure (istio_requests_total destination_service_name); default target.host. */
+      service: z.string().min(1).optional(),
+    })
+    .optional(),
+  /**
+   * The resilience policy under test, laid over the target host's routes for
+   * the whole run (all three phases), replacing the routes' own: what
+   * `compare` varies between two runs of the same fault.
+   */
+  policy: z
+    .strictObject({
+      retries: z.strictObject({ attempts: z.number().int().min(0).max(20), perTryTimeout: duration.optional(), retryOn: z.string().min(1).optional() }).optional(),
+      timeout: duration.optional(),
+    })
+    .optional(),
+  phases: z.strictObject({ baseline: duration, inject: duration, recover: duration }),
+  hypothesis: z.strictObject({
+    successRate: z.strictObject({ min: fraction }).optional(),
+    latencyP99: z.strictObject({ max: duration }).optional(),
+    /** false: the steady state need not hold while the fault is in (it must come back in recover). */
+    during: z.boolean().default(true),
+  }),
+  abortWhen: z
+    .strictObject({
+      successRate: z.strictObject({ below: fraction }).optional(),
+      latencyP99: z.strictObject({ above: duration }).optional(),
+    })
+    .optional(),
+});
+
+export const ExperimentSchema = z
+  .strictObject({
+    apiVersion: z.literal('meshlet.io/v1alpha1'),
+    kind: z.literal('Experiment'),
+    metadata: z.strictObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label'), description: z.string().optional() }),
+    spec: SpecSchema,
+  })
+  .refine((e) => e.spec.load !== undefined || e.spec.observe !== undefined, { message: 'spec needs `load` (built-in load) or `observe` (measure real traffic)', path: ['spec'] })
+  .refine((e) => !(e.spec.target.subset !== undefined && e.spec.target.placement === 'client'), {
+    message: 'a subset can only be targeted with placement: server (a client-side fault cannot tell pods apart)',
+    path: ['spec', 'target', 'placement'],
+  });
+
+export type Experiment = z.infer<typeof ExperimentSchema>;
+
+export function ms(d: string): number {
+  return parseDuration(d) ?? 0;
+}
+
+/** Where the fault is applied: server when a subset is targeted, unless said otherwise. */
+export function placementOf(e: Experiment): 'client' | 'server' {
+  return e.spec.target.placement ?? (e.spec.target.subset !== undefined ? 'server' : 'client');
+}
+
+export type LoadResult = { ok: true; experiment: Experiment } | { ok: false; errors: string[] };
+
+export function parseExperiment(text: string, file: string): LoadResult {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    return { ok: false, errors: [`${file}: YAML: ${(err as Error).message}`] };
+  }
+  const r = ExperimentSchema.safeParse(doc);
+  if (r.success) return { ok: true, experiment: r.data };
+  return { ok: false, errors: r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(root)'}: ${i.message}`) };
+}
+
+export async function loadExperiment(file: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    return { ok: false, errors: [`${file}: ${(err as Error).message}`] };
+  }
+  return parseExperiment(text, file);
+}
