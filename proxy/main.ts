@@ -29,6 +29,7 @@ import { OutlierDetector } from './upstream/outlier.js';
 import { UpstreamRegistry } from './upstream/registry.js';
 import type { ClusterRuntime, EndpointRetirement } from './upstream/cluster.js';
 import { setMirrorConcurrency } from './layers/mirror/index.js';
+import { setStreamIdleTimeout } from './upstream/endpoint.js';
 import { setH2Limits, type H2Limits } from './upstream/h2-limits.js';
 import type { Logger } from './logger.js';
 import type { IdentityCertificate } from './identity/index.js';
@@ -118,6 +119,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
   const holder = new SnapshotHolder();
   const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
   setMirrorConcurrency(o.mirrorConcurrency);
+  setStreamIdleTimeout(o.streamIdleTimeoutMs);
   setH2Limits(o.h2);
   const obs: Observers = await createObservers({
     workload: o.workload,

@@ -28,7 +28,15 @@ export function startFileSource(
   let expiry: NodeJS.Timeout | undefined;
   let live: readonly { experiment: string; host: string; expiresAt: number }[] = [];
   const reload = async (): Promise<readonly ConfigIssue[]> => {
-    const r = await loadMeshConfig(path);
+    let r: Awaited<ReturnType<typeof loadMeshConfig>>;
+    try {
+      r = await loadMeshConfig(path);
+    } catch (err) {
+      // Whatever the loader throws is a rejected config too, never a silent "reload failed".
+      const issues: ConfigIssue[] = [{ file: path, resource: 'config', path: '', reason: `cannot load: ${(err as Error).message}` }];
+      reject(issues);
+      return issues;
+    }
     if (!r.ok) {
       reject(r.issues);
       return r.issues;

@@ -63,6 +63,7 @@ export function endpointsHelp(instances: readonly Instance[], cpTarget: string, 
     lines.push(`  curl -s http://127.0.0.1:${pp.admin}/clusters   # its endpoints, health, ejections (also /config_dump, /server_info)`);
   }
   lines.push(`  node bin/meshlet.js status --control-plane ${cpTarget}   # config version per sidecar`);
+  if (lg && pp) lines.push(`  node bin/meshlet.js experiment compare examples/experiments/ratings-abort-no-retries.yaml examples/experiments/ratings-abort-retries.yaml --control-plane ${cpTarget} --via 127.0.0.1:${lg.outbound} --metrics 127.0.0.1:${pp.metrics} --report /tmp/meshlet-experiment   # try a fault experiment`);
   if (cpMetricsPort !== undefined) lines.push(`  curl -s http://127.0.0.1:${cpMetricsPort}/metrics   # control plane metrics`);
   const rows = instances.filter((i) => i.sidecar).map((i) => `    ${i.name.padEnd(15)} metrics :${i.sidecar!.metrics}  admin :${i.sidecar!.admin}  outbound :${i.sidecar!.outbound}  inbound :${i.sidecar!.inbound}`);
   return [...lines, '  sidecar ports:', ...rows];

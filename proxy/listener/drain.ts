@@ -9,17 +9,27 @@ import type { Duplex } from 'node:stream';
 
 export type DrainOutcome = 'idle' | 'deadline';
 
+const DRAIN = Symbol('meshlet.drain');
+type TrackedResponse = ServerResponse & { [DRAIN]?: Drain };
+
+/** One listener function for every response (no closure per request); `this` is the response. */
+function onResponseClose(this: TrackedResponse): void {
+  this[DRAIN]?.release(this);
+}
+
 export class Drain {
   #draining = false;
-  #active = 0;
+  /** Responses in flight, so a drain can mark those not yet started `Connection: close`. */
+  readonly #active = new Set<ServerResponse>();
   readonly #tunnels = new Set<Duplex>();
   readonly #servers: Server[] = [];
   #wake: (() => void) | undefined;
-  /** One function for every response: no closure per request. */
-  readonly #release = (): void => {
-    this.#active--;
+
+  /** @internal called when a tracked response closes */
+  release(res: ServerResponse): void {
+    this.#active.delete(res);
     this.#check();
-  };
+  }
 
   #check(): void {
     if (this.#draining && this.#wake !== undefined && this.busy === 0) this.#wake();
@@ -31,7 +41,7 @@ export class Drain {
 
   /** Requests in flight plus open tunnels on the data-plane listeners. */
   get busy(): number {
-    return this.#active + this.#tunnels.size;
+    return this.#active.size + this.#tunnels.size;
   }
 
   addServer(s: Server): void {
@@ -40,8 +50,9 @@ export class Drain {
 
   /** Called for each request on a data-plane listener, before anything else. */
   onRequest(res: ServerResponse): void {
-    this.#active++;
-    res.on('close', this.#release);
+    this.#active.add(res);
+    (res as TrackedResponse)[DRAIN] = this;
+    res.on('close', onResponseClose);
     // node:http then writes `Connection: close` and ends the connection after this response.
     if (this.#draining) res.shouldKeepAlive = false;
   }
@@ -60,8 +71,10 @@ export class Drain {
    */
   drain(deadlineMs: number): Promise<DrainOutcome> {
     this.#draining = true;
+    // Responses not started yet say `Connection: close`; the client then opens a new connection.
+    for (const res of this.#active) if (!res.headersSent) res.shouldKeepAlive = false;
     for (const s of this.#servers) {
-      // Connections that finish a response from now on close almost at once...
+      // Responses already under way went out keep-alive: close those connections as they finish...
       s.keepAliveTimeout = 1;
       // ...and those idle right now close now.
       s.closeIdleConnections();

@@ -22,8 +22,11 @@ export function classifyPreface(buf: Buffer): 'h1' | 'h2' | 'more' {
 }
 
 /** Reads until the preface decides, puts the bytes back and calls one of the two. */
-export function sniffPreface(socket: Socket, onH1: (s: Socket) => void, onH2: (s: Socket) => void): void {
+export function sniffPreface(socket: Socket, onH1: (s: Socket) => void, onH2: (s: Socket) => void, timeoutMs = 0): void {
   let seen: Buffer | undefined;
+  // A connection that never sends its first bytes would otherwise be held
+  // forever (node's headers timer only starts once HTTP/1.1 owns the socket).
+  const timer = timeoutMs > 0 ? setTimeout(() => socket.destroy(), timeoutMs) : undefined;
   const onReadable = (): void => {
     let chunk: Buffer | null;
     while ((chunk = socket.read() as Buffer | null) !== null) {
@@ -32,15 +35,18 @@ export function sniffPreface(socket: Socket, onH1: (s: Socket) => void, onH2: (s
       if (kind === 'more') continue;
       socket.off('readable', onReadable);
       socket.off('end', onEnd);
+      if (timer !== undefined) clearTimeout(timer);
       socket.unshift(seen);
       return kind === 'h2' ? onH2(socket) : onH1(socket);
     }
   };
-  // A client that closes before deciding (port scan, health probe) goes to HTTP/1.1, which handles EOF.
+  // A client that closes before deciding (port scan, health probe): nothing to
+  // answer. Handing the ended socket to HTTP/1.1 would leave it half-open for
+  // good (its 'end' is already spent), leaking a connection-budget slot.
   const onEnd = (): void => {
     socket.off('readable', onReadable);
-    if (seen !== undefined) socket.unshift(seen);
-    onH1(socket);
+    if (timer !== undefined) clearTimeout(timer);
+    socket.destroy();
   };
   socket.on('readable', onReadable);
   socket.once('end', onEnd);
@@ -56,7 +62,7 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * (address, close, drain behave as before); connections are sniffed first.
  * The HTTP/2 compatibility request/response pair goes to the same handler.
  */
-export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs: number, streamIdleTimeoutMs = 0): Http2Server {
+export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs: number, streamIdleTimeoutMs = 0, sniffTimeoutMs = 0): Http2Server {
   const h2 = createH2Server({
     settings: {
       maxConcurrentStreams: h2Limits.maxConcurrentStreams,
@@ -97,7 +103,7 @@ export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs:
     s.setNoDelay(true);
     h2.emit('connection', s);
   };
-  server.on('connection', (s: Socket) => sniffPreface(s, toH1, toH2));
+  server.on('connection', (s: Socket) => sniffPreface(s, toH1, toH2, sniffTimeoutMs));
   // close(): HTTP/2 connections get GOAWAY and finish their streams; closeAllConnections(): cut.
   const close = server.close.bind(server);
   server.close = ((cb?: (err?: Error) => void) => {

@@ -97,6 +97,10 @@ abstract class BoundMetric<S extends { labels: Labels }> {
     return this.series.size;
   }
   protected abstract make(labels: Labels): S;
+  /** Drops one series (its label set leaves the exposition). */
+  unbind(key: string): void {
+    this.series.delete(key);
+  }
   reset(): void {
     this.series.clear();
     this.#refs.clear();

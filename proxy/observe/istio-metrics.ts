@@ -11,6 +11,7 @@ import { flagsToString } from '../errors/index.js';
 import type { DestinationInfo, EndpointInfo, Exchange, ExchangeObserver } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
 import { BoundCounter, BoundHistogram, type CounterSeries, type HistogramSeries } from './bound-metrics.js';
+import { PeerCache, type PeerEntry } from './peer-cache.js';
 import { decodePeer, encodePeer, PEER_HEADER, peerHeaderOf, UNKNOWN_PEER, type WorkloadIdentity } from './peer.js';
 
 /** Istio's default duration buckets (ms). */
@@ -83,7 +84,7 @@ export class IstioMetrics implements ExchangeObserver {
   private readonly responseMessages: BoundCounter;
   private readonly outbound = new WeakMap<object, Level2>();
   private readonly inbound = new WeakMap<object, Level2>();
-  private readonly peers = new Map<string, WorkloadIdentity>();
+  private readonly peers: PeerCache;
   private readonly self: WorkloadIdentity;
   private readonly cluster: string;
   private readonly maxPeers: number;
@@ -94,6 +95,15 @@ export class IstioMetrics implements ExchangeObserver {
     this.self = opts.self;
     this.cluster = opts.cluster ?? 'Kubernetes';
     this.maxPeers = opts.maxPeers ?? 1024;
+    // Evicting a peer drops its series too, so the exposition stays bounded by maxPeers.
+    this.peers = new PeerCache(this.maxPeers, (e) => {
+      for (const key of e.seriesKeys) {
+        this.requests.unbind(key);
+        this.duration.unbind(key);
+        this.requestBytes.unbind(key);
+        this.responseBytes.unbind(key);
+      }
+    });
     this.peerHeaderValue = encodePeer(opts.self);
     this.requests = new BoundCounter('istio_requests_total', 'Requests processed by the proxy (Istio standard)', ISTIO_LABELS, registry);
     this.duration = new BoundHistogram('istio_request_duration_milliseconds', 'Request duration in ms (Istio standard)', ISTIO_LABELS, DURATION_BUCKETS_MS, registry);
@@ -130,15 +140,18 @@ export class IstioMetrics implements ExchangeObserver {
       top.set(dest, l2);
     }
     let second: unknown;
+    let peer: PeerEntry | undefined;
     if (outbound) second = ex.endpoint ?? NO_ENDPOINT;
     else {
       const raw = peerHeaderOf(ex.req.headers);
-      second = raw !== '' && (this.peers.has(raw) || this.peers.size < this.maxPeers) ? raw : '';
+      if (raw !== '') peer = this.peers.touch(raw);
+      second = raw;
     }
     let l3 = l2.get(second);
     if (l3 === undefined) {
       l3 = new Map();
       l2.set(second, l3);
+      if (peer !== undefined) peer.holders.push(l2 as Map<unknown, unknown>);
     }
     const status = ex.status >= 0 && ex.status < 1000 ? ex.status : 0;
     const proto = protocolIndex(ex.protocol);
@@ -188,12 +201,7 @@ export class IstioMetrics implements ExchangeObserver {
 
   private peerOf(raw: string): WorkloadIdentity {
     if (raw === '') return UNKNOWN_PEER;
-    let p = this.peers.get(raw);
-    if (p === undefined) {
-      p = decodePeer(raw);
-      this.peers.set(raw, p);
-    }
-    return p;
+    return this.peers.get(raw)?.id ?? decodePeer(raw);
   }
 
   private bind(ex: Exchange, dest: DestinationInfo, outbound: boolean, second: unknown, proto: number, status: number): StdSeries {
@@ -232,6 +240,7 @@ export class IstioMetrics implements ExchangeObserver {
       outbound ? 'unknown' : 'none',
     ];
     const key = values.join('\u0001');
+    if (!outbound && second !== '') this.peers.get(second as string)?.seriesKeys.push(key);
     return {
       key,
       requests: this.requests.bind(key, values),

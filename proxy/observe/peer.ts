@@ -5,7 +5,8 @@
 // per request, and the inbound side keys its cache by the raw value with no
 // string building). The inbound side strips it before the app sees it.
 // It is not authenticated: a client that forges it only mislabels its own
-// requests in metrics. Distinct values are capped so it cannot blow up series.
+// requests in metrics. Distinct values are bounded by recency (peer-cache.ts),
+// so it can neither blow up series nor lock genuine callers out of their labels.
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const PEER_HEADER = 'x-meshlet-peer';

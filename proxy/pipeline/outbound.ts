@@ -530,11 +530,12 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     this.deps.outlier.record(this.cluster!, a.endpoint, kind === 'connect' ? 'connect' : 'reset');
     if (this.res.headersSent) {
       // Mid-body failure: the client must see a truncated response, not a clean end.
-      this.ex.flags |= Flag.UR;
+      this.ex.flags |= kind === 'idle' ? Flag.SI : Flag.UR;
       this.done = true;
       this.res.destroy();
       return;
     }
+    if (kind === 'idle') return this.#exhausted(errors.upstreamIdle());
     const retry = this.route!.retry;
     const failure = kind === 'connect' ? 'connect' : 'reset';
     if (retry !== null && retry.retriableFailure(failure, this.ex.method) && this.#canRetry()) return this.#scheduleRetry(undefined, failure);

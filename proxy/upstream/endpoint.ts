@@ -19,6 +19,17 @@ export interface PoolSettings {
   readonly maxConcurrentStreams: number | undefined;
 }
 
+let streamIdleMs = 300_000;
+
+/**
+ * --stream-idle-timeout, upstream side: no response headers, or no body bytes,
+ * for this long fails the attempt with 504 SI (0 = off). Process-wide, set at
+ * start-up; pools created afterwards use it.
+ */
+export function setStreamIdleTimeout(ms: number): void {
+  streamIdleMs = ms;
+}
+
 export class Endpoint implements PickableEndpoint, EndpointInfo {
   readonly id: string;
   readonly authority: string;
@@ -73,9 +84,9 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
         keepAliveTimeoutThreshold: 500,
         maxRequestsPerClient: s.maxRequestsPerConnection,
         // Route deadlines are ours (one timer covering all attempts); undici's
-        // own timers only guard against a stalled peer.
-        headersTimeout: 0,
-        bodyTimeout: 300_000,
+        // own timers are the stream-idle timeout against a stalled peer (504 SI).
+        headersTimeout: streamIdleMs,
+        bodyTimeout: streamIdleMs,
       });
     }
     return this.#pool;

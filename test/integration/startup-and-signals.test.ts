@@ -3,7 +3,8 @@
 // no stack trace, for the sidecar and the control plane), signals stop the
 // real bin/meshlet.js process, and the last-resort handler exits non-zero.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect as connectTcp, createServer, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
 import { BIN, serviceEntry, startMeshlet, tempConfig } from '../support/meshlet-process.js';
@@ -63,7 +64,7 @@ describe('a port that cannot be bound stops start-up with one clear line', () =>
     for (const flag of ['--grpc-port', '--metrics-port'] as const) {
       const port = await occupy();
       const flags: Record<string, string> = { '--grpc-port': '0', '--metrics-port': '0', [flag]: String(port) };
-      const r = await runToExit(['control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', ...Object.entries(flags).flat()]);
+      const r = await runToExit(['control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', '--insecure', ...Object.entries(flags).flat()]);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use (change it with ${flag})`);
       expect(r.stderr).not.toMatch(/No address added|\n\s+at /);
@@ -126,5 +127,55 @@ describe('signals and the last resort', () => {
     m.proc.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 5000))]);
     expect(code).toBe(1);
+  });
+});
+
+describe('bind addresses (item 12): outbound is not an open proxy', () => {
+  /** Starts the bin with `args` until its listening line; returns the line. */
+  async function listeningLine(args: string[]): Promise<string> {
+    const proc = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    cleanups.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+    let err = '';
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    return new Promise((resolve, reject) => {
+      const t = setInterval(() => {
+        const m = /meshlet proxy listening[^\n]*/.exec(err);
+        if (m) {
+          clearInterval(t);
+          resolve(m[0]);
+        } else if (proc.exitCode !== null) {
+          clearInterval(t);
+          reject(new Error(err));
+        }
+      }, 50);
+    });
+  }
+  const ports = ['--outbound-port', '0', '--inbound-port', '0', '--app-port', '1', '--admin-port', '0', '--metrics-port', '0', '--access-log', 'off'];
+
+  it('standalone binds outbound to 127.0.0.1 by default (inbound and metrics stay 0.0.0.0) and refuses a non-loopback address', async () => {
+    const line = await listeningLine(['proxy', '--config', config(), ...ports]);
+    expect(line).toMatch(/outbound=127\.0\.0\.1:\d+ inbound=0\.0\.0\.0:\d+/);
+    const port = Number(/outbound=127\.0\.0\.1:(\d+)/.exec(line)![1]);
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a !== undefined && !a.internal && a.family === 'IPv4')?.address;
+    if (external === undefined) {
+      console.warn('LOUD NOTE: no non-loopback IPv4 address on this host; only the bind address in the listening line was checked');
+      return;
+    }
+    const err = await new Promise<string>((resolve) => {
+      const s = connectTcp(port, external);
+      s.once('connect', () => {
+        s.destroy();
+        resolve('connected');
+      });
+      s.once('error', (e: Error & { code?: string }) => resolve(e.code ?? e.message));
+    });
+    expect(err).toBe('ECONNREFUSED');
+  });
+
+  it('sidecar mode (--control-plane) keeps 0.0.0.0, and --listen-address overrides either', async () => {
+    expect(await listeningLine(['proxy', '--control-plane', '127.0.0.1:1', '--insecure', ...ports])).toMatch(/outbound=0\.0\.0\.0:\d+/);
+    expect(await listeningLine(['proxy', '--config', config(), '--listen-address', '127.0.0.1', ...ports])).toMatch(/outbound=127\.0\.0\.1:\d+ inbound=127\.0\.0\.1:\d+/);
   });
 });

@@ -11,7 +11,7 @@ import type { AttemptOwner, UpstreamAttempt } from './upstream-attempt.js';
 export { H2Attempt } from './h2-attempt.js';
 
 /** Classifies a transport error the way retries and response flags need it. */
-export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'aborted' {
+export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'aborted' | 'idle' {
   const code = (err as { code?: string }).code ?? '';
   switch (code) {
     case 'ECONNREFUSED':
@@ -26,6 +26,10 @@ export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'a
       return 'connect';
     case 'UND_ERR_ABORTED':
       return 'aborted';
+    // undici's headers/body timers carry --stream-idle-timeout.
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'idle';
     case 'HPE_INVALID_CONSTANT':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'UND_ERR_INFO':
