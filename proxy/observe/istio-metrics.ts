@@ -197,6 +197,8 @@ export class IstioMetrics implements ExchangeObserver {
     this.duration.release(s.key);
     this.requestBytes.release(s.key);
     this.responseBytes.release(s.key);
+    this.requestMessages.release(s.key);
+    this.responseMessages.release(s.key);
   }
 
   private peerOf(raw: string): WorkloadIdentity {
