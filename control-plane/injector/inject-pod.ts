@@ -75,7 +75,7 @@ export function injectPod(template: PodTemplate, settings: InjectSettings, workl
   const labels = meta.labels ?? {};
   const app = out.spec.containers[0]!;
   const appPort = out.spec.containers.flatMap((c) => c.ports ?? []).find((p) => (p.protocol ?? 'TCP') === 'TCP')?.containerPort;
-  const proxy = proxyContainer(settings, labels, workloadName ?? labels['app'] ?? meta.name ?? 'unknown', appPort);
+  const proxy = proxyContainer(settings, labels, workloadName ?? labels['app'] ?? meta.name ?? 'unknown', appPort, drainSeconds(out.spec.terminationGracePeriodSeconds));
   const init: V1Container = {
     name: INIT_CONTAINER,
     image: settings.image,
@@ -110,7 +110,17 @@ function fieldEnv(name: string, fieldPath: string): V1EnvVar {
   return { name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } };
 }
 
-function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, string>>, workload: string, appPort: number | undefined): V1Container {
+/**
+ * The sidecar's drain window fits inside the pod's grace period (Kubernetes default 30 s): the
+ * kubelet SIGKILLs at the end of it, so drain ends 1 s before. The proxy exits as soon as nothing
+ * is in flight, so a long window costs idle pods nothing.
+ */
+export function drainSeconds(terminationGracePeriodSeconds: number | undefined): number {
+  const grace = terminationGracePeriodSeconds ?? 30;
+  return Math.max(1, Math.floor(grace) - 1);
+}
+
+function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, string>>, workload: string, appPort: number | undefined, drain: number): V1Container {
   // Labels are the template's (pod-template-hash is added later by the ReplicaSet and means nothing to routing).
   const labelList = Object.entries(labels)
     .filter(([k]) => k !== 'pod-template-hash')
@@ -132,6 +142,7 @@ function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, strin
       { name: 'MESHLET_INSECURE', value: 'true' },
       { name: 'MESHLET_SERVICE_ACCOUNT', value: '$(SERVICE_ACCOUNT)' },
       { name: 'MESHLET_WORKLOAD', value: workload },
+      { name: 'MESHLET_DRAIN_SECONDS', value: String(drain) },
       { name: 'MESHLET_LABELS', value: labelList },
       { name: 'MESHLET_OUTBOUND_PORT', value: String(s.outboundPort) },
       { name: 'MESHLET_INBOUND_PORT', value: String(s.inboundPort) },

@@ -133,3 +133,31 @@ describe('meshlet inject', () => {
     expect(bad.stderr).toContain('traffic.sidecar.meshlet.io/excludeInboundPorts: "http" is not a port');
   });
 });
+
+describe('meshlet inject: drain window', () => {
+  it("sets the sidecar's --drain-seconds from the pod's terminationGracePeriodSeconds (1 s before the kubelet's SIGKILL; 29 s by default)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlet-inject-drain-'));
+    const file = join(dir, 'pods.yaml');
+    writeFileSync(file, `apiVersion: v1
+kind: Pod
+metadata: { name: slow, labels: { app: slow } }
+spec:
+  terminationGracePeriodSeconds: 45
+  containers: [{ name: slow, image: slow:1 }]
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: plain, labels: { app: plain } }
+spec:
+  containers: [{ name: plain, image: plain:1 }]
+`);
+    const r = spawnSync(process.execPath, [BIN, 'inject', '-f', file], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const drains = parseAllDocuments(r.stdout).map((d) => {
+      const pod = d.toJS() as { spec: { initContainers?: { name: string; env?: { name: string; value?: string }[] }[] } };
+      const proxy = (pod.spec.initContainers ?? []).find((c) => c.env?.some((e) => e.name === 'MESHLET_CONTROL_PLANE'));
+      return proxy?.env?.find((e) => e.name === 'MESHLET_DRAIN_SECONDS')?.value;
+    });
+    expect(drains).toEqual(['44', '29']);
+  });
+});
