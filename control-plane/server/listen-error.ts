@@ -1,29 +1,9 @@
-// Start-up must fail with one clear line naming the address, the reason and
-// the flag to change, not gRPC's "No address added out of total 1 resolved".
+// The control plane's bind check: gRPC reports a busy port in its own words,
+// so the port is probed first and failures explained with the shared ListenError.
 import { createServer } from 'node:net';
+import { explainListenError } from '../../proxy/config/listen/listen-error.js';
 
-export class ListenError extends Error {
-  constructor(host: string, port: number, flag: string, reason: string) {
-    super(`cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${reason} (change it with ${flag})`);
-    this.name = 'ListenError';
-  }
-}
-
-const REASONS: Record<string, string> = {
-  EADDRINUSE: 'address already in use',
-  EACCES: 'permission denied',
-  EADDRNOTAVAIL: 'address not available on this host',
-  ENOTFOUND: 'unknown host name',
-  EAI_AGAIN: 'host name lookup failed',
-};
-
-/** `err` (a node error, or gRPC's message embedding one) as a ListenError when it is a known bind failure. */
-export function explainListenError(err: unknown, host: string, port: number, flag: string): unknown {
-  const e = err as { code?: string; message?: string } | null;
-  const code = e?.code !== undefined && REASONS[e.code] !== undefined ? e.code : /\b(E[A-Z_]{3,})\b/.exec(e?.message ?? '')?.[1];
-  const reason = code === undefined ? undefined : REASONS[code];
-  return reason === undefined ? err : new ListenError(host, port, flag, reason);
-}
+export { ListenError, explainListenError } from '../../proxy/config/listen/listen-error.js';
 
 /**
  * Binds and releases `host:port` once, so a busy or forbidden port is reported
