@@ -106,7 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const rows = aggregate(cells, new Map(mains.map((t) => [t.name, t.label])), rss);
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
-    const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleBench');
+    const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleSuite');
     console.log('\n' + renderText(rows));
     if (featureRows.length > 0) console.log('\nCost of features\n' + renderText(featureRows));
     const root = repoRoot();
