@@ -55,7 +55,7 @@ export class NodeStream {
     if (req.kind === 'subscribe' && req.subscribe) {
       const n = req.subscribe.node;
       if (!n || n.id === '') return 'invalid';
-      this.node = { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels } };
+      this.node = { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels }, podName: n.podName, podIp: n.podIp, serviceAccount: n.serviceAccount };
       this.subscribedVersion = req.subscribe.currentVersion;
       this.endpointDeltas = req.subscribe.endpointDeltas;
       this.sentSnapshot = undefined;
