@@ -17,7 +17,7 @@ export interface MemoryProbeResult {
   /** JS heap in use at idle (admin /memory), NaN when the target has no admin port. */
   readonly idleHeapUsedMiB: number;
   /** VmHWM after each load phase, in order: the peak so far. */
-  readonly peakAfter: readonly { readonly size: BodySize; readonly peakRssMiB: number; readonly p99Us: number }[];
+  readonly peakAfter: readonly { readonly size: BodySize; readonly peakRssMiB: number; readonly heapUsedMiB: number; readonly externalMiB: number; readonly p99Us: number }[];
   readonly peakRssMiB: number;
 }
 
@@ -60,13 +60,14 @@ export async function probeMemory(spec: TargetSpec, ctx: BenchContext, o: Memory
     await new Promise((r) => setTimeout(r, o.idleMs));
     const idleRss = rssMiB(t.pid);
     const mem = await adminMemory(t.adminPort);
-    const peakAfter: { size: BodySize; peakRssMiB: number; p99Us: number }[] = [];
+    const peakAfter: { size: BodySize; peakRssMiB: number; heapUsedMiB: number; externalMiB: number; p99Us: number }[] = [];
     for (const size of o.sizes) {
       const shape = size === 'post16' ? { method: 'POST' as const, body: POST_BODY } : { method: 'GET' as const };
       const r = await runOpenLoop({ port: t.port, hostHeader: t.hostHeader, path: UPSTREAM_PATHS[size], rate: o.rate, durationMs: o.loadMs, warmupMs: 0, connections: 16, ...shape });
       const why = t.death();
       if (why !== null) throw new Error(`${spec.name} died during the memory probe: ${why}`);
-      peakAfter.push({ size, peakRssMiB: peakRssMiB(t.pid), p99Us: r.p99Us });
+      const m = await adminMemory(t.adminPort);
+      peakAfter.push({ size, peakRssMiB: peakRssMiB(t.pid), heapUsedMiB: (m?.['heap_used'] ?? NaN) / 1048576, externalMiB: (m?.['external'] ?? NaN) / 1048576, p99Us: r.p99Us });
     }
     return {
       target: spec.name, idleRssMiB: idleRss,

@@ -3,6 +3,8 @@
 // a config push every 10 s (the watched config file rewritten: the same
 // compile-and-swap path a control-plane push takes), sampling RSS and the JS
 // heap. A leak shows as a slope; the first quarter is warm-up and not fitted.
+// The JS heap is a saw-tooth (old space grows until a mark-compact), so the
+// fit is over the floor: the minimum of each 30 s window, what survives GC.
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -120,7 +122,7 @@ export async function runSoak(ctx: BenchContext, o: SoakOptions, log: (s: string
       agent.destroy();
       await t.stop();
     }
-    const fit = samples.slice(Math.floor(samples.length / 4));
+    const fit = floors(samples.slice(Math.floor(samples.length / 4)), Math.max(1, Math.round(30_000 / o.sampleEveryMs)));
     const xs = fit.map((s) => s.tSec / 3600);
     return {
       minutes: o.minutes, samples,
@@ -131,6 +133,16 @@ export async function runSoak(ctx: BenchContext, o: SoakOptions, log: (s: string
   } finally {
     for (const u of ups) await u.stop();
   }
+}
+
+/** Per window of `w` samples: its time midpoint and the minimum RSS and heap in it. */
+export function floors(samples: readonly SoakSample[], w: number): SoakSample[] {
+  const out: SoakSample[] = [];
+  for (let i = 0; i + w <= samples.length; i += w) {
+    const win = samples.slice(i, i + w);
+    out.push({ tSec: win.reduce((a, s) => a + s.tSec, 0) / w, rssMiB: Math.min(...win.map((s) => s.rssMiB)), heapUsedMiB: Math.min(...win.map((s) => s.heapUsedMiB)) });
+  }
+  return out;
 }
 
 function noop(): void { /* discard */ }
