@@ -197,7 +197,7 @@ const ClusterPolicySchema = z.object({
     .optional(),
 });
 
-const EndpointSchema = z.object({
+export const EndpointSchema = z.object({
   address: z.string().min(1),
   port,
   labels: z.record(z.string(), z.string()),
