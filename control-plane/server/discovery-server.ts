@@ -74,6 +74,8 @@ export class DiscoveryServer {
   readonly #guard: CallGuard;
   readonly #certs: CertificateService;
   #nonce = 0;
+  /** Scoped snapshots whose left-out VirtualServices were logged (once per snapshot). */
+  readonly #reportedLeftOut = new WeakSet<NodeSnapshot>();
   readonly #maxBytes: number;
   #serving = true;
   /** Streams that still owe an ACK/NACK for the current push round. */
@@ -294,6 +296,10 @@ export class DiscoveryServer {
 
   #pushTo(s: NodeStream, config: MeshConfig): boolean {
     const snap: NodeSnapshot = this.#opts.builder.build(config, s.node);
+    if (snap.leftOut && !this.#reportedLeftOut.has(snap)) {
+      this.#reportedLeftOut.add(snap);
+      for (const l of snap.leftOut) this.#opts.log?.('warn', `${l.source} is not applied in namespace "${s.node?.namespace ?? ''}": it routes to ${l.host}, which is not exported there (exportTo)`);
+    }
     const hadError = s.pushError;
     if (!s.push(snap, false, this.#maxBytes)) {
       if (s.pushError !== '' && s.pushError !== hadError) this.#opts.log?.('error', `not sending node ${s.node?.id ?? '?'} its config: ${s.pushError}, over --max-config-bytes ${this.#maxBytes}`);

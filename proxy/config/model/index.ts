@@ -41,6 +41,12 @@ export interface ServiceModel {
   readonly addresses?: readonly string[];
   /** Where this came from, for error messages and config_dump (`ServiceEntry/default/reviews`). */
   readonly source: string;
+  /**
+   * Namespaces that may see this service (Istio `exportTo`, `.` resolved to the
+   * declaring namespace; empty = none); absent = every namespace. The control
+   * plane scopes each sidecar's snapshot by it; a sidecar ignores it.
+   */
+  readonly exportTo?: readonly string[];
 }
 
 // ---------------------------------------------------------------- clusters
@@ -130,6 +136,8 @@ export interface VirtualHostModel {
   readonly domains: readonly string[];
   readonly routes: readonly RouteModel[];
   readonly source: string;
+  /** Namespaces that may see these routes (VirtualService `exportTo`, as on ServiceModel); absent = every namespace. */
+  readonly exportTo?: readonly string[];
 }
 
 export type StringMatch =

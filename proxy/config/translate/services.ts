@@ -14,6 +14,7 @@ import {
 import { resourceRef, type IstioDestinationRule, type IstioTrafficPolicy, type IstioServiceEntry, type IstioServicePort } from '../istio/index.js';
 import { issueFor } from './issue-for.js';
 import { mergeTrafficPolicy, toClusterPolicy } from './traffic-policy.js';
+import { resolveExportTo } from './export-to.js';
 
 /** What routing needs to know about a declared service. */
 export interface ServiceInfo {
@@ -57,7 +58,15 @@ export function buildServices(
     const dr = rules.get(host);
     const ports = se.spec.ports.map(toServicePort);
     const addresses = checkedAddresses(se, issues);
-    services.push({ host, namespace: se.metadata.namespace, ports, ...(addresses.length > 0 ? { addresses } : {}), source: resourceRef(se) });
+    const exportTo = resolveExportTo(se, se.spec.exportTo, issues);
+    services.push({
+      host,
+      namespace: se.metadata.namespace,
+      ports,
+      ...(addresses.length > 0 ? { addresses } : {}),
+      source: resourceRef(se),
+      ...(exportTo !== undefined ? { exportTo } : {}),
+    });
     index.set(host, {
       host,
       ports: ports.map((p) => p.number),

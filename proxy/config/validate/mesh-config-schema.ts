@@ -144,6 +144,7 @@ const VirtualHostSchema = z.object({
   domains: z.array(z.string().min(1)).min(1, 'at least one domain is required'),
   routes: z.array(RouteModelSchema),
   source: z.string(),
+  exportTo: z.array(z.string()).optional(),
 });
 
 const HashKeySchema = z.discriminatedUnion('kind', [
@@ -219,6 +220,7 @@ const ServiceSchema = z.object({
   ports: z.array(z.object({ number: port, name: z.string(), protocol: z.string(), targetPort: port.optional() })),
   addresses: z.array(z.string().min(1)).optional(),
   source: z.string(),
+  exportTo: z.array(z.string()).optional(),
 });
 
 const TlsRouteSchema = z.object({

@@ -5,14 +5,18 @@
 import { pathToFileURL } from 'node:url';
 import type { LoadBalancerPolicy, RouteModel } from '../../../proxy/config/model/index.js';
 import { createPicker, hashString, type PickableEndpoint } from '../../../proxy/layers/balance/index.js';
-import { compileRoutes, HostIndex, type RouteRequest } from '../../../proxy/layers/route/index.js';
+import { compileRoutes, compileRoutesLinear, HostIndex, type RouteRequest } from '../../../proxy/layers/route/index.js';
 
 export interface RouteBenchRow {
   readonly size: number;
   /** HostIndex.lookup over 1,000 distinct short-form Host headers (`svcK:9080`). */
   readonly hostLookupNs: number;
-  /** RouteTable.match hitting the middle route of `size` prefix routes (linear first-match scan). */
+  /** RouteTable.match hitting the middle route of `size` prefix routes (the indexed table the proxy uses). */
   readonly routeMatchNs: number;
+  /** The same lookup by the reference linear first-match scan (the proxy before the route index). */
+  readonly routeMatchLinearNs: number;
+  /** Indexed lookup of a path no route matches (walks the trie, tests nothing). */
+  readonly routeMissNs: number;
 }
 
 export interface PickBenchRow {
@@ -65,12 +69,21 @@ function benchRoutes(size: number, budgetMs: number): RouteBenchRow {
     action: { kind: 'direct', status: 200 },
   }));
   const table = compileRoutes(routes);
+  const linear = compileRoutesLinear(routes);
   const mid = size >> 1;
   const req: RouteRequest = { method: 'GET', path: `/svc${mid}/items`, rawQuery: '', headers: { 'x-k': `${mid}` }, authority: 'svc:9080', port: 9080 };
+  const miss: RouteRequest = { ...req, path: '/nothing/here' };
+  if (table.match(req) !== mid || linear.match(req) !== mid || table.match(miss) !== -1) throw new Error('route bench: lookup answered the wrong route');
   const routeMatchNs = measure(() => {
     sink += table.match(req);
   }, budgetMs);
-  return { size, hostLookupNs, routeMatchNs };
+  const routeMatchLinearNs = measure(() => {
+    sink += linear.match(req);
+  }, budgetMs);
+  const routeMissNs = measure(() => {
+    sink += table.match(miss);
+  }, budgetMs);
+  return { size, hostLookupNs, routeMatchNs, routeMatchLinearNs, routeMissNs };
 }
 
 const POLICIES: readonly { readonly label: string; readonly policy: LoadBalancerPolicy; readonly weighted: boolean }[] = [
@@ -116,8 +129,8 @@ export function runMicroBench(opts: { budgetMs?: number } = {}): MicroBenchResul
 
 function printTables(r: MicroBenchResult): void {
   const f = (x: number): string => x.toFixed(x < 10 ? 1 : 0).padStart(9);
-  console.log(`route lookup (${r.node})\n  size   host ns/op  route ns/op`);
-  for (const row of r.route) console.log(`  ${String(row.size).padEnd(6)} ${f(row.hostLookupNs)}  ${f(row.routeMatchNs)}`);
+  console.log(`route lookup (${r.node})\n  size   host ns/op  route ns/op  linear ns/op  miss ns/op`);
+  for (const row of r.route) console.log(`  ${String(row.size).padEnd(6)} ${f(row.hostLookupNs)}  ${f(row.routeMatchNs)}    ${f(row.routeMatchLinearNs)}   ${f(row.routeMissNs)}`);
   console.log('\npick\n  policy                     endpoints  ns/op     build ms');
   for (const row of r.pick) console.log(`  ${row.policy.padEnd(26)} ${String(row.endpoints).padStart(9)} ${f(row.pickNs)}  ${row.buildMs.toFixed(2).padStart(8)}`);
 }
