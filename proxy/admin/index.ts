@@ -69,14 +69,22 @@ function handle(d: AdminDeps, req: IncomingMessage, res: ServerResponse): void {
     case '/tap':
       if (d.tap !== undefined && get) return d.tap(req, res);
       return text(res, 404, 'tap not available\n');
+    case '/memory':
+      // Envoy's /memory, in Node's terms: what the process holds and what of it is the JS heap.
+      return json(res, memoryView());
     case '/quitquitquit':
       if (req.method !== 'POST') return text(res, 405, 'POST only\n');
       text(res, 200, 'OK\n');
       d.quit();
       return;
     default:
-      return text(res, 404, 'admin endpoints: /ready /config_dump /clusters /server_info /tap /stats/prometheus (metrics port) POST /quitquitquit\n');
+      return text(res, 404, 'admin endpoints: /ready /config_dump /clusters /server_info /memory /tap /stats/prometheus (metrics port) POST /quitquitquit\n');
   }
+}
+
+function memoryView(): Record<string, number> {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap_total: m.heapTotal, heap_used: m.heapUsed, external: m.external, array_buffers: m.arrayBuffers };
 }
 
 function clusterView(c: ClusterRuntime, outlier: OutlierDetector): Record<string, unknown> {

@@ -162,6 +162,7 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
     overflow: (service, limit) => metrics.overflow(service, limit),
     fault: (route, kind) => metrics.faultInjected(route, kind),
     mirror: (route, outcome) => metrics.mirror(route, outcome),
+    authorization: (decision, policy, protocol) => metrics.authorization(decision, policy, protocol),
     ejection: (service) => metrics.outlierEjection(service),
     configApplied: (version) => {
       metrics.configReload('applied');

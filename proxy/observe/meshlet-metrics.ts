@@ -64,6 +64,7 @@ export class MeshletMetrics {
   private readonly ejections: NestedCounter;
   private readonly faults: NestedCounter;
   private readonly mirrors: NestedCounter;
+  private readonly authz: NestedCounter;
   private readonly reloads: NestedCounter;
   private readonly loops: NestedCounter;
   private readonly rejections: CounterSeries;
@@ -86,6 +87,11 @@ export class MeshletMetrics {
     this.ejections = c('meshlet_outlier_ejections_total', 'Outlier-detection ejections', ['destination_service']);
     this.faults = c('meshlet_faults_injected_total', 'Faults injected by route', ['route', 'kind']);
     this.mirrors = c('meshlet_mirror_requests_total', 'Mirrored (shadow) requests by outcome', ['route', 'outcome']);
+    this.authz = c(
+      'meshlet_authorization_total',
+      'Inbound requests (http) and connections (tcp) denied or audited by an AuthorizationPolicy; policy "" = no ALLOW policy matched',
+      ['decision', 'policy', 'protocol'],
+    );
     this.reloads = c('meshlet_config_reloads_total', 'Config snapshots applied or rejected', ['outcome']);
     this.loops = c('meshlet_interception_loops_total', 'Redirected connections refused because their original destination is this proxy', []);
     this.rejections = new BoundCounter('meshlet_config_rejections_total', 'Configs rejected (parse, validation or compile error); the last good one keeps serving', [], registry).bind('', []);
@@ -180,6 +186,9 @@ export class MeshletMetrics {
   }
   mirror(route: string, outcome: MirrorOutcome): void {
     this.mirrors.get(route, outcome).inc();
+  }
+  authorization(decision: string, policy: string, protocol: string): void {
+    this.authz.get(decision, policy, protocol).inc();
   }
   /** `outcome`: `applied` or `rejected`. */
   configReload(outcome: string): void {
