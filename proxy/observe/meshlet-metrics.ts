@@ -103,6 +103,8 @@ export class MeshletMetrics {
       help: 'Version of the config snapshot in use (value 1)',
       labelNames: ['version'],
       registers: [registry],
+      // --concurrency: 1 for each version some worker runs, not the number of workers.
+      aggregator: 'max',
       collect() {
         const read = self.providers.configVersion;
         if (read === undefined) return;
@@ -111,24 +113,28 @@ export class MeshletMetrics {
         if (v !== undefined) this.set({ version: v }, 1);
       },
     });
-    const svcGauge = (name: string, help: string, pick: (p: GaugeProviders) => GaugeProviders['activeRequests']): void => {
+    const svcGauge = (name: string, help: string, pick: (p: GaugeProviders) => GaugeProviders['activeRequests'], aggregator: 'sum' | 'max'): void => {
       new Gauge({
         name,
         help,
         labelNames: ['destination_service'],
         registers: [registry],
+        aggregator,
         collect() {
           fromProvider(this, pick(self.providers));
         },
       });
     };
-    svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests);
-    svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections);
-    svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints);
+    // --concurrency: requests and connections add up across workers; each worker
+    // ejects on its own, so the ejected count is the most any worker has ejected.
+    svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests, 'sum');
+    svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections, 'sum');
+    svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints, 'max');
     new Gauge({
       name: 'meshlet_cert_expiry_seconds',
       help: 'Time left before the workload certificate in use expires (absent until one is issued; rotation happens at half its lifetime)',
       registers: [registry],
+      aggregator: 'min',
       collect() {
         this.reset();
         const at = self.providers.certExpiry?.();
@@ -140,6 +146,8 @@ export class MeshletMetrics {
       help: 'Circuit-breaker state per endpoint (1 for the current state, 0 otherwise)',
       labelNames: ['destination_service', 'endpoint', 'state'],
       registers: [registry],
+      // --concurrency: 1 when any worker's breaker for the endpoint is in that state.
+      aggregator: 'max',
       collect() {
         this.reset();
         const read = self.providers.breakerStates;
