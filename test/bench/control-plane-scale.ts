@@ -5,7 +5,7 @@
 // stream has ACKed. Run once with sidecars that take endpoint-only updates
 // and once with sidecars that want whole snapshots (the behaviour before
 // incremental pushes), so the comparison is made in one process, one run.
-// Run: npx tsx test/bench/control-plane-scale.ts [sidecars] [endpoints]
+// Run: npx tsx test/bench/control-plane-scale.ts [sidecars] [endpoints] [churn seconds] [churn sidecars]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,12 +135,26 @@ export interface ScaleSuiteResult {
   readonly target: { readonly endpointChangeAllAckedMs: number; readonly met: boolean };
 }
 
-/** Whole snapshots vs endpoint-only updates, one change and then a churn, in one run. */
-export async function runControlPlaneScaleSuite(sidecars = 1000, endpoints = 10_000, churnSeconds = 3): Promise<ScaleSuiteResult> {
+/**
+ * Whole snapshots vs endpoint-only updates, one change and then a churn, in
+ * one run. The churn runs with fewer sidecars by default: with whole
+ * snapshots every push is sidecars × snapshot bytes (1,000 × 726 KB), which
+ * takes minutes per second of churn on a shared machine.
+ */
+export async function runControlPlaneScaleSuite(sidecars = 1000, endpoints = 10_000, churnSeconds = 3, churnSidecars = 100): Promise<ScaleSuiteResult> {
   const single: ScaleBenchResult[] = [];
   const churn: ChurnResult[] = [];
-  for (const endpointDeltas of [false, true]) single.push(await runControlPlaneScaleBench({ sidecars, endpoints, endpointDeltas }));
-  for (const endpointDeltas of [false, true]) churn.push(await runEndpointChurn({ sidecars, endpoints, endpointDeltas, ratePerSecond: 100, seconds: churnSeconds }));
+  const progress = (what: string, r: unknown): void => void process.stderr.write(`control-plane scale: ${what} ${JSON.stringify(r)}\n`);
+  for (const endpointDeltas of [true, false]) {
+    const r = await runControlPlaneScaleBench({ sidecars, endpoints, endpointDeltas });
+    progress('single', r);
+    single.unshift(r);
+  }
+  for (const endpointDeltas of [true, false]) {
+    const r = await runEndpointChurn({ sidecars: churnSidecars, endpoints, endpointDeltas, ratePerSecond: 100, seconds: churnSeconds });
+    progress('churn', r);
+    churn.unshift(r);
+  }
   const ms = single[1]!.endpointChangeAllAckedMs;
   return { single, churn, target: { endpointChangeAllAckedMs: ms, met: ms <= 1000 } };
 }
@@ -155,7 +169,7 @@ export function renderScaleSuite(r: ScaleSuiteResult): string {
     `  bytes per sidecar     ${whole!.endpointChangeBytesPerSidecar} → ${delta!.endpointChangeBytesPerSidecar} (${ratio(delta!.endpointChangeBytesPerSidecar, whole!.endpointChangeBytesPerSidecar)})`,
     `  change → all ACKed    ${whole!.endpointChangeAllAckedMs} ms → ${delta!.endpointChangeAllAckedMs} ms (${ratio(delta!.endpointChangeAllAckedMs, whole!.endpointChangeAllAckedMs)})`,
     `  route change (whole)  ${whole!.routeChangeAllAckedMs} ms / ${delta!.routeChangeAllAckedMs} ms`,
-    `churn of ${cw!.ratePerSecond} endpoint changes/s for ${cw!.seconds} s (debounce ${cw!.debounceMs} ms, max ${cw!.debounceMaxMs} ms):`,
+    `churn of ${cw!.ratePerSecond} endpoint changes/s for ${cw!.seconds} s, ${cw!.sidecars} sidecars × ${cw!.endpoints} endpoints (debounce ${cw!.debounceMs} ms, max ${cw!.debounceMaxMs} ms):`,
     `  bytes per change per sidecar   ${cw!.bytesPerChangePerSidecar} → ${cd!.bytesPerChangePerSidecar} (${ratio(cd!.bytesPerChangePerSidecar, cw!.bytesPerChangePerSidecar)})`,
     `  changes (store updates)        ${cw!.changesApplied} (${cw!.storeUpdates}) / ${cd!.changesApplied} (${cd!.storeUpdates})`,
     `  last change → all ACKed        ${cw!.convergeAfterLastMs} ms → ${cd!.convergeAfterLastMs} ms (${ratio(cd!.convergeAfterLastMs, cw!.convergeAfterLastMs)})`,
@@ -166,7 +180,7 @@ export function renderScaleSuite(r: ScaleSuiteResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const r = await runControlPlaneScaleSuite(Number(process.argv[2] ?? 1000), Number(process.argv[3] ?? 10_000), Number(process.argv[4] ?? 3));
+  const r = await runControlPlaneScaleSuite(Number(process.argv[2] ?? 1000), Number(process.argv[3] ?? 10_000), Number(process.argv[4] ?? 3), Number(process.argv[5] ?? 100));
   console.log(renderScaleSuite(r));
   console.log(JSON.stringify(r, null, 2));
 }

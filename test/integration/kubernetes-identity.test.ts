@@ -64,7 +64,7 @@ describe('sidecar identity checked against the Pod (real gRPC subscriptions)', (
     const out = await promisify(execFile)(process.execPath, [BIN, 'status', '--insecure', '--control-plane', target], { encoding: 'utf8' });
     expect(out.stdout).toMatch(/ip\.default .*REFUSED: pod default\/reviews-1 has IP 10\.0\.0\.11, not 10\.0\.0\.99/);
     expect(out.stdout).toMatch(/reviews-1\.default .*SYNCED/);
-  });
+  }, 60_000);
 
   it('a pod not seen yet is refused, then admitted once it appears (the sidecar retries)', async () => {
     const { api, cp, target } = await setup();
@@ -74,7 +74,7 @@ describe('sidecar identity checked against the Pod (real gRPC subscriptions)', (
     api.apply(pod('ratings-1', '10.0.0.21', { app: 'ratings' }));
     await waitFor('admitted after the Pod appeared', () => early.applied.length > 0, 15_000);
     expect(refusedReason(cp, 'ratings-1.default')).toBeUndefined();
-  });
+  }, 45_000);
 
   it('a sidecar that names no pod (a workload outside the cluster) is not checked', async () => {
     const { target } = await setup();
