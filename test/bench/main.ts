@@ -107,13 +107,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     const rows = aggregate(cells, new Map(mains.map((t) => [t.name, t.label])), rss);
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
     const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleBench');
+    // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
+    const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
     console.log('\n' + renderText(rows));
     if (featureRows.length > 0) console.log('\nCost of features\n' + renderText(featureRows));
     const root = repoRoot();
-    writeFileSync(path.join(root, 'bench-results.json'), JSON.stringify({ notes, plan, rows, featureRows, cells, micro, controlPlaneScale: cpScale }, null, 2));
+    writeFileSync(path.join(root, 'bench-results.json'), JSON.stringify({ notes, plan, rows, featureRows, cells, micro, controlPlaneScale: cpScale, interception }, null, 2));
     const md = ['## Benchmark results', '', renderMarkdown(rows, notes)];
     if (featureRows.length > 0) md.push('### Cost of features', '', renderMarkdown(featureRows, []));
-    md.push('### Micro-benchmarks', '', '```json', JSON.stringify(micro, null, 2), '```', '', '### Control-plane scale', '', '```json', JSON.stringify(cpScale, null, 2), '```', '');
+    md.push('### Micro-benchmarks', '', '```json', JSON.stringify(micro, null, 2), '```', '', '### Control-plane scale', '', '```json', JSON.stringify(cpScale, null, 2), '```', '', '### Interception', '', '```json', JSON.stringify(interception, null, 2), '```', '');
     writeFileSync(path.join(root, 'bench-results.md'), md.join('\n'));
     console.log(`\nwrote ${path.join(root, 'bench-results.json')} and bench-results.md`);
     return 0;

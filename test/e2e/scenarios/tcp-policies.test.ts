@@ -21,18 +21,18 @@ const avail = await PodRig.available();
 if (!avail.ok) console.warn(`\n!!! E2E SKIPPED: test/e2e/scenarios/tcp-policies.test.ts: pod rig unavailable: ${avail.why ?? '?'} !!!\n`);
 
 const IPS = { client: '10.244.0.40', 'up-a': '10.244.0.41', 'up-b': '10.244.0.42', dead: '10.244.0.43' } as const;
-const VIP = { cap: '10.96.200.2', flaky: '10.96.200.3', lc: '10.96.200.1', rr: '10.96.200.4' } as const;
+const VIP = { cap: '10.96.200.2', flaky: '10.96.200.3', lc: '10.96.200.1', rr: '10.96.200.4', auto: '10.96.200.5' } as const;
 const APP_UID = 1000;
 const PROXY_UID = 1337;
 
-const service = (name: string, vip: string, endpoints: readonly string[], policy: string): string => `
+const service = (name: string, vip: string, endpoints: readonly string[], policy: string, port = `{ number: 7000, name: tcp-${name}, protocol: TCP }`): string => `
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: ${name} }
 spec:
   hosts: [${name}.tcp.internal]
   addresses: [${vip}]
-  ports: [{ number: 7000, name: tcp-${name}, protocol: TCP }]
+  ports: [${port}]
   resolution: STATIC
   endpoints: [${endpoints.map((a) => `{ address: ${a} }`).join(', ')}]
 ---
@@ -49,6 +49,8 @@ const MESH_YAML = [
   service('flaky', VIP.flaky, [IPS['up-a'], IPS.dead], '{ loadBalancer: { simple: ROUND_ROBIN }, outlierDetection: { consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 60s, maxEjectionPercent: 100 } }'),
   service('lc', VIP.lc, [IPS['up-a'], IPS['up-b']], '{ loadBalancer: { simple: LEAST_REQUEST } }'),
   service('rr', VIP.rr, [IPS['up-a'], IPS['up-b']], '{ loadBalancer: { simple: ROUND_ROBIN } }'),
+  // No protocol, no known name prefix: Istio detects the protocol per connection.
+  service('auto', VIP.auto, [IPS['up-a']], '{}', '{ number: 7000, name: db }'),
 ].join('\n');
 
 /** Server-first: says its name at once, then holds the connection until the client closes it. */
@@ -167,6 +169,13 @@ describe.skipIf(!avail.ok)('TCP traffic policy through a sidecar (declared TCP s
     expect(uf).toMatchObject({ upstream_host: `${IPS.dead}:7000` });
     expect(sumSamples(await scrape(), 'meshlet_outlier_ejections_total', { destination_service: 'flaky.tcp.internal' })).toBe(1);
     expect(sumSamples(await scrape(), 'meshlet_outlier_ejected_endpoints', { destination_service: 'flaky.tcp.internal' })).toBe(1);
+  }, 60_000);
+
+  it('a port with no protocol and no known name prefix is detected per connection: a server-first protocol works', async () => {
+    // Before: such a port was taken as declared HTTP, and the server-first exchange hung until the HTTP server gave up.
+    expect(await run(SEQUENCE_JS, VIP.auto, 2)).toEqual(['up-a', 'up-a']);
+    const line = await until(() => accessLog().find((e) => e['upstream_cluster'] === 'outbound|7000||auto.tcp.internal'), 10_000);
+    expect(line).toMatchObject({ protocol: 'tcp', response_flags: '-' });
   }, 60_000);
 
   it('LEAST_REQUEST counts open TCP connections: with one held on an endpoint, every new one goes to the other', async () => {
