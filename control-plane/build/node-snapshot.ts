@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterModel, MeshConfig, VirtualHostModel } from '../../proxy/config/model/index.js';
 import { isScoped, scopeConfig } from './scope-config.js';
 
-export type ResourceKind = 'cluster' | 'virtual_host' | 'service';
+export type ResourceKind = 'cluster' | 'virtual_host' | 'service' | 'authorization_policy';
 
 export interface SnapshotResource {
   readonly kind: ResourceKind;
@@ -65,6 +65,8 @@ export function buildNodeSnapshot(full: MeshConfig, node: NodeIdentity | undefin
     if (ttlMs > 0) hasTtl = true;
     resources.push({ kind: 'virtual_host', name: vh.name, body: JSON.stringify(vh), ttlMs });
   }
+  // Every policy goes to every node; the sidecar keeps those that select it (model/authorization.ts).
+  for (const p of config.authorizationPolicies ?? []) resources.push({ kind: 'authorization_policy', name: p.name, body: JSON.stringify(p), ttlMs: 0 });
   const h = createHash('sha256');
   for (const r of resources) h.update(`${r.kind}\0${r.name}\0${r.ttlMs}\0${r.body}\0`);
   return { version: h.digest('hex').slice(0, 16), resources, hasTtl, ...(leftOut.length > 0 ? { leftOut } : {}) };

@@ -73,6 +73,21 @@ export const FIELD_SUPPORT: readonly FieldSupport[] = [
   { kind: 'Sidecar', path: 'spec.egress', severity: 'error', reason: 'not supported: every sidecar sees every service (only outboundTrafficPolicy is applied)' },
   { kind: 'Sidecar', path: 'spec.ingress', severity: 'error', reason: 'not supported: inbound goes to 127.0.0.1:<original port> (only outboundTrafficPolicy is applied)' },
   { kind: 'Sidecar', path: 'spec.outboundTrafficPolicy.egressProxy', severity: 'error', reason: 'not supported: unknown destinations go to their original address or nowhere' },
+  // ---------------------------------------------------------------- AuthorizationPolicy (authorization-policies.ts applies the rest)
+  { kind: 'AuthorizationPolicy', path: 'spec.targetRef', severity: 'error', reason: 'not supported: Meshlet has no gateways or waypoints to attach a policy to (use selector)' },
+  { kind: 'AuthorizationPolicy', path: 'spec.targetRefs', severity: 'error', reason: 'not supported: Meshlet has no gateways or waypoints to attach a policy to (use selector)' },
+  {
+    kind: 'AuthorizationPolicy',
+    path: 'spec.provider',
+    severity: 'error',
+    reason: 'not supported: the CUSTOM action delegates to an external authorizer (ext_authz), which Meshlet does not have; the policy would not be enforced',
+  },
+  ...['requestPrincipals', 'notRequestPrincipals'].map((f) => ({
+    kind: 'AuthorizationPolicy' as const,
+    path: `spec.rules[].from[].source.${f}`,
+    severity: 'error' as const,
+    reason: 'not supported: Meshlet validates no JWTs (no RequestAuthentication), so there is no request principal to match',
+  })),
   // ---------------------------------------------------------------- ServiceEntry
   { kind: 'ServiceEntry', path: 'spec.workloadSelector', severity: 'error', reason: 'not supported: Meshlet has no pod registry; list the endpoints instead' },
   { kind: 'ServiceEntry', path: 'spec.subjectAltNames', severity: 'warning', reason: TLS },

@@ -3,6 +3,7 @@
 // (as JSON inside the proto envelope) and compiled into a runtime snapshot
 // (proxy/snapshot). It imports nothing, so both the proxy and the control plane
 // can depend on it. Every type is readonly data: a snapshot is never mutated.
+import type { AuthorizationPolicyModel } from './authorization.js';
 
 /** Durations are plain milliseconds everywhere in the model. */
 export type Millis = number;
@@ -17,6 +18,8 @@ export interface MeshConfig {
   readonly tlsRoutes?: readonly TlsRouteModel[];
   /** Istio `Sidecar` outboundTrafficPolicy.mode; absent = the proxy's flag decides. */
   readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /** Istio AuthorizationPolicies of the whole mesh; each sidecar enforces those that select it (authorization.ts). */
+  readonly authorizationPolicies?: readonly AuthorizationPolicyModel[];
 }
 
 /** What happens to traffic for destinations no ServiceEntry declares (Istio's meshConfig.outboundTrafficPolicy). */
@@ -363,3 +366,4 @@ export function formatIssue(i: ConfigIssue): string {
   return `${sev}${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }
 export * from './spiffe-id.js';
+export * from './authorization.js';

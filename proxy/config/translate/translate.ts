@@ -5,12 +5,14 @@
 import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy, TlsRouteModel, VirtualHostModel } from '../model/index.js';
 import {
   resourceRef,
+  type IstioAuthorizationPolicy,
   type IstioDestinationRule,
   type IstioResource,
   type IstioServiceEntry,
   type IstioSidecar,
   type IstioVirtualService,
 } from '../istio/index.js';
+import { toAuthorizationPolicies } from './authorization-policies.js';
 import { contentVersion } from './config-version.js';
 import { normaliseHost } from './host-name.js';
 import { issueFor } from './issue-for.js';
@@ -94,6 +96,10 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     issues,
   );
   const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
+  const authorizationPolicies = toAuthorizationPolicies(
+    unique.filter((r): r is IstioAuthorizationPolicy => r.kind === 'AuthorizationPolicy'),
+    issues,
+  );
   if (issues.length > 0) return { ok: false, issues, warnings };
   // Optional parts stay absent when unused, so existing config versions do not change.
   const body = {
@@ -102,6 +108,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     virtualHosts,
     ...(tlsRoutes.length > 0 ? { tlsRoutes } : {}),
     ...(outboundTrafficPolicy !== undefined ? { outboundTrafficPolicy } : {}),
+    ...(authorizationPolicies.length > 0 ? { authorizationPolicies } : {}),
   };
   return { ok: true, config: { version: contentVersion(body), ...body }, warnings };
 }

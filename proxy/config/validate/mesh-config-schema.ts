@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { GRPC_STATUS_NAMES, type MeshConfig } from '../model/index.js';
 import { checkRe2 } from './re2-pattern.js';
+import { AuthorizationPolicyModelSchema } from './authorization-policy-model-schema.js';
 
 const nonNegInt = z.number().int().min(0);
 /** Envoy's limits, so a table or ring never costs seconds to build (see destination-rule-schema.ts). */
@@ -238,6 +239,7 @@ export const MeshConfigSchema = z.object({
   virtualHosts: z.array(VirtualHostSchema),
   tlsRoutes: z.array(TlsRouteSchema).optional(),
   outboundTrafficPolicy: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).optional(),
+  authorizationPolicies: z.array(AuthorizationPolicyModelSchema).optional(),
 });
 
 // Compile-time proof that whatever the schema accepts is a MeshConfig.
