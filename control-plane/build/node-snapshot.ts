@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { MeshConfig, VirtualHostModel } from '../../proxy/config/model/index.js';
 
-export type ResourceKind = 'cluster' | 'virtual_host' | 'service';
+export type ResourceKind = 'cluster' | 'virtual_host' | 'service' | 'peer_authentication';
 
 export interface SnapshotResource {
   readonly kind: ResourceKind;
@@ -58,6 +58,7 @@ export function buildNodeSnapshot(config: MeshConfig, _node: NodeIdentity | unde
     if (ttlMs > 0) hasTtl = true;
     resources.push({ kind: 'virtual_host', name: vh.name, body: JSON.stringify(vh), ttlMs });
   }
+  for (const pa of config.peerAuthentications ?? []) resources.push({ kind: 'peer_authentication', name: pa.source, body: JSON.stringify(pa), ttlMs: 0 });
   const h = createHash('sha256');
   for (const r of resources) h.update(`${r.kind}\0${r.name}\0${r.ttlMs}\0${r.body}\0`);
   return { version: h.digest('hex').slice(0, 16), resources, hasTtl };

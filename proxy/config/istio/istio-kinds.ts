@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { IstioDestinationRuleSpecSchema } from './destination-rule-schema.js';
 import type { IstioKind } from './istio-resource.js';
+import { IstioPeerAuthenticationSpecSchema } from './peer-authentication-schema.js';
 import { IstioServiceEntrySpecSchema } from './service-entry-schema.js';
 import { IstioSidecarSpecSchema } from './sidecar-schema.js';
 import { IstioVirtualServiceSpecSchema } from './virtual-service-schema.js';
@@ -18,6 +19,7 @@ export const KIND_SCHEMAS: Readonly<Record<IstioKind, { readonly group: string; 
   DestinationRule: { group: NETWORKING_GROUP, schema: IstioDestinationRuleSpecSchema },
   VirtualService: { group: NETWORKING_GROUP, schema: IstioVirtualServiceSpecSchema },
   Sidecar: { group: NETWORKING_GROUP, schema: IstioSidecarSpecSchema },
+  PeerAuthentication: { group: SECURITY_GROUP, schema: IstioPeerAuthenticationSpecSchema },
 };
 
 /** Istio kinds that exist but that Meshlet does not apply. */
@@ -30,7 +32,6 @@ export const UNSUPPORTED_KINDS: Readonly<Record<string, { readonly severity: 'er
   WorkloadEntry: { severity: 'error', reason: 'WorkloadEntry is not supported: list the endpoints in the ServiceEntry' },
   WorkloadGroup: { severity: 'error', reason: 'WorkloadGroup is not supported' },
   ProxyConfig: { severity: 'error', reason: 'ProxyConfig is not supported: configure the sidecar with its flags' },
-  PeerAuthentication: { severity: 'error', reason: 'PeerAuthentication is not supported: Meshlet has no mTLS yet' },
   AuthorizationPolicy: { severity: 'error', reason: 'AuthorizationPolicy is not supported yet: nothing would be enforced' },
   RequestAuthentication: { severity: 'error', reason: 'RequestAuthentication is not supported: no JWT would be checked' },
 };

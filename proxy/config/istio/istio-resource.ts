@@ -4,11 +4,12 @@
 // repeat the defaults.
 
 import type { IstioDestinationRuleSpec } from './destination-rule-schema.js';
+import type { IstioPeerAuthenticationSpec } from './peer-authentication-schema.js';
 import type { IstioServiceEntrySpec } from './service-entry-schema.js';
 import type { IstioSidecarSpec } from './sidecar-schema.js';
 import type { IstioVirtualServiceSpec } from './virtual-service-schema.js';
 
-export type IstioKind = 'ServiceEntry' | 'DestinationRule' | 'VirtualService' | 'Sidecar';
+export type IstioKind = 'ServiceEntry' | 'DestinationRule' | 'VirtualService' | 'Sidecar' | 'PeerAuthentication';
 
 export const ISTIO_GROUP = 'networking.istio.io';
 /** All three served versions share one schema in Istio, so we accept each. */
@@ -35,7 +36,8 @@ export type IstioServiceEntry = IstioResourceOf<'ServiceEntry', IstioServiceEntr
 export type IstioDestinationRule = IstioResourceOf<'DestinationRule', IstioDestinationRuleSpec>;
 export type IstioVirtualService = IstioResourceOf<'VirtualService', IstioVirtualServiceSpec>;
 export type IstioSidecar = IstioResourceOf<'Sidecar', IstioSidecarSpec>;
-export type IstioResource = IstioServiceEntry | IstioDestinationRule | IstioVirtualService | IstioSidecar;
+export type IstioPeerAuthentication = IstioResourceOf<'PeerAuthentication', IstioPeerAuthenticationSpec>;
+export type IstioResource = IstioServiceEntry | IstioDestinationRule | IstioVirtualService | IstioSidecar | IstioPeerAuthentication;
 
 /** `Kind/namespace/name`, the resource id every ConfigIssue carries. */
 export function resourceRef(r: { readonly kind: string; readonly metadata: { readonly namespace: string; readonly name: string } }): string {

@@ -6,6 +6,7 @@ import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy, TlsRouteModel, Vir
 import {
   resourceRef,
   type IstioDestinationRule,
+  type IstioPeerAuthentication,
   type IstioResource,
   type IstioServiceEntry,
   type IstioSidecar,
@@ -19,6 +20,7 @@ import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
 import { MESH_GATEWAY } from './route-match.js';
 import { buildServices, type DeclaredHost, type ServiceInfo } from './services.js';
+import { toPeerAuthentications } from './peer-authentication.js';
 import { toTlsRoutes } from './tls-routes.js';
 import { toVirtualHost } from './virtual-host.js';
 
@@ -92,6 +94,10 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     issues,
   );
   const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
+  const peerAuthentications = toPeerAuthentications(
+    unique.filter((r): r is IstioPeerAuthentication => r.kind === 'PeerAuthentication'),
+    issues,
+  );
   if (issues.length > 0) return { ok: false, issues, warnings };
   // Optional parts stay absent when unused, so existing config versions do not change.
   const body = {
@@ -100,6 +106,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     virtualHosts,
     ...(tlsRoutes.length > 0 ? { tlsRoutes } : {}),
     ...(outboundTrafficPolicy !== undefined ? { outboundTrafficPolicy } : {}),
+    ...(peerAuthentications.length > 0 ? { peerAuthentications } : {}),
   };
   return { ok: true, config: { version: contentVersion(body), ...body }, warnings };
 }
