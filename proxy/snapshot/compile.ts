@@ -3,6 +3,7 @@
 // per-route policy layers). Requests read one Snapshot reference on entry and
 // keep it to the end, so a swap never shows a request half of two configs.
 import { clusterName, type HeaderOps, type MeshConfig, type RouteModel } from '../config/model/index.js';
+import { resolvePeerAuthentication, type EffectivePeerAuthentication } from './peer-authentication.js';
 import { HostIndex, compilePathRewrite, compileRoutes, type PathRewrite, type RouteTable } from '../layers/route/index.js';
 import { WeightedSplit } from '../layers/balance/index.js';
 import { compileFault, type FaultLayer } from '../layers/fault/index.js';
@@ -59,6 +60,8 @@ export interface Snapshot {
   readonly compiledAt: number;
   /** Earliest expiry of a fault/mirror TTL in this config (ms epoch), Infinity if none. */
   readonly nextExpiry: number;
+  /** The PeerAuthentication that applies to this sidecar's inbound side. */
+  readonly peerAuth: EffectivePeerAuthentication;
 }
 
 export interface CompileOptions {
@@ -88,6 +91,7 @@ export function compileSnapshot(config: MeshConfig, registry: UpstreamRegistry, 
     l4: new L4Index(config, registry),
     compiledAt: opts.now,
     nextExpiry,
+    peerAuth: resolvePeerAuthentication(config.peerAuthentications, opts.namespace, opts.labels ?? {}),
   };
 }
 
