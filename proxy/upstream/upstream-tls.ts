@@ -22,6 +22,13 @@ export interface SessionSlot {
   session: Buffer | undefined;
 }
 
+/**
+ * The peer's certificate names the wrong identity. Not Node's
+ * ERR_TLS_CERT_ALTNAME_INVALID: undici fails pending requests on that code only
+ * when their servername matches, and would otherwise retry the connect forever.
+ */
+const PEER_IDENTITY = 'MESH_ERR_TLS_PEER_IDENTITY';
+
 /** An error whose code classifyError() reads as a connect failure (flag UF). */
 class TlsOriginationError extends Error {
   readonly code: string;
@@ -81,11 +88,11 @@ class MeshMutualTls implements UpstreamTls {
       const sans = sansOf(cert);
       if (this.#allowed.size > 0) {
         for (const s of sans) if (this.#allowed.has(s)) return undefined;
-        return new TlsOriginationError('ERR_TLS_CERT_ALTNAME_INVALID', `peer identity ${sans.join(',') || '(none)'} is not one of ${[...this.#allowed].join(', ')}`);
+        return new TlsOriginationError(PEER_IDENTITY, `peer identity ${sans.join(',') || '(none)'} is not one of ${[...this.#allowed].join(', ')}`);
       }
       const td = this.#mesh.trustDomainPrefix();
       for (const s of sans) if (td !== undefined && s.startsWith(td)) return undefined;
-      return new TlsOriginationError('ERR_TLS_CERT_ALTNAME_INVALID', `peer identity ${sans.join(',') || '(none)'} is not in this mesh's trust domain`);
+      return new TlsOriginationError(PEER_IDENTITY, `peer identity ${sans.join(',') || '(none)'} is not in this mesh's trust domain`);
     };
   }
 
@@ -140,10 +147,13 @@ class FileTls implements UpstreamTls {
       sans !== undefined
         ? (_host, cert) => {
             const got = sansOf(cert);
-            return got.some((s) => sans.includes(s)) ? undefined : new TlsOriginationError('ERR_TLS_CERT_ALTNAME_INVALID', `server certificate SANs ${got.join(',')} match none of ${sans.join(', ')}`);
+            return got.some((s) => sans.includes(s)) ? undefined : new TlsOriginationError(PEER_IDENTITY, `server certificate SANs ${got.join(',')} match none of ${sans.join(', ')}`);
           }
         : sni !== undefined
-          ? (_host, cert) => checkServerIdentity(sni, cert)
+          ? (_host, cert) => {
+              const err = checkServerIdentity(sni, cert);
+              return err === undefined ? undefined : new TlsOriginationError(PEER_IDENTITY, err.message);
+            }
           : undefined;
     this.#counters = counters;
   }
