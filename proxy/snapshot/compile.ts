@@ -9,6 +9,7 @@ import { WeightedSplit } from '../layers/balance/index.js';
 import { compileFault, type FaultLayer } from '../layers/fault/index.js';
 import { compileRetry, type RetryLayer } from '../layers/retry/index.js';
 import { compileMirrors, type MirrorLayer } from '../layers/mirror/index.js';
+import { Authorizer } from '../layers/authorize/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { UpstreamRegistry } from '../upstream/registry.js';
 import { L4Index } from './l4-index.js';
@@ -62,6 +63,8 @@ export interface Snapshot {
   readonly nextExpiry: number;
   /** The PeerAuthentication that applies to this sidecar's inbound side. */
   readonly peerAuth: EffectivePeerAuthentication;
+  /** The AuthorizationPolicies selecting this workload (inbound), null when none does. */
+  readonly authz: Authorizer | null;
 }
 
 export interface CompileOptions {
@@ -92,6 +95,7 @@ export function compileSnapshot(config: MeshConfig, registry: UpstreamRegistry, 
     compiledAt: opts.now,
     nextExpiry,
     peerAuth: resolvePeerAuthentication(config.peerAuthentications, opts.namespace, opts.labels ?? {}),
+    authz: Authorizer.compile(config.authorizationPolicies, { namespace: opts.namespace, labels: opts.labels ?? {} }),
   };
 }
 

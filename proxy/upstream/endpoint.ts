@@ -2,7 +2,8 @@
 // same ip:port stays in its cluster, so its connection pool, in-flight count
 // and outlier state are not reset by an unrelated route change.
 import type { Socket } from 'node:net';
-import { Pool, type buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
+import { Pool } from './undici-pool.js';
 import { H2Sessions } from './h2-sessions.js';
 import type { SessionSlot, UpstreamTls } from './upstream-tls.js';
 import { h2Limits } from './h2-limits.js';

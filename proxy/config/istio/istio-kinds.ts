@@ -4,6 +4,7 @@
 // its translation (proxy/config/translate/README.md says how).
 
 import type { z } from 'zod';
+import { IstioAuthorizationPolicySpecSchema } from './authorization-policy-schema.js';
 import { IstioDestinationRuleSpecSchema } from './destination-rule-schema.js';
 import type { IstioKind } from './istio-resource.js';
 import { IstioPeerAuthenticationSpecSchema } from './peer-authentication-schema.js';
@@ -20,6 +21,7 @@ export const KIND_SCHEMAS: Readonly<Record<IstioKind, { readonly group: string; 
   VirtualService: { group: NETWORKING_GROUP, schema: IstioVirtualServiceSpecSchema },
   Sidecar: { group: NETWORKING_GROUP, schema: IstioSidecarSpecSchema },
   PeerAuthentication: { group: SECURITY_GROUP, schema: IstioPeerAuthenticationSpecSchema },
+  AuthorizationPolicy: { group: SECURITY_GROUP, schema: IstioAuthorizationPolicySpecSchema },
 };
 
 /** Istio kinds that exist but that Meshlet does not apply. */
@@ -32,7 +34,6 @@ export const UNSUPPORTED_KINDS: Readonly<Record<string, { readonly severity: 'er
   WorkloadEntry: { severity: 'error', reason: 'WorkloadEntry is not supported: list the endpoints in the ServiceEntry' },
   WorkloadGroup: { severity: 'error', reason: 'WorkloadGroup is not supported' },
   ProxyConfig: { severity: 'error', reason: 'ProxyConfig is not supported: configure the sidecar with its flags' },
-  AuthorizationPolicy: { severity: 'error', reason: 'AuthorizationPolicy is not supported yet: nothing would be enforced' },
   RequestAuthentication: { severity: 'error', reason: 'RequestAuthentication is not supported: no JWT would be checked' },
 };
 

@@ -3,6 +3,7 @@
 // (as JSON inside the proto envelope) and compiled into a runtime snapshot
 // (proxy/snapshot). It imports nothing, so both the proxy and the control plane
 // can depend on it. Every type is readonly data: a snapshot is never mutated.
+import type { AuthorizationPolicyModel } from './authorization.js';
 
 /** Durations are plain milliseconds everywhere in the model. */
 export type Millis = number;
@@ -19,6 +20,8 @@ export interface MeshConfig {
   readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
   /** PeerAuthentication policies of every namespace; each sidecar picks the ones that apply to it. */
   readonly peerAuthentications?: readonly PeerAuthenticationModel[];
+  /** Istio AuthorizationPolicies of the whole mesh; each sidecar enforces those that select it (authorization.ts). */
+  readonly authorizationPolicies?: readonly AuthorizationPolicyModel[];
 }
 
 /** What happens to traffic for destinations no ServiceEntry declares (Istio's meshConfig.outboundTrafficPolicy). */
@@ -43,6 +46,12 @@ export interface ServiceModel {
   readonly addresses?: readonly string[];
   /** Where this came from, for error messages and config_dump (`ServiceEntry/default/reviews`). */
   readonly source: string;
+  /**
+   * Namespaces that may see this service (Istio `exportTo`, `.` resolved to the
+   * declaring namespace; empty = none); absent = every namespace. The control
+   * plane scopes each sidecar's snapshot by it; a sidecar ignores it.
+   */
+  readonly exportTo?: readonly string[];
 }
 
 // ---------------------------------------------------------------- clusters
@@ -196,6 +205,8 @@ export interface VirtualHostModel {
   readonly domains: readonly string[];
   readonly routes: readonly RouteModel[];
   readonly source: string;
+  /** Namespaces that may see these routes (VirtualService `exportTo`, as on ServiceModel); absent = every namespace. */
+  readonly exportTo?: readonly string[];
 }
 
 export type StringMatch =
@@ -421,3 +432,4 @@ export function formatIssue(i: ConfigIssue): string {
   return `${sev}${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }
 export * from './spiffe-id.js';
+export * from './authorization.js';

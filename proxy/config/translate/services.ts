@@ -15,6 +15,7 @@ import { resourceRef, type IstioDestinationRule, type IstioTrafficPolicy, type I
 import { issueFor } from './issue-for.js';
 import { mergeTrafficPolicy, toClusterPolicy } from './traffic-policy.js';
 import { mergeTls, toUpstreamTls } from './upstream-tls.js';
+import { resolveExportTo } from './export-to.js';
 
 /** What routing needs to know about a declared service. */
 export interface ServiceInfo {
@@ -58,7 +59,15 @@ export function buildServices(
     const dr = rules.get(host);
     const ports = se.spec.ports.map(toServicePort);
     const addresses = checkedAddresses(se, issues);
-    services.push({ host, namespace: se.metadata.namespace, ports, ...(addresses.length > 0 ? { addresses } : {}), source: resourceRef(se) });
+    const exportTo = resolveExportTo(se, se.spec.exportTo, issues);
+    services.push({
+      host,
+      namespace: se.metadata.namespace,
+      ports,
+      ...(addresses.length > 0 ? { addresses } : {}),
+      source: resourceRef(se),
+      ...(exportTo !== undefined ? { exportTo } : {}),
+    });
     index.set(host, {
       host,
       ports: ports.map((p) => p.number),
