@@ -14,7 +14,7 @@ const SPEC = {
   'control-plane': { type: 'string', help: 'control plane HOST:PORT (sidecar mode)' },
   'node-id': { type: 'string', help: 'node id sent to the control plane (default: the one --token-file allows; else workload~host~pid)', default: '' },
   'token-file': { type: 'string', help: 'bootstrap token proving this workload\'s identity to the control plane (re-read on every use)' },
-  'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it' },
+  'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it: a file, or the PEM itself (as the injector sets MESHLET_CA_CERT)' },
   'service-account': { type: 'string', default: 'default', help: 'service account of this workload (its identity: spiffe://<td>/ns/<namespace>/sa/<name>)' },
   insecure: { type: 'boolean', default: false, help: 'talk to the control plane in plaintext without a credential (tests only)' },
   'outbound-port': { type: 'string', default: '15001', help: 'outbound listener port (the app\'s calls)' },
