@@ -30,7 +30,11 @@ export type OutboundTrafficPolicy = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 export interface ServicePort {
   readonly number: number;
   readonly name: string;
-  /** HTTP, HTTP2, GRPC, TCP, ... upper-cased as Istio writes them. */
+  /**
+   * HTTP, HTTP2, GRPC, TCP, ... upper-cased as Istio writes them; AUTO when
+   * neither the protocol nor the name prefix says (Istio's auto-detection:
+   * the listener sniffs each connection's first bytes).
+   */
   readonly protocol: string;
   readonly targetPort?: number;
 }

@@ -175,16 +175,18 @@ function checkedAddresses(se: IstioServiceEntry, issues: ConfigIssue[]): string[
  */
 function upstreamProtocol(portProtocol: string, tp: Pick<IstioTrafficPolicy, 'connectionPool'> | undefined): { protocol?: 'http2' } {
   if (portProtocol === 'HTTP2' || portProtocol === 'GRPC') return { protocol: 'http2' };
-  if (portProtocol === 'HTTP' && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
+  if ((portProtocol === 'HTTP' || portProtocol === 'AUTO') && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
   return {};
 }
 
 const PROTOCOL_PREFIXES = ['HTTP2', 'HTTPS', 'HTTP', 'GRPC-WEB', 'GRPC', 'TCP', 'TLS', 'MONGO', 'REDIS', 'MYSQL'];
 
 function toServicePort(p: IstioServicePort): ServicePort {
-  // Istio infers the protocol from the port name prefix (`http-web`) when not given.
+  // Istio infers the protocol from the port name prefix (`http-web`) when not given,
+  // and otherwise detects it per connection (AUTO): HTTP is then routed as HTTP,
+  // anything else passes through as TCP instead of failing as bad HTTP.
   const upper = p.name.toUpperCase();
-  const protocol = p.protocol?.toUpperCase() ?? PROTOCOL_PREFIXES.find((x) => upper === x || upper.startsWith(`${x}-`)) ?? 'HTTP';
+  const protocol = p.protocol?.toUpperCase() ?? PROTOCOL_PREFIXES.find((x) => upper === x || upper.startsWith(`${x}-`)) ?? 'AUTO';
   return { number: p.number, name: p.name, protocol, ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}) };
 }
 
