@@ -135,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
     const checks = [...checkTargets(rows, mem.get(JUDGED), soak), ...scaleChecks(micro)];
-    const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleBench');
+    const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleSuite');
     // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
     const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
     console.log('\n' + renderText(rows));
