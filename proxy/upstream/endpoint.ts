@@ -103,6 +103,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
         maxConcurrentStreams: s.maxConcurrentStreams,
         maxConnections: s.maxConnections,
         initialWindowSize: h2Limits.initialWindowSize,
+        streamIdleTimeoutMs: streamIdleMs,
       });
     }
     return this.#h2;
