@@ -80,6 +80,13 @@ module.exports = {
       to: { path: '^node_modules/undici/' },
     },
     {
+      name: 'no-undici-index-at-runtime',
+      comment: "undici's index also loads fetch/cookies, which pulls in Node's bundled undici (a second llhttp wasm, ~10 MiB RSS): take Pool from upstream/undici-pool (types from 'undici' are fine).",
+      severity: 'error',
+      from: { path: '^proxy/' },
+      to: { path: '^node_modules/undici/index\\.js$', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'grpc-only-in-xds',
       comment: 'Only proxy/xds and control-plane/server speak gRPC or import the generated proto types.',
       severity: 'error',

@@ -29,7 +29,7 @@ Commands (and meshlet --version):
   config NODE     print the config the control plane would send to NODE
   tap             stream live requests from a sidecar's admin port (like linkerd tap)
   demo            start the demo mesh on loopback and show it working (npm start)
-  iptables        print the pod interception rules (iptables-restore format) for an init container
+  iptables        print or apply (--apply) the pod interception rules; --cleanup removes them
   experiment      run a fault-injection experiment with a hypothesis and a report (run FILE | compare A B)
   inject          add the sidecar to Kubernetes workloads in YAML (like istioctl kube-inject)
   crds            print the Istio networking CRDs, generated from the loader's schemas

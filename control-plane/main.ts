@@ -163,7 +163,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   if ('insecure' in opts.security && opts.security.insecure === true) {
     log('warn', '*** --insecure: the gRPC port is PLAINTEXT and UNAUTHENTICATED: anyone who reaches it can subscribe as any node and read the whole mesh. Never use this outside a test. ***');
   } else {
-    security = await loadSecurity(opts.security, opts.grpcHost, (msg) => log('info', msg));
+    // Kubernetes: sidecars prove who they are with their pod's service-account token; the CA may live in a Secret.
+    const kube = opts.kubernetes ? await import('./sources/kubernetes/index.js') : undefined;
+    const secure = kube && opts.kubernetes ? { ...opts.security, kubeConfig: kube.loadKubeConfig(opts.kubernetes.kubeconfig) } : opts.security;
+    security = await loadSecurity(secure, opts.grpcHost, (msg) => log('info', msg));
     log('info', `CA: trust domain ${security.trustDomain}, workload certificates valid ${Math.round(security.certTtlMs / 1000)}s, ${security.credentials} bootstrap credential(s)`);
   }
   let tls: TlsFiles | undefined = security ? { cert: security.serving.cert, key: security.serving.key } : undefined;

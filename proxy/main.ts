@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
-import { startAdmin } from './admin/index.js';
+import { announceWorkerAdmin, startAdmin } from './admin/index.js';
 import { ConnectionBudget, destroyForeignConnections, Drain, explainBindError, startListener, type DrainOutcome, type ListenerOptions } from './listener/index.js';
 import { createConnectionDispatcher, type ConnectionInfo } from './listener/connection-dispatch.js';
 import { createObservers, type MeshMetrics, type Observers } from './observe/index.js';
@@ -84,6 +84,12 @@ export interface ProxyOptions {
   readonly tcpIdleTimeoutMs: number;
   /** HTTP/2 SETTINGS and windows for both listeners and upstream connections. */
   readonly h2: H2Limits;
+  /**
+   * A --concurrency worker: the primary owns the admin and metrics ports and
+   * asks each worker; the worker's admin listens on a private loopback port
+   * it announces over IPC, and it opens no metrics listener.
+   */
+  readonly worker?: boolean;
 }
 
 export interface RunningProxy {
@@ -272,7 +278,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     }
 
     const ready = (): boolean => holder.current !== undefined && !drain.draining;
-    const admin = await startAdmin(o.adminPort, o.adminAddress, {
+    const admin = await startAdmin(o.worker === true ? 0 : o.adminPort, o.worker === true ? '127.0.0.1' : o.adminAddress, {
       holder,
       registry,
       outlier,
@@ -295,10 +301,16 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
         node: process.version,
         pid: process.pid,
       }),
-    });
+    }, o.worker === true);
     servers.push(admin);
     let metricsPort = 0;
-    if (o.metricsPort >= 0) {
+    if (o.worker === true) {
+      obs.shareMetricsWithPrimary();
+      announceWorkerAdmin((admin.address() as AddressInfo).port);
+      // The primary's ports are this sidecar's too: a request to them is a loop.
+      ownPorts.add(o.adminPort);
+      if (o.metricsPort > 0) ownPorts.add(o.metricsPort);
+    } else if (o.metricsPort >= 0) {
       try {
         metricsPort = await obs.startMetricsServer(o.metricsPort, o.metricsAddress, ready);
       } catch (err) {

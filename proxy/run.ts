@@ -107,11 +107,14 @@ export async function runProxy(r: RunOptions): Promise<number> {
     }
   }
 
+  const listeners =
+    `outbound=${r.proxy.listenAddress}:${proxy.outboundPort}` + (proxy.inboundPort > 0 ? ` inbound=${r.proxy.inboundAddress}:${proxy.inboundPort}` : '');
+  const config = ` config=${proxy.holder.current?.version ?? 'pending'}\n`;
+  // A --concurrency worker's admin is private; the primary prints the admin and metrics ports.
   const line =
-    `meshlet proxy listening outbound=${r.proxy.listenAddress}:${proxy.outboundPort}` +
-    (proxy.inboundPort > 0 ? ` inbound=${r.proxy.inboundAddress}:${proxy.inboundPort}` : '') +
-    ` admin=${r.proxy.adminAddress}:${proxy.adminPort} metrics=${proxy.metricsPort}` +
-    ` config=${proxy.holder.current?.version ?? 'pending'}\n`;
+    r.proxy.worker === true
+      ? `meshlet proxy worker pid=${process.pid} ${listeners}${config}`
+      : `meshlet proxy listening ${listeners} admin=${r.proxy.adminAddress}:${proxy.adminPort} metrics=${proxy.metricsPort}${config}`;
   process.stderr.write(line);
 
   async function shutdown(why: string): Promise<void> {

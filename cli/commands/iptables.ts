@@ -1,37 +1,102 @@
-// `meshlet iptables`: prints the nat rules that redirect a pod's traffic to
-// its sidecar, in iptables-restore format. The pod rig and the Kubernetes init
-// container (k8s/) both load exactly this output: one rule set, one place.
-import { interceptionRules, ISTIO_DEFAULT_INTERCEPTION } from '../../proxy/interception/index.js';
-import { flagsHelp, intFlag, parseFlags, type FlagSpec } from '../flags.js';
+// `meshlet iptables`: the nat rules that redirect a pod's traffic to its
+// sidecar, as the idempotent script from proxy/interception (the pod rig and
+// the Kubernetes init container run this very script). Prints it by default;
+// --apply runs it, --cleanup removes exactly what it added. It only ever
+// touches Meshlet's own chains, so Docker's or a CNI's rules survive.
+import { spawn } from 'node:child_process';
+import { cleanupScript, interceptionRules, interceptionScript, ISTIO_DEFAULT_INTERCEPTION, OWN_CHAINS, type InterceptionOptions } from '../../proxy/interception/index.js';
+import { FlagError, flagsHelp, intFlag, parseFlags, type FlagSpec } from '../flags.js';
+import { exitQuietlyOnEpipe } from '../quiet-epipe.js';
 
 const d = ISTIO_DEFAULT_INTERCEPTION;
 const SPEC = {
+  apply: { type: 'boolean', default: false, help: 'run the rules (root, NET_ADMIN) instead of printing them' },
+  cleanup: { type: 'boolean', default: false, help: "remove Meshlet's chains and jumps, nothing else (prints the script unless --apply)" },
+  format: { type: 'string', default: 'script', help: 'what to print: script (idempotent sh, safe to `| sh`) or iptables-save (the resulting nat table, to read or diff)' },
   'outbound-port': { type: 'string', default: String(d.outboundPort), help: 'sidecar outbound port' },
   'inbound-port': { type: 'string', default: String(d.inboundPort), help: 'sidecar inbound port' },
   'proxy-uid': { type: 'string', default: String(d.proxyUid), help: 'uid the sidecar runs as (its traffic is not captured)' },
   'proxy-gid': { type: 'string', default: String(d.proxyGid), help: 'gid the sidecar runs as' },
+  'include-inbound-ports': { type: 'string', default: '*', help: "inbound ports redirected to the sidecar (* = all, '' = none)" },
   'exclude-inbound-ports': { type: 'string', default: d.excludeInboundPorts.join(','), help: 'inbound ports reached directly' },
-  'exclude-outbound-ports': { type: 'string', default: '', help: 'outbound destination ports not captured' },
-  'exclude-outbound-ip-ranges': { type: 'string', default: '', help: 'outbound destination CIDRs not captured' },
   'include-outbound-ip-ranges': { type: 'string', default: '*', help: 'only these outbound CIDRs are captured (* = all)' },
+  'exclude-outbound-ip-ranges': { type: 'string', default: '', help: 'outbound destination CIDRs not captured' },
+  'exclude-outbound-ports': { type: 'string', default: '', help: 'outbound destination ports not captured' },
+  'exclude-uids': { type: 'string', default: '', help: 'further uids whose outbound traffic is not captured' },
 } satisfies Record<string, FlagSpec>;
 
-export const help = flagsHelp('Usage: meshlet iptables [flags] | iptables-restore', SPEC);
+export const help = flagsHelp(
+  `Usage: meshlet iptables [flags]            print the script (pipe it to sh in the pod's network namespace)
+       meshlet iptables --apply [flags]    apply it (idempotent: a second run changes nothing)
+       meshlet iptables --cleanup [--apply] remove what it added, nothing else
+
+WARNING: applied on a workstation this redirects the machine's own outbound TCP
+to port 15001. Run it only inside a pod's (or a test's) network namespace.`,
+  SPEC,
+);
+
+const list = (v: string | undefined): string[] =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+
+function options(flags: ReturnType<typeof parseFlags<typeof SPEC>>['flags']): InterceptionOptions {
+  const ports = (name: keyof typeof SPEC): number[] => list(flags[name] as string | undefined).map((s) => intFlag(name, s));
+  const include = (flags['include-inbound-ports'] ?? '*').trim();
+  return {
+    outboundPort: intFlag('outbound-port', flags['outbound-port']),
+    inboundPort: intFlag('inbound-port', flags['inbound-port']),
+    proxyUid: intFlag('proxy-uid', flags['proxy-uid']),
+    proxyGid: intFlag('proxy-gid', flags['proxy-gid']),
+    includeInboundPorts: include === '*' ? '*' : ports('include-inbound-ports'),
+    excludeInboundPorts: ports('exclude-inbound-ports'),
+    includeOutboundIpRanges: list(flags['include-outbound-ip-ranges']),
+    excludeOutboundIpRanges: list(flags['exclude-outbound-ip-ranges']),
+    excludeOutboundPorts: ports('exclude-outbound-ports'),
+    excludeUids: ports('exclude-uids'),
+  };
+}
 
 export async function run(argv: string[]): Promise<number> {
-  const { flags } = parseFlags(argv, SPEC);
-  const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  process.stdout.write(
-    interceptionRules({
-      excludeOutboundPorts: list(flags['exclude-outbound-ports']).map((s) => intFlag('exclude-outbound-ports', s)),
-      excludeOutboundIpRanges: list(flags['exclude-outbound-ip-ranges']),
-      includeOutboundIpRanges: list(flags['include-outbound-ip-ranges']),
-      outboundPort: intFlag('outbound-port', flags['outbound-port']),
-      inboundPort: intFlag('inbound-port', flags['inbound-port']),
-      proxyUid: intFlag('proxy-uid', flags['proxy-uid']),
-      proxyGid: intFlag('proxy-gid', flags['proxy-gid']),
-      excludeInboundPorts: (flags['exclude-inbound-ports'] ?? '').split(',').filter((s) => s !== '').map((s) => intFlag('exclude-inbound-ports', s)),
-    }),
-  );
-  return 0;
+  exitQuietlyOnEpipe();
+  const { flags, positionals } = parseFlags(argv, SPEC);
+  if (positionals.length > 0) throw new FlagError(`unexpected argument "${positionals[0]}"`);
+  const format = flags.format ?? 'script';
+  if (format !== 'script' && format !== 'iptables-save') throw new FlagError(`--format must be script or iptables-save, got "${format}"`);
+  let script: string;
+  try {
+    const opts = options(flags);
+    if (format === 'iptables-save' && !flags.apply && !flags.cleanup) {
+      process.stdout.write(interceptionRules(opts));
+      return 0;
+    }
+    script = flags.cleanup ? cleanupScript() : interceptionScript(opts);
+  } catch (err) {
+    // The rules module refuses bad ports/CIDRs/ids with a RangeError naming the field.
+    if (err instanceof RangeError) throw new FlagError(err.message.replace(/^interceptionRules: /, ''));
+    throw err;
+  }
+  if (!flags.apply) {
+    process.stdout.write(script);
+    return 0;
+  }
+  return runScript(script, flags.cleanup ? 'cleanup' : 'apply');
+}
+
+/** Runs the script with /bin/sh; its iptables errors go to our stderr as they are. */
+function runScript(script: string, what: string): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', script, 'meshlet-iptables'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', (err) => {
+      process.stderr.write(`meshlet iptables: cannot run /bin/sh for ${what}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve(0);
+      const why = signal !== null ? `killed by ${signal}` : code === 127 ? 'exit 127: iptables/iptables-restore not found (apt-get install iptables)' : `exit ${String(code)}`;
+      process.stderr.write(`meshlet iptables: ${what} failed (${why}); it only ever edits ${OWN_CHAINS.join(', ')} and the jumps to them\n`);
+      resolve(code ?? 1);
+    });
+  });
 }

@@ -78,22 +78,18 @@ export async function run(argv: string[]): Promise<number> {
   if (!isPathNormalization(normalization)) throw new FlagError(`--path-normalization must be one of ${PATH_NORMALIZATIONS.join(', ')}, got "${flags['path-normalization'] ?? ''}"`);
   setPathNormalization(normalization);
   if (concurrency > 1 && cluster.isPrimary) {
-    // Workers share the listening sockets; the primary only supervises.
-    for (let i = 0; i < concurrency; i++) cluster.fork();
-    cluster.on('exit', (w, code) => process.stderr.write(`meshlet: worker ${w.process.pid} exited with ${code}\n`));
-    await new Promise<void>((resolve) => {
-      let signalled = false;
-      const stop = (): void => {
-        // First signal: each worker drains. A second one: stop them now.
-        const sig = signalled ? 'SIGKILL' : 'SIGTERM';
-        signalled = true;
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig);
-        resolve();
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-    });
-    return 0;
+    // Workers share the data-plane listeners; the primary owns admin and metrics for all of them.
+    let admin: { port: number; address: string; metricsPort: number; metricsAddress: string };
+    try {
+      const o = runOptions(flags, cpAuth).proxy;
+      admin = { port: o.adminPort, address: o.adminAddress, metricsPort: o.metricsPort, metricsAddress: o.metricsAddress };
+    } catch (err) {
+      process.stderr.write(`meshlet proxy: ${(err as Error).message}\n`);
+      return 2;
+    }
+    installLastResort('meshlet proxy');
+    const { runWorkers } = await import('../../proxy/run-workers.js');
+    return runWorkers({ concurrency, adminPort: admin.port, adminAddress: admin.address, metricsPort: admin.metricsPort, metricsAddress: admin.metricsAddress });
   }
   let options: RunOptions;
   try {
@@ -164,6 +160,7 @@ function runOptions(flags: Flags<typeof SPEC>, cpAuth: RunOptions['controlPlaneA
       outboundTrafficPolicy: trafficPolicy,
       protocolDetectionTimeoutMs: intFlag('protocol-detection-timeout', flags['protocol-detection-timeout']),
       tcpIdleTimeoutMs: intFlag('tcp-idle-timeout', flags['tcp-idle-timeout']),
+      worker: cluster.isWorker,
       h2: {
         maxConcurrentStreams: positive('h2-max-concurrent-streams', intFlag('h2-max-concurrent-streams', flags['h2-max-concurrent-streams'])),
         initialWindowSize: positive('h2-initial-window', intFlag('h2-initial-window', flags['h2-initial-window'])),

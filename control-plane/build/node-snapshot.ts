@@ -3,16 +3,18 @@
 // unchanged config keep its version across control-plane restarts, so a
 // resubscribing sidecar that already runs it is sent nothing.
 //
-// Scoping: none. Every node gets every service, cluster and virtual host, as
-// Istio does without a `Sidecar` resource. Route destinations may be cluster
-// templates resolved per request port, so pruning "unreferenced" clusters here
-// could blackhole traffic; scoping belongs with an explicit Sidecar-like API.
-// Because the snapshot does not depend on the node, it is built once per
-// config and shared by all nodes (see SnapshotBuilder).
+// Scoping: by namespace only (Istio `exportTo`, see scope-config.ts): a node
+// gets what its namespace can see. There is no Sidecar `egress` pruning:
+// route destinations may be cluster templates resolved per request port, so
+// pruning "unreferenced" clusters could blackhole traffic. The snapshot thus
+// depends only on the node's namespace (and on nothing at all when no
+// resource restricts its visibility), so SnapshotBuilder builds it once per
+// config and namespace and shares it between nodes.
 import { createHash } from 'node:crypto';
-import type { MeshConfig, VirtualHostModel } from '../../proxy/config/model/index.js';
+import type { ClusterModel, MeshConfig, VirtualHostModel } from '../../proxy/config/model/index.js';
+import { isScoped, scopeConfig } from './scope-config.js';
 
-export type ResourceKind = 'cluster' | 'virtual_host' | 'service';
+export type ResourceKind = 'cluster' | 'virtual_host' | 'service' | 'authorization_policy';
 
 export interface SnapshotResource {
   readonly kind: ResourceKind;
@@ -21,6 +23,8 @@ export interface SnapshotResource {
   readonly body: string;
   /** > 0 for resources holding fault/mirror rules when a TTL is configured. */
   readonly ttlMs: number;
+  /** The cluster itself (kind `cluster`), so an endpoint-only change can be diffed without parsing. */
+  readonly cluster?: ClusterModel;
 }
 
 export interface NodeIdentity {
@@ -35,6 +39,8 @@ export interface NodeSnapshot {
   readonly resources: readonly SnapshotResource[];
   /** True when some resource carries a TTL (the server must heartbeat it). */
   readonly hasTtl: boolean;
+  /** VirtualServices left out for this node's namespace (they route to a host it cannot see). */
+  readonly leftOut?: readonly { readonly source: string; readonly host: string }[];
 }
 
 export interface BuildOptions {
@@ -46,38 +52,49 @@ function hasExperiment(vh: VirtualHostModel): boolean {
   return vh.routes.some((r) => r.fault !== undefined || (r.mirrors !== undefined && r.mirrors.length > 0));
 }
 
-/** Pure: config (+ node, unused while unscoped) → versioned snapshot. */
-export function buildNodeSnapshot(config: MeshConfig, _node: NodeIdentity | undefined, opts: BuildOptions = {}): NodeSnapshot {
+/** Pure: config + the node's namespace → versioned snapshot of what that namespace sees. */
+export function buildNodeSnapshot(full: MeshConfig, node: NodeIdentity | undefined, opts: BuildOptions = {}): NodeSnapshot {
+  const { config, leftOut } = scopeConfig(full, node?.namespace ?? '');
   const ttl = opts.faultTtlMs && opts.faultTtlMs > 0 ? Math.floor(opts.faultTtlMs) : 0;
   const resources: SnapshotResource[] = [];
   for (const s of config.services) resources.push({ kind: 'service', name: `${s.namespace}/${s.host}`, body: JSON.stringify(s), ttlMs: 0 });
-  for (const c of config.clusters) resources.push({ kind: 'cluster', name: c.name, body: JSON.stringify(c), ttlMs: 0 });
+  for (const c of config.clusters) resources.push({ kind: 'cluster', name: c.name, body: JSON.stringify(c), ttlMs: 0, cluster: c });
   let hasTtl = false;
   for (const vh of config.virtualHosts) {
     const ttlMs = ttl > 0 && hasExperiment(vh) ? ttl : 0;
     if (ttlMs > 0) hasTtl = true;
     resources.push({ kind: 'virtual_host', name: vh.name, body: JSON.stringify(vh), ttlMs });
   }
+  // Every policy goes to every node; the sidecar keeps those that select it (model/authorization.ts).
+  for (const p of config.authorizationPolicies ?? []) resources.push({ kind: 'authorization_policy', name: p.name, body: JSON.stringify(p), ttlMs: 0 });
   const h = createHash('sha256');
   for (const r of resources) h.update(`${r.kind}\0${r.name}\0${r.ttlMs}\0${r.body}\0`);
-  return { version: h.digest('hex').slice(0, 16), resources, hasTtl };
+  return { version: h.digest('hex').slice(0, 16), resources, hasTtl, ...(leftOut.length > 0 ? { leftOut } : {}) };
 }
 
-/** Caches the (node-independent) snapshot per config object. */
+/** Caches the snapshot per config object and namespace (one for all when nothing is scoped). */
 export class SnapshotBuilder {
   readonly #opts: BuildOptions;
   #config: MeshConfig | undefined;
-  #snapshot: NodeSnapshot | undefined;
+  #scoped = false;
+  readonly #byNamespace = new Map<string, NodeSnapshot>();
 
   constructor(opts: BuildOptions = {}) {
     this.#opts = opts;
   }
 
   build(config: MeshConfig, node: NodeIdentity | undefined): NodeSnapshot {
-    if (this.#config !== config || !this.#snapshot) {
-      this.#snapshot = buildNodeSnapshot(config, node, this.#opts);
+    if (this.#config !== config) {
       this.#config = config;
+      this.#scoped = isScoped(config);
+      this.#byNamespace.clear();
     }
-    return this.#snapshot;
+    const key = this.#scoped ? (node?.namespace ?? '') : '*';
+    let snap = this.#byNamespace.get(key);
+    if (snap === undefined) {
+      snap = buildNodeSnapshot(config, node, this.#opts);
+      this.#byNamespace.set(key, snap);
+    }
+    return snap;
   }
 }

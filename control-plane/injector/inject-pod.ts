@@ -3,9 +3,10 @@
 // input. Injecting an injected template changes nothing (idempotent).
 //
 // What goes in (Istio's shape, Meshlet's names):
-//  - `meshlet-init`: runs `meshlet iptables … | iptables-restore` as root with
-//    NET_ADMIN/NET_RAW, exclusions from traffic.sidecar.meshlet.io/* annotations
-//    (passed as argv through "$@", never through shell parsing, and validated);
+//  - `meshlet-init`: runs `meshlet iptables --apply …` as root with
+//    NET_ADMIN/NET_RAW (the idempotent script that edits only Meshlet's own
+//    chains), exclusions from traffic.sidecar.meshlet.io/* annotations
+//    (passed as argv, never through shell parsing, and validated);
 //  - `meshlet-proxy`: a native sidecar (initContainers entry, restartPolicy
 //    Always: starts before the app, stops after it, ends with a Job's main
 //    container) or, for clusters < 1.29, the first `containers` entry; uid/gid
@@ -16,6 +17,7 @@ import {
   ANNOTATION_EXCLUDE_INBOUND_PORTS,
   ANNOTATION_EXCLUDE_OUTBOUND_IP_RANGES,
   ANNOTATION_EXCLUDE_OUTBOUND_PORTS,
+  ANNOTATION_INCLUDE_INBOUND_PORTS,
   ANNOTATION_INCLUDE_OUTBOUND_IP_RANGES,
   ANNOTATION_INJECT,
   ANNOTATION_STATUS,
@@ -79,7 +81,7 @@ export function injectPod(template: PodTemplate, settings: InjectSettings, workl
   const init: V1Container = {
     name: INIT_CONTAINER,
     image: settings.image,
-    command: ['/bin/sh', '-c', 'set -o pipefail 2>/dev/null; meshlet iptables "$@" | iptables-restore', INIT_CONTAINER, ...iptablesArgs],
+    command: ['meshlet', 'iptables', '--apply', ...iptablesArgs],
     securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] } },
     resources: { requests: { ...settings.resources.requests }, limits: { ...settings.resources.limits } },
   };
@@ -97,6 +99,9 @@ export function injectPod(template: PodTemplate, settings: InjectSettings, workl
 function iptablesArguments(annotations: Readonly<Record<string, string>>, s: InjectSettings): string[] {
   const inbound = [...PROXY_INBOUND_PORTS, ...annotationPorts(annotations, ANNOTATION_EXCLUDE_INBOUND_PORTS)];
   const args = [`--outbound-port=${s.outboundPort}`, `--inbound-port=${s.inboundPort}`, `--proxy-uid=${s.proxyUid}`, `--proxy-gid=${s.proxyGid}`, `--exclude-inbound-ports=${[...new Set(inbound)].join(',')}`];
+  // Istio's includeInboundPorts: "*" (or absent) captures every port, "" none, else only those listed.
+  const includeIn = annotations[ANNOTATION_INCLUDE_INBOUND_PORTS];
+  if (includeIn !== undefined && includeIn.trim() !== '*') args.push(`--include-inbound-ports=${annotationPorts(annotations, ANNOTATION_INCLUDE_INBOUND_PORTS).join(',')}`);
   const outPorts = annotationPorts(annotations, ANNOTATION_EXCLUDE_OUTBOUND_PORTS);
   if (outPorts.length > 0) args.push(`--exclude-outbound-ports=${outPorts.join(',')}`);
   const exclude = annotationCidrs(annotations, ANNOTATION_EXCLUDE_OUTBOUND_IP_RANGES, false);

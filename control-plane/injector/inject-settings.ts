@@ -18,6 +18,7 @@ export const ANNOTATION_EXCLUDE_OUTBOUND_PORTS = 'traffic.sidecar.meshlet.io/exc
 export const ANNOTATION_EXCLUDE_OUTBOUND_IP_RANGES = 'traffic.sidecar.meshlet.io/excludeOutboundIPRanges';
 export const ANNOTATION_INCLUDE_OUTBOUND_IP_RANGES = 'traffic.sidecar.meshlet.io/includeOutboundIPRanges';
 export const ANNOTATION_EXCLUDE_INBOUND_PORTS = 'traffic.sidecar.meshlet.io/excludeInboundPorts';
+export const ANNOTATION_INCLUDE_INBOUND_PORTS = 'traffic.sidecar.meshlet.io/includeInboundPorts';
 
 export interface InjectSettings {
   readonly image: string;

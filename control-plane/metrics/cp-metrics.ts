@@ -10,6 +10,12 @@ export class ControlPlaneMetrics {
   readonly registry = new Registry();
   readonly connectedSidecars = new Gauge({ name: 'meshlet_cp_connected_sidecars', help: 'Sidecars with an open config stream', registers: [this.registry] });
   readonly pushes = new Counter({ name: 'meshlet_cp_pushes_total', help: 'Snapshots sent to sidecars', registers: [this.registry] });
+  readonly pushBytes = new Counter({
+    name: 'meshlet_cp_push_bytes_total',
+    help: 'Bytes of config sent to sidecars, by type: snapshot (whole) or endpoints (endpoint-only update)',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
   readonly pushDuration = new Histogram({
     name: 'meshlet_cp_push_duration_seconds',
     help: 'Time from a config change being pushed to all connected sidecars having ACKed or NACKed it',

@@ -10,7 +10,7 @@ import type { MeshDiscoveryHandlers } from '../../proto/gen/meshlet/v1/MeshDisco
 import type { ConfigError } from '../../proto/gen/meshlet/v1/ConfigError.js';
 import type { SourceStatus } from '../../proto/gen/meshlet/v1/SourceStatus.js';
 import type { NodeConfigResponse } from '../../proto/gen/meshlet/v1/NodeConfigResponse.js';
-import type { NodeSnapshot, SnapshotBuilder } from '../build/index.js';
+import { endpointDelta, type EndpointDelta, type NodeSnapshot, type SnapshotBuilder } from '../build/index.js';
 import type { ControlPlaneMetrics } from '../metrics/index.js';
 import type { ConfigStore } from '../store/index.js';
 import type { NodeStatusView } from '../status/index.js';
@@ -74,6 +74,10 @@ export class DiscoveryServer {
   readonly #guard: CallGuard;
   readonly #certs: CertificateService;
   #nonce = 0;
+  /** Scoped snapshots whose left-out VirtualServices were logged (once per snapshot). */
+  readonly #reportedLeftOut = new WeakSet<NodeSnapshot>();
+  /** Endpoint-only deltas by target snapshot, then base version (null: not endpoint-only). */
+  readonly #deltas = new WeakMap<NodeSnapshot, Map<string, readonly EndpointDelta[] | null>>();
   readonly #maxBytes: number;
   #serving = true;
   /** Streams that still owe an ACK/NACK for the current push round. */
@@ -274,7 +278,15 @@ export class DiscoveryServer {
       if (outcome === 'subscribed') {
         const config = this.#opts.store.current();
         if (config) this.#pushTo(stream, config);
-      } else if (outcome === 'nack') this.#opts.metrics.nacks.inc();
+      } else if (outcome === 'nack') {
+        this.#opts.metrics.nacks.inc();
+        if (stream.lastWasDelta) {
+          // A refused endpoint-only update is not a refused config: the sidecar gets it whole.
+          this.#settle(stream);
+          this.#resendWhole(stream);
+          return;
+        }
+      }
       if (outcome === 'ack' || outcome === 'nack') this.#settle(stream);
     });
     const gone = (): void => {
@@ -294,14 +306,50 @@ export class DiscoveryServer {
 
   #pushTo(s: NodeStream, config: MeshConfig): boolean {
     const snap: NodeSnapshot = this.#opts.builder.build(config, s.node);
+    if (snap.leftOut && !this.#reportedLeftOut.has(snap)) {
+      this.#reportedLeftOut.add(snap);
+      for (const l of snap.leftOut) this.#opts.log?.('warn', `${l.source} is not applied in namespace "${s.node?.namespace ?? ''}": it routes to ${l.host}, which is not exported there (exportTo)`);
+    }
+    const base = s.deltaBase();
+    if (base !== undefined && base.version !== snap.version) {
+      const deltas = this.#deltaBetween(base, snap);
+      if (deltas !== undefined) {
+        s.pushDelta(snap, deltas);
+        this.#opts.metrics.pushes.inc();
+        this.#opts.metrics.pushBytes.inc({ type: 'endpoints' }, s.lastPushBytes);
+        return true;
+      }
+    }
     const hadError = s.pushError;
     if (!s.push(snap, false, this.#maxBytes)) {
       if (s.pushError !== '' && s.pushError !== hadError) this.#opts.log?.('error', `not sending node ${s.node?.id ?? '?'} its config: ${s.pushError}, over --max-config-bytes ${this.#maxBytes}`);
       return false;
     }
     this.#opts.metrics.pushes.inc();
+    this.#opts.metrics.pushBytes.inc({ type: 'snapshot' }, s.lastPushBytes);
     this.#armHeartbeat(s, snap);
     return true;
+  }
+
+  /** Endpoint-only changes from one snapshot to another, computed once per pair and shared by the nodes that need it. */
+  #deltaBetween(from: NodeSnapshot, to: NodeSnapshot): readonly EndpointDelta[] | undefined {
+    let byBase = this.#deltas.get(to);
+    if (byBase === undefined) this.#deltas.set(to, (byBase = new Map()));
+    let d = byBase.get(from.version);
+    if (d === undefined) byBase.set(from.version, (d = endpointDelta(from, to) ?? null));
+    return d ?? undefined;
+  }
+
+  /** A sidecar refused an endpoint-only update (it does not run its base): send the whole snapshot. */
+  #resendWhole(s: NodeStream): void {
+    const config = this.#opts.store.current();
+    if (!config) return;
+    const snap = this.#opts.builder.build(config, s.node);
+    if (s.push(snap, true, this.#maxBytes)) {
+      this.#opts.metrics.pushes.inc();
+      this.#opts.metrics.pushBytes.inc({ type: 'snapshot' }, s.lastPushBytes);
+      this.#armHeartbeat(s, snap);
+    }
   }
 
   /** TTL'd resources expire on the sidecar unless refreshed: re-send them periodically. */

@@ -5,7 +5,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { DiscoveryRequest__Output } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
 import type { DiscoveryResponse } from '../../proto/gen/meshlet/v1/DiscoveryResponse.js';
-import type { NodeIdentity, NodeSnapshot } from '../build/index.js';
+import { deltaBytes, type EndpointDelta, type NodeIdentity, type NodeSnapshot } from '../build/index.js';
 
 export type StreamCall = ServerDuplexStream<DiscoveryRequest__Output, DiscoveryResponse>;
 
@@ -29,10 +29,18 @@ export class NodeStream {
   versionAcked = '';
   nonceSent = '';
   lastPushAt: Date | undefined;
+  /** Size of the last response sent (a whole snapshot or an endpoint-only update). */
+  lastPushBytes = 0;
   lastNack: NackRecord | undefined;
   heartbeat: NodeJS.Timeout | undefined;
   /** Why the current snapshot could not be sent ('' when it was). */
   pushError = '';
+  /** The sidecar applies endpoint-only updates (it said so when subscribing). */
+  endpointDeltas = false;
+  /** The snapshot behind versionSent (the base of the next endpoint-only update). */
+  sentSnapshot: NodeSnapshot | undefined;
+  /** The last response was an endpoint-only update (a NACK of it falls back to the whole snapshot). */
+  lastWasDelta = false;
   readonly #controlPlaneId: string;
   readonly #nextNonce: () => string;
 
@@ -49,6 +57,9 @@ export class NodeStream {
       if (!n || n.id === '') return 'invalid';
       this.node = { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels } };
       this.subscribedVersion = req.subscribe.currentVersion;
+      this.endpointDeltas = req.subscribe.endpointDeltas;
+      this.sentSnapshot = undefined;
+      this.lastWasDelta = false;
       // A fresh stream: the sidecar runs currentVersion, whatever we sent before.
       this.versionAcked = req.subscribe.currentVersion;
       this.versionSent = '';
@@ -89,15 +100,48 @@ export class NodeStream {
       // Resubscribed with exactly what we would send: record it as in sync.
       if (this.versionSent === '' && snapshot.version === this.subscribedVersion) {
         this.versionSent = snapshot.version;
+        this.sentSnapshot = snapshot;
         return false;
       }
     }
     const nonce = this.#nextNonce();
     this.versionSent = snapshot.version;
+    this.sentSnapshot = snapshot;
+    this.lastWasDelta = false;
     this.nonceSent = nonce;
     this.lastPushAt = new Date();
+    this.lastPushBytes = size;
     this.call.write({ version: snapshot.version, nonce, resources: snapshot.resources as DiscoveryResponse['resources'], controlPlaneId: this.#controlPlaneId });
     return true;
+  }
+
+  /**
+   * The base an endpoint-only update may start from: the snapshot this
+   * sidecar was sent and has ACKed, if it takes such updates at all.
+   */
+  deltaBase(): NodeSnapshot | undefined {
+    const base = this.sentSnapshot;
+    return this.endpointDeltas && base && this.versionAcked === base.version && this.versionSent === base.version ? base : undefined;
+  }
+
+  /** Sends `snapshot` as endpoint changes against deltaBase(). */
+  pushDelta(snapshot: NodeSnapshot, deltas: readonly EndpointDelta[]): void {
+    const base = this.sentSnapshot!;
+    const nonce = this.#nextNonce();
+    this.versionSent = snapshot.version;
+    this.sentSnapshot = snapshot;
+    this.lastWasDelta = true;
+    this.nonceSent = nonce;
+    this.lastPushAt = new Date();
+    this.lastPushBytes = deltaBytes(deltas);
+    this.call.write({
+      version: snapshot.version,
+      nonce,
+      resources: [],
+      controlPlaneId: this.#controlPlaneId,
+      baseVersion: base.version,
+      endpointDeltas: deltas.map((d) => ({ cluster: d.cluster, upserts: d.upserts, removed: d.removed.map((r) => ({ address: r.address, port: r.port })) })),
+    });
   }
 }
 

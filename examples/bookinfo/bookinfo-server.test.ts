@@ -30,16 +30,16 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 
 describe('readServiceConfig', () => {
   const ok: Array<{ argv: string[]; env: Env; check: (c: ReturnType<typeof readServiceConfig>) => void }> = [
-    { argv: ['details'], env: {}, check: (c) => expect([c.role, c.version, c.port, c.peers.length, c.proxy]).toEqual(['details', 'v1', 9080, 0, null]) },
+    { argv: ['details'], env: {}, check: (c) => expect([c.role, c.version, c.port, c.peers.length]).toEqual(['details', 'v1', 9080, 0]) },
     { argv: [], env: { ROLE: 'ratings', PORT: '9081' }, check: (c) => expect([c.role, c.port]).toEqual(['ratings', 9081]) },
     { argv: ['reviews'], env: {}, check: (c) => expect(c.peers).toEqual([]) },
     { argv: ['reviews'], env: { VERSION: 'v3' }, check: (c) => expect(c.peers.map((p) => p.url.href)).toEqual(['http://ratings:9080/ratings/0']) },
     {
       argv: ['productpage'],
-      env: { HTTP_PROXY_URL: 'http://127.0.0.1:15001' },
+      env: { HTTP_PROXY: 'http://127.0.0.1:15001', NO_PROXY: 'localhost,details' },
       check: (c) => {
         expect(c.peers.map((p) => p.field)).toEqual(['details', 'reviews']);
-        expect(c.proxy?.port).toBe('15001');
+        expect(c.peers.map((p) => p.proxy?.port ?? null)).toEqual([null, '15001']);
       },
     },
     { argv: ['details'], env: { FAIL_RATE: '0.5', FAIL_STATUS: '500', DELAY_MS: '10' }, check: (c) => expect([c.failRate, c.failStatus, c.delayMs]).toEqual([0.5, 500, 10]) },
@@ -54,6 +54,9 @@ describe('readServiceConfig', () => {
     { argv: ['details'], env: { FAIL_RATE: '2' } },
     { argv: ['details'], env: { PORT: 'x' } },
     { argv: ['productpage'], env: { REVIEWS_URL: 'not a url' } },
+    // The old private variable fails loudly instead of silently dialling peers directly.
+    { argv: ['productpage'], env: { HTTP_PROXY_URL: 'http://127.0.0.1:15001' } },
+    { argv: ['productpage'], env: { HTTP_PROXY: 'https://proxy:3128' } },
   ];
   it.each(bad)('rejects $argv $env', ({ argv, env }) => expect(() => readServiceConfig(argv, env)).toThrow(RangeError));
 });
@@ -101,7 +104,7 @@ describe('bookinfo services on loopback', () => {
     expect((await get(strict.port, '/reviews/0')).status).toBe(502);
   });
 
-  it('explicit mode sends absolute-form requests to HTTP_PROXY_URL', async () => {
+  it('explicit mode sends absolute-form requests to HTTP_PROXY, and NO_PROXY hosts directly', async () => {
     const ratings = await start('ratings', {});
     const seen: Array<{ url: string; host: string | undefined }> = [];
     // A minimal forward proxy standing in for the sidecar's outbound port.
@@ -115,11 +118,17 @@ describe('bookinfo services on loopback', () => {
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     started.push({ close: () => new Promise<void>((r) => { proxy.close(() => r()); proxy.closeAllConnections(); }) });
-    const reviews = await start('reviews', { VERSION: 'v2', HTTP_PROXY_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const reviews = await start('reviews', { VERSION: 'v2', http_proxy: proxyUrl, NO_PROXY: 'localhost' });
     const r = await get(reviews.port, '/reviews/0');
     expect(r.status).toBe(200);
     expect(r.body['ratings']).toMatchObject({ service: 'ratings' });
     expect(seen).toEqual([{ url: 'http://ratings:9080/ratings/0', host: 'ratings:9080' }]);
+    // Same proxy, but the peer's address is in NO_PROXY: dialled directly, the proxy sees nothing more.
+    const direct = await start('reviews', { VERSION: 'v2', HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1', RATINGS_URL: `http://127.0.0.1:${ratings.port}/ratings/0` });
+    const d = await get(direct.port, '/reviews/0');
+    expect(d.body['ratings']).toMatchObject({ service: 'ratings' });
+    expect(seen).toHaveLength(1);
   });
 
   it('the program prints a listening line and exits 0 on SIGTERM', async () => {

@@ -49,8 +49,8 @@ function pickPropagated(req: http.IncomingMessage): Record<string, string> {
 function callPeer(cfg: BookinfoConfig, agent: http.Agent, peer: PeerCall, propagated: Record<string, string>): Promise<PeerResult> {
   const headers: Record<string, string> = { ...propagated, host: peer.url.host, accept: 'application/json' };
   // Explicit mode: the absolute-form request line tells the sidecar where to go.
-  const target = cfg.proxy ?? peer.url;
-  const path = cfg.proxy ? peer.url.href : `${peer.url.pathname}${peer.url.search}`;
+  const target = peer.proxy ?? peer.url;
+  const path = peer.proxy ? peer.url.href : `${peer.url.pathname}${peer.url.search}`;
   return new Promise((resolve) => {
     const req = http.request(
       { host: target.hostname, port: target.port || 80, method: 'GET', path, headers, agent, timeout: cfg.callTimeoutMs },

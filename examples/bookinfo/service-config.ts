@@ -1,6 +1,7 @@
 // Reads a bookinfo service's settings from argv/env once, at start, so the
 // request path only touches plain fields.
 import { hostname } from 'node:os';
+import { readProxyEnv, useProxy } from './proxy-env.js';
 
 export type BookinfoRole = 'productpage' | 'reviews' | 'ratings' | 'details';
 const ROLES: readonly BookinfoRole[] = ['productpage', 'reviews', 'ratings', 'details'];
@@ -10,6 +11,8 @@ export interface PeerCall {
   readonly field: string;
   /** Plain URL the app dials, e.g. http://reviews:9080/reviews/0. */
   readonly url: URL;
+  /** Explicit mode: the forward proxy (HTTP_PROXY, unless NO_PROXY exempts the host) that gets an absolute-form request. */
+  readonly proxy: URL | null;
 }
 
 export interface BookinfoConfig {
@@ -20,8 +23,6 @@ export interface BookinfoConfig {
   readonly host: string;
   /** Peers called for each request, in parallel. */
   readonly peers: readonly PeerCall[];
-  /** Explicit mode: absolute-form requests go to this proxy instead of the peer. */
-  readonly proxy: URL | null;
   /** Probability in [0,1] that a request is answered with failStatus. */
   readonly failRate: number;
   readonly failStatus: number;
@@ -64,15 +65,18 @@ export function readServiceConfig(argv: readonly string[], env: Env): BookinfoCo
   if (role === 'reviews' && version !== 'v1' && version !== 'v2' && version !== 'v3') {
     throw new RangeError(`VERSION=${version}: reviews is v1, v2 or v3`);
   }
+  const proxyEnv = readProxyEnv(env);
+  const peer = (field: string, key: string, dflt: string): PeerCall => {
+    const url = peerUrl(env, key, dflt);
+    return { field, url, proxy: useProxy(proxyEnv, url) ? proxyEnv.proxy : null };
+  };
   const peers: PeerCall[] = [];
   if (role === 'productpage') {
-    peers.push({ field: 'details', url: peerUrl(env, 'DETAILS_URL', 'http://details:9080/details/0') });
-    peers.push({ field: 'reviews', url: peerUrl(env, 'REVIEWS_URL', 'http://reviews:9080/reviews/0') });
+    peers.push(peer('details', 'DETAILS_URL', 'http://details:9080/details/0'));
+    peers.push(peer('reviews', 'REVIEWS_URL', 'http://reviews:9080/reviews/0'));
   } else if (role === 'reviews' && version !== 'v1') {
-    peers.push({ field: 'ratings', url: peerUrl(env, 'RATINGS_URL', 'http://ratings:9080/ratings/0') });
+    peers.push(peer('ratings', 'RATINGS_URL', 'http://ratings:9080/ratings/0'));
   }
-  const proxyRaw = env['HTTP_PROXY_URL'];
-  const proxy = proxyRaw ? peerUrl(env, 'HTTP_PROXY_URL', '') : null;
   return {
     role,
     version,
@@ -82,7 +86,6 @@ export function readServiceConfig(argv: readonly string[], env: Env): BookinfoCo
     port: num(env, 'PORT', 9080, 0, 65535),
     host: env['HOST'] || '0.0.0.0',
     peers,
-    proxy,
     failRate: num(env, 'FAIL_RATE', 0, 0, 1),
     failStatus: num(env, 'FAIL_STATUS', 503, 200, 599),
     delayMs: num(env, 'DELAY_MS', 0, 0, 600_000),

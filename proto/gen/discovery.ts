@@ -5,9 +5,11 @@ import type { Ack as _meshlet_v1_Ack, Ack__Output as _meshlet_v1_Ack__Output } f
 import type { ApplyExperimentRequest as _meshlet_v1_ApplyExperimentRequest, ApplyExperimentRequest__Output as _meshlet_v1_ApplyExperimentRequest__Output } from './meshlet/v1/ApplyExperimentRequest.js';
 import type { CertificateRequest as _meshlet_v1_CertificateRequest, CertificateRequest__Output as _meshlet_v1_CertificateRequest__Output } from './meshlet/v1/CertificateRequest.js';
 import type { CertificateResponse as _meshlet_v1_CertificateResponse, CertificateResponse__Output as _meshlet_v1_CertificateResponse__Output } from './meshlet/v1/CertificateResponse.js';
+import type { ClusterEndpointDelta as _meshlet_v1_ClusterEndpointDelta, ClusterEndpointDelta__Output as _meshlet_v1_ClusterEndpointDelta__Output } from './meshlet/v1/ClusterEndpointDelta.js';
 import type { ConfigError as _meshlet_v1_ConfigError, ConfigError__Output as _meshlet_v1_ConfigError__Output } from './meshlet/v1/ConfigError.js';
 import type { DiscoveryRequest as _meshlet_v1_DiscoveryRequest, DiscoveryRequest__Output as _meshlet_v1_DiscoveryRequest__Output } from './meshlet/v1/DiscoveryRequest.js';
 import type { DiscoveryResponse as _meshlet_v1_DiscoveryResponse, DiscoveryResponse__Output as _meshlet_v1_DiscoveryResponse__Output } from './meshlet/v1/DiscoveryResponse.js';
+import type { EndpointAddress as _meshlet_v1_EndpointAddress, EndpointAddress__Output as _meshlet_v1_EndpointAddress__Output } from './meshlet/v1/EndpointAddress.js';
 import type { ExperimentReply as _meshlet_v1_ExperimentReply, ExperimentReply__Output as _meshlet_v1_ExperimentReply__Output } from './meshlet/v1/ExperimentReply.js';
 import type { MeshDiscoveryClient as _meshlet_v1_MeshDiscoveryClient, MeshDiscoveryDefinition as _meshlet_v1_MeshDiscoveryDefinition } from './meshlet/v1/MeshDiscovery.js';
 import type { Nack as _meshlet_v1_Nack, Nack__Output as _meshlet_v1_Nack__Output } from './meshlet/v1/Nack.js';
@@ -33,9 +35,11 @@ export interface ProtoGrpcType {
       ApplyExperimentRequest: MessageTypeDefinition<_meshlet_v1_ApplyExperimentRequest, _meshlet_v1_ApplyExperimentRequest__Output>
       CertificateRequest: MessageTypeDefinition<_meshlet_v1_CertificateRequest, _meshlet_v1_CertificateRequest__Output>
       CertificateResponse: MessageTypeDefinition<_meshlet_v1_CertificateResponse, _meshlet_v1_CertificateResponse__Output>
+      ClusterEndpointDelta: MessageTypeDefinition<_meshlet_v1_ClusterEndpointDelta, _meshlet_v1_ClusterEndpointDelta__Output>
       ConfigError: MessageTypeDefinition<_meshlet_v1_ConfigError, _meshlet_v1_ConfigError__Output>
       DiscoveryRequest: MessageTypeDefinition<_meshlet_v1_DiscoveryRequest, _meshlet_v1_DiscoveryRequest__Output>
       DiscoveryResponse: MessageTypeDefinition<_meshlet_v1_DiscoveryResponse, _meshlet_v1_DiscoveryResponse__Output>
+      EndpointAddress: MessageTypeDefinition<_meshlet_v1_EndpointAddress, _meshlet_v1_EndpointAddress__Output>
       ExperimentReply: MessageTypeDefinition<_meshlet_v1_ExperimentReply, _meshlet_v1_ExperimentReply__Output>
       MeshDiscovery: SubtypeConstructor<typeof grpc.Client, _meshlet_v1_MeshDiscoveryClient> & { service: _meshlet_v1_MeshDiscoveryDefinition }
       Nack: MessageTypeDefinition<_meshlet_v1_Nack, _meshlet_v1_Nack__Output>

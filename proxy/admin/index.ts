@@ -24,7 +24,15 @@ export interface AdminDeps {
   readonly quit: () => void;
 }
 
-export async function startAdmin(port: number, host: string, d: AdminDeps): Promise<Server> {
+/** A --concurrency worker tells the primary where its private admin listens (node:cluster IPC). */
+export const WORKER_ADMIN_MESSAGE = 'meshlet:worker-admin';
+
+export function announceWorkerAdmin(port: number): void {
+  process.send?.({ type: WORKER_ADMIN_MESSAGE, port });
+}
+
+/** `exclusive`: a worker's private admin port, not shared through node:cluster. */
+export async function startAdmin(port: number, host: string, d: AdminDeps, exclusive = false): Promise<Server> {
   const server = createServer((req, res) => {
     try {
       handle(d, req, res);
@@ -35,7 +43,7 @@ export async function startAdmin(port: number, host: string, d: AdminDeps): Prom
       else res.destroy();
     }
   });
-  await listenOn(server, port, host, '--admin-port');
+  await listenOn(server, port, host, '--admin-port', exclusive);
   return server;
 }
 
@@ -69,14 +77,22 @@ function handle(d: AdminDeps, req: IncomingMessage, res: ServerResponse): void {
     case '/tap':
       if (d.tap !== undefined && get) return d.tap(req, res);
       return text(res, 404, 'tap not available\n');
+    case '/memory':
+      // Envoy's /memory, in Node's terms: what the process holds and what of it is the JS heap.
+      return json(res, memoryView());
     case '/quitquitquit':
       if (req.method !== 'POST') return text(res, 405, 'POST only\n');
       text(res, 200, 'OK\n');
       d.quit();
       return;
     default:
-      return text(res, 404, 'admin endpoints: /ready /config_dump /clusters /server_info /tap /stats/prometheus (metrics port) POST /quitquitquit\n');
+      return text(res, 404, 'admin endpoints: /ready /config_dump /clusters /server_info /memory /tap /stats/prometheus (metrics port) POST /quitquitquit\n');
   }
+}
+
+function memoryView(): Record<string, number> {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap_total: m.heapTotal, heap_used: m.heapUsed, external: m.external, array_buffers: m.arrayBuffers };
 }
 
 function clusterView(c: ClusterRuntime, outlier: OutlierDetector): Record<string, unknown> {

@@ -27,7 +27,7 @@ export {
   ANNOTATION_FAULT_PLACEMENT,
   ANNOTATION_FAULT_SUBSET,
 } from './translate/index.js';
-export { translate, normaliseHost, contentVersion, canonicalJson, SAFE_DEFAULT_RETRIES, type TranslateResult } from './translate/index.js';
+export { defaultVirtualHost, visibleTo, translate, normaliseHost, contentVersion, canonicalJson, SAFE_DEFAULT_RETRIES, type TranslateResult } from './translate/index.js';
 export { analyzePaths, type AnalyzeResult } from './analyze.js';
 export { closestName, didYouMean } from './validate/did-you-mean.js';
 export { DEFAULT_MAX_REGEX_PROGRAM_SIZE, setRegexLimits } from './validate/re2-pattern.js';

@@ -35,6 +35,8 @@ export const Flag = {
   RHL: 1 << 13,
   /** Stream idle timeout (no bytes either way for --stream-idle-timeout). */
   SI: 1 << 14,
+  /** Denied by an AuthorizationPolicy (Envoy's RBAC filter). */
+  RBAC: 1 << 15,
 } as const;
 
 export type FlagName = keyof typeof Flag;

@@ -20,6 +20,7 @@ export type MeshletErrorCode =
   | 'MESH_ERR_METHOD_NOT_ALLOWED'
   | 'MESH_ERR_REQUEST_TIMEOUT'
   | 'MESH_ERR_STREAM_IDLE'
+  | 'MESH_ERR_RBAC_DENIED'
   | 'MESH_ERR_INTERNAL';
 
 export class MeshletError extends Error {
@@ -32,9 +33,12 @@ export class MeshletError extends Error {
   readonly headers: Readonly<Record<string, string>> | undefined;
   /** gRPC status of the local reply to a gRPC caller; -1 = derived from flag and status (errors/grpc-reply.ts). */
   readonly grpcStatus: number;
+  /** Access-log `detail` when it should say more than the reply body (Envoy's response_code_details); default: the message. */
+  readonly detail: string | undefined;
 
-  constructor(code: MeshletErrorCode, flag: number, status: number, message: string, headers?: Record<string, string>, grpcStatus = -1) {
+  constructor(code: MeshletErrorCode, flag: number, status: number, message: string, headers?: Record<string, string>, grpcStatus = -1, detail?: string) {
     super(message);
+    this.detail = detail;
     this.grpcStatus = grpcStatus;
     this.name = 'MeshletError';
     this.code = code;
@@ -73,6 +77,8 @@ export const errors = {
   downstreamIdle: () => new MeshletError('MESH_ERR_STREAM_IDLE', Flag.SI, 408, 'stream idle timeout'),
   /** The upstream sent nothing for the stream-idle timeout (Envoy's stream_idle_timeout, upstream). */
   upstreamIdle: () => new MeshletError('MESH_ERR_STREAM_IDLE', Flag.SI, 504, 'stream idle timeout'),
+  /** Denied by an AuthorizationPolicy: Envoy's RBAC reply (403 `RBAC: access denied`, gRPC PERMISSION_DENIED). */
+  rbacDenied: (detail: string) => new MeshletError('MESH_ERR_RBAC_DENIED', Flag.RBAC, 403, 'RBAC: access denied', undefined, 7, detail),
   /** A handler threw: a bug, answered so the process keeps serving. */
   internal: () => new MeshletError('MESH_ERR_INTERNAL', 0, 500, 'internal error'),
 } as const;

@@ -15,7 +15,7 @@ export const FLAGS_HEADER = 'x-meshlet-flags';
 export function rescue(ex: Exchange, res: ServerResponse, err: unknown): void {
   const e = err instanceof MeshletError ? err : errors.upstreamReset(err instanceof Error ? err.message : String(err));
   ex.flags |= e.flag;
-  ex.detail = e.message;
+  ex.detail = e.detail ?? e.message;
   if (res.headersSent) {
     // The response already started: all we can do is cut it, so the client
     // sees a truncated body instead of a silently wrong one.

@@ -14,6 +14,8 @@ export interface ResilienceEvents {
   overflow(service: string, limit: string): void;
   fault(route: string, kind: 'delay' | 'abort'): void;
   readonly mirror: MirrorEvents;
+  /** An AuthorizationPolicy denied (or an AUDIT policy matched) a request or connection; `policy` is `ns/name`, `` when no ALLOW policy matched. */
+  authorization(decision: 'denied' | 'audited', policy: string, protocol: 'http' | 'tcp'): void;
 }
 
 export const NO_EVENTS: ResilienceEvents = {
@@ -23,4 +25,5 @@ export const NO_EVENTS: ResilienceEvents = {
   overflow: () => undefined,
   fault: () => undefined,
   mirror: () => undefined,
+  authorization: () => undefined,
 };

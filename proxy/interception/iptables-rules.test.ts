@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interceptionRules, ISTIO_DEFAULT_INTERCEPTION, type InterceptionOptions } from './index.js';
+import { cleanupScript, interceptionRules, interceptionScript, ISTIO_DEFAULT_INTERCEPTION, OWN_CHAINS, type InterceptionOptions } from './index.js';
 
 // What `istio-iptables -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x "" -b '*'
 // -d 15090,15021,15020` emits for the nat table (reference/pod-rig.md).
@@ -146,5 +146,70 @@ describe('interceptionRules: outbound exclusions (injector annotations)', () => 
     for (const bad of ['10.0.0.0/33', '10.0.0.0/8; reboot', 'example.com', '10.0.0.0/8/1', '']) {
       expect(() => interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, excludeOutboundIpRanges: [bad] })).toThrow(RangeError);
     }
+  });
+});
+
+// The script is what every caller runs (CLI --apply, init container, pod rig);
+// test/e2e/scenarios/iptables-apply.test.ts runs it for real in a namespace.
+describe('interceptionScript: touches only what it owns', () => {
+  const script = interceptionScript(ISTIO_DEFAULT_INTERCEPTION);
+  const heredoc = (text: string): string[] => {
+    const lines = text.split('\n');
+    return lines.slice(lines.indexOf("iptables-restore --noflush <<'MESHLET_RULES'") + 1, lines.indexOf('MESHLET_RULES'));
+  };
+
+  it('loads the same rules as the golden set into its own chains, without flushing the table', () => {
+    const body = heredoc(script);
+    expect(body[0]).toBe('*nat');
+    expect(body.at(-1)).toBe('COMMIT');
+    // Declares only its own chains: with --noflush, a declared chain is the only thing emptied.
+    expect(body.filter((l) => l.startsWith(':'))).toEqual(OWN_CHAINS.map((c) => `:${c} - [0:0]`));
+    // Every rule of the golden set except the two jumps, which are added one by one below.
+    const jumps = ['-A PREROUTING -p tcp -j ISTIO_INBOUND', '-A OUTPUT -j ISTIO_OUTPUT'];
+    expect(body.filter((l) => l.startsWith('-A '))).toEqual(GOLDEN_RULES.filter((l) => !jumps.includes(l)));
+    expect(script.split('\n')).toContain("iptables-restore --noflush <<'MESHLET_RULES'");
+  });
+
+  it('adds each jump only when it is missing (idempotent), and never flushes or deletes a chain it does not own', () => {
+    const lines = script.split('\n');
+    expect(lines).toContain('iptables -t nat -C PREROUTING -p tcp -j ISTIO_INBOUND 2>/dev/null || iptables -t nat -A PREROUTING -p tcp -j ISTIO_INBOUND');
+    expect(lines).toContain('iptables -t nat -C OUTPUT -j ISTIO_OUTPUT 2>/dev/null || iptables -t nat -A OUTPUT -j ISTIO_OUTPUT');
+    for (const text of [script, cleanupScript()]) {
+      for (const m of text.matchAll(/ -([FXZ]) (\S+)/g)) expect(OWN_CHAINS).toContain(m[2]);
+      // -D only ever removes one of our two jumps.
+      for (const m of text.matchAll(/ -D ([^;]+);/g)) expect(['PREROUTING -p tcp -j ISTIO_INBOUND', 'OUTPUT -j ISTIO_OUTPUT']).toContain(m[1]);
+      expect(text).not.toMatch(/iptables-restore(?! --noflush)/);
+    }
+  });
+
+  it('with no inbound capture (--include-inbound-ports ""), drops the inbound jump an earlier run added', () => {
+    const lines = interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, includeInboundPorts: [] }).split('\n');
+    expect(lines).toContain('while iptables -t nat -C PREROUTING -p tcp -j ISTIO_INBOUND 2>/dev/null; do iptables -t nat -D PREROUTING -p tcp -j ISTIO_INBOUND; done');
+    expect(heredoc(lines.join('\n')).filter((l) => l.startsWith('-A ISTIO_INBOUND'))).toEqual([]);
+  });
+
+  it('redirects only the listed inbound ports, and skips extra uids outbound (--include-inbound-ports, --exclude-uids)', () => {
+    const body = heredoc(interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, includeInboundPorts: [9080, 9090], excludeUids: [101, 0] }));
+    expect(body.filter((l) => l.startsWith('-A ISTIO_INBOUND'))).toEqual([
+      '-A ISTIO_INBOUND -p tcp -m tcp --dport 9080 -j ISTIO_IN_REDIRECT',
+      '-A ISTIO_INBOUND -p tcp -m tcp --dport 9090 -j ISTIO_IN_REDIRECT',
+    ]);
+    const at = (l: string): number => body.indexOf(l);
+    expect(at('-A ISTIO_OUTPUT -m owner --uid-owner 101 -j RETURN')).toBeGreaterThan(at('-A ISTIO_OUTPUT -m owner --gid-owner 1337 -j RETURN'));
+    expect(at('-A ISTIO_OUTPUT -m owner --uid-owner 0 -j RETURN')).toBeLessThan(at('-A ISTIO_OUTPUT -j ISTIO_REDIRECT'));
+  });
+
+  it('validates before emitting anything a shell would run', () => {
+    expect(() => interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, excludeOutboundIpRanges: ['1.2.3.4/32; rm -rf /'] })).toThrow(RangeError);
+    expect(() => interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, excludeUids: [-1] })).toThrow(RangeError);
+  });
+
+  it('cleanup removes every copy of both jumps, then flushes and deletes exactly its four chains', () => {
+    expect(cleanupScript().trim().split('\n')).toEqual([
+      'while iptables -t nat -C PREROUTING -p tcp -j ISTIO_INBOUND 2>/dev/null; do iptables -t nat -D PREROUTING -p tcp -j ISTIO_INBOUND; done',
+      'while iptables -t nat -C OUTPUT -j ISTIO_OUTPUT 2>/dev/null; do iptables -t nat -D OUTPUT -j ISTIO_OUTPUT; done',
+      ...OWN_CHAINS.map((c) => `iptables -t nat -F ${c} 2>/dev/null || true`),
+      ...OWN_CHAINS.map((c) => `iptables -t nat -X ${c} 2>/dev/null || true`),
+    ]);
   });
 });

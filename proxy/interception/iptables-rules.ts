@@ -198,16 +198,18 @@ function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunne
  * jump from PREROUTING/OUTPUT only if it is not there yet. Idempotent: run it
  * twice and the table is the same. Other rules (Docker's 127.0.0.11 DNS NAT,
  * a CNI's) are never flushed or edited. The pod rig and the Kubernetes init
- * container run this very script; `meshlet iptables --apply` pipes it to sh.
+ * container run this very script; `meshlet iptables --apply` runs it with sh.
  */
 export function interceptionScript(opts: InterceptionOptions): string {
   const { excluded, tunnel } = validate(opts);
   const { jumps, rules } = ruleLines(opts, excluded, tunnel);
   const table = ['*nat', ...OWN_CHAINS.map((c) => `:${c} - [0:0]`), ...rules, 'COMMIT'].join('\n');
   const lines = ['set -e', `iptables-restore --noflush <<'MESHLET_RULES'`, table, 'MESHLET_RULES'];
-  for (const j of jumps) {
+  for (const j of Object.values(JUMPS)) {
     const rule = j.join(' ');
-    lines.push(`iptables -t nat -C ${rule} 2>/dev/null || iptables -t nat -A ${rule}`);
+    if (jumps.some((x) => x.join(' ') === rule)) lines.push(`iptables -t nat -C ${rule} 2>/dev/null || iptables -t nat -A ${rule}`);
+    // A re-run with fewer captures (e.g. --include-inbound-ports '') drops the jump an earlier run added.
+    else lines.push(`while iptables -t nat -C ${rule} 2>/dev/null; do iptables -t nat -D ${rule}; done`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -9,6 +9,7 @@ import type { HeaderBag } from './b3.js';
 import { MeshMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import { ensureRequestId } from './request-id.js';
+import { shareMetricsWithPrimary } from './cluster-metrics.js';
 import { TapHub } from './tap.js';
 import { Tracing, type TracingOptions } from './tracing.js';
 
@@ -21,6 +22,7 @@ export type { GaugeProviders, BreakerState, MirrorOutcome } from './meshlet-metr
 export { DURATION_BUCKETS_MS, BYTE_BUCKETS, ISTIO_LABELS } from './istio-metrics.js';
 export { PEER_HEADER, encodePeer, decodePeer, type WorkloadIdentity } from './peer.js';
 export { MetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export { clusterMetricsSource, type MetricsSource } from './cluster-metrics.js';
 export { AccessLog, accessLogEntry, type AccessLogEntry, type AccessLogOptions } from './access-log.js';
 export { TapHub, parseTapQuery, redactHeaders, REDACTED, type TapEvent, type TapFilter } from './tap.js';
 
@@ -76,6 +78,8 @@ export interface Observers {
   readonly tap: (req: IncomingMessage, res: ServerResponse) => void;
   /** Starts the Prometheus listener; resolves to the bound port. */
   startMetricsServer(port: number, host: string, ready: () => boolean): Promise<number>;
+  /** --concurrency worker: no metrics listener of its own; the primary's scrapes sum this registry with the others. */
+  shareMetricsWithPrimary(): void;
   /** Ends taps, stops the metrics listener, flushes spans and the access log. */
   close(): Promise<void>;
 }
@@ -162,6 +166,7 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
     overflow: (service, limit) => metrics.overflow(service, limit),
     fault: (route, kind) => metrics.faultInjected(route, kind),
     mirror: (route, outcome) => metrics.mirror(route, outcome),
+    authorization: (decision, policy, protocol) => metrics.authorization(decision, policy, protocol),
     ejection: (service) => metrics.outlierEjection(service),
     configApplied: (version) => {
       metrics.configReload('applied');
@@ -193,6 +198,9 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
     async startMetricsServer(port, host, ready) {
       server = await MetricsServer.start({ registry: metrics.registry, port, host, ready });
       return server.port;
+    },
+    shareMetricsWithPrimary() {
+      shareMetricsWithPrimary(metrics.registry);
     },
     async close() {
       tapHub.closeAll();

@@ -64,6 +64,7 @@ export class MeshletMetrics {
   private readonly ejections: NestedCounter;
   private readonly faults: NestedCounter;
   private readonly mirrors: NestedCounter;
+  private readonly authz: NestedCounter;
   private readonly reloads: NestedCounter;
   private readonly loops: NestedCounter;
   private readonly rejections: CounterSeries;
@@ -86,6 +87,11 @@ export class MeshletMetrics {
     this.ejections = c('meshlet_outlier_ejections_total', 'Outlier-detection ejections', ['destination_service']);
     this.faults = c('meshlet_faults_injected_total', 'Faults injected by route', ['route', 'kind']);
     this.mirrors = c('meshlet_mirror_requests_total', 'Mirrored (shadow) requests by outcome', ['route', 'outcome']);
+    this.authz = c(
+      'meshlet_authorization_total',
+      'Inbound requests (http) and connections (tcp) denied or audited by an AuthorizationPolicy; policy "" = no ALLOW policy matched',
+      ['decision', 'policy', 'protocol'],
+    );
     this.reloads = c('meshlet_config_reloads_total', 'Config snapshots applied or rejected', ['outcome']);
     this.loops = c('meshlet_interception_loops_total', 'Redirected connections refused because their original destination is this proxy', []);
     this.rejections = new BoundCounter('meshlet_config_rejections_total', 'Configs rejected (parse, validation or compile error); the last good one keeps serving', [], registry).bind('', []);
@@ -97,6 +103,8 @@ export class MeshletMetrics {
       help: 'Version of the config snapshot in use (value 1)',
       labelNames: ['version'],
       registers: [registry],
+      // --concurrency: 1 for each version some worker runs, not the number of workers.
+      aggregator: 'max',
       collect() {
         const read = self.providers.configVersion;
         if (read === undefined) return;
@@ -105,24 +113,28 @@ export class MeshletMetrics {
         if (v !== undefined) this.set({ version: v }, 1);
       },
     });
-    const svcGauge = (name: string, help: string, pick: (p: GaugeProviders) => GaugeProviders['activeRequests']): void => {
+    const svcGauge = (name: string, help: string, pick: (p: GaugeProviders) => GaugeProviders['activeRequests'], aggregator: 'sum' | 'max'): void => {
       new Gauge({
         name,
         help,
         labelNames: ['destination_service'],
         registers: [registry],
+        aggregator,
         collect() {
           fromProvider(this, pick(self.providers));
         },
       });
     };
-    svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests);
-    svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections);
-    svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints);
+    // --concurrency: requests and connections add up across workers; each worker
+    // ejects on its own, so the ejected count is the most any worker has ejected.
+    svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests, 'sum');
+    svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections, 'sum');
+    svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints, 'max');
     new Gauge({
       name: 'meshlet_cert_expiry_seconds',
       help: 'Time left before the workload certificate in use expires (absent until one is issued; rotation happens at half its lifetime)',
       registers: [registry],
+      aggregator: 'min',
       collect() {
         this.reset();
         const at = self.providers.certExpiry?.();
@@ -134,6 +146,8 @@ export class MeshletMetrics {
       help: 'Circuit-breaker state per endpoint (1 for the current state, 0 otherwise)',
       labelNames: ['destination_service', 'endpoint', 'state'],
       registers: [registry],
+      // --concurrency: 1 when any worker's breaker for the endpoint is in that state.
+      aggregator: 'max',
       collect() {
         this.reset();
         const read = self.providers.breakerStates;
@@ -180,6 +194,9 @@ export class MeshletMetrics {
   }
   mirror(route: string, outcome: MirrorOutcome): void {
     this.mirrors.get(route, outcome).inc();
+  }
+  authorization(decision: string, policy: string, protocol: string): void {
+    this.authz.get(decision, policy, protocol).inc();
   }
   /** `outcome`: `applied` or `rejected`. */
   configReload(outcome: string): void {

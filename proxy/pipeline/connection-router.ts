@@ -7,6 +7,7 @@
 //                        → declared service by original destination → traffic policy
 //             TCP      → declared service by original destination → traffic policy
 //   inbound   HTTP/1.1 → the inbound HTTP server; anything else → 127.0.0.1:<original port>
+//             (after the AuthorizationPolicies' L4 check: denied → closed, flag RBAC)
 //
 // A connection that was not redirected (explicit proxy, standalone mode) has
 // no destination of its own beyond the listener: non-HTTP bytes on it are
@@ -19,6 +20,7 @@ import type { Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { DestinationInfo } from '../exchange/index.js';
 import { BLACKHOLE, PASSTHROUGH } from './passthrough.js';
+import { refuseConnection } from './authorize-inbound.js';
 import { proxyTcp, type TcpDeps, type TcpTarget } from './tcp.js';
 
 export interface RouterDeps {
@@ -72,7 +74,10 @@ export function inboundHandlers(http: (socket: Socket) => void, deps: RouterDeps
   const httpHandoff = toHttp(http);
   const toApp = (socket: Socket, conn: ConnectionInfo): void => {
     const port = conn.redirected ? conn.dstPort : app.appPort;
-    proxyTcp('inbound', socket, conn, { destination: app.destination, cluster: undefined, address: app.appAddress, port, routeName: 'inbound' }, deps.tcp);
+    // AuthorizationPolicy on L4 (ports, principals, ipBlocks): a denied connection is closed, flag RBAC.
+    const refuse = refuseConnection(deps.snapshot()?.authz, socket, conn, app.appPort, deps.tcp.events) ? Flag.RBAC : undefined;
+    const target: TcpTarget = { destination: app.destination, cluster: undefined, address: app.appAddress, port, routeName: 'inbound', ...(refuse !== undefined ? { refuse } : {}) };
+    proxyTcp('inbound', socket, conn, target, deps.tcp);
   };
   return {
     declared: () => undefined,

@@ -7,6 +7,8 @@
 // the server side (`placement: server`, from `meshlet experiment`): the route
 // of our own service that the request matches carries it, and it is applied
 // here, so the caller's retries and outlier detection see a real failure.
+// Before all of it: the AuthorizationPolicies that select this workload
+// (authorize-inbound.ts; 403 `RBAC: access denied`, flag RBAC).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { clusterName, type ClusterModel, type RouteModel } from '../config/model/index.js';
@@ -17,6 +19,7 @@ import { WEBSOCKET_ONLY, type CompiledDestination, type CompiledRoute, type Comp
 import { errors } from '../errors/index.js';
 import { connectionInfoOf } from '../listener/connection-dispatch.js';
 import { ClusterRuntime } from '../upstream/cluster.js';
+import { authorizeRequest } from './authorize-inbound.js';
 import { createPipeline, createUpgradeHandler, type PipelineDeps, type RouteResolver } from './outbound.js';
 
 /** Distinct local ports served inbound; a port scan must not create clusters without end. */
@@ -71,6 +74,12 @@ export function createInboundPipeline(deps: PipelineDeps, opts: InboundOptions):
     if (!faulted.some((r) => r !== undefined)) vh = undefined;
   };
   const resolve: RouteResolver = (s) => {
+    // AuthorizationPolicy first, as Envoy's RBAC filter runs before the router and any fault.
+    const authz = s.snapshot?.authz;
+    if (authz !== null && authz !== undefined) {
+      const denied = authorizeRequest(authz, s, opts.appPort, deps.events);
+      if (denied !== undefined) return denied;
+    }
     const conn = connectionInfoOf(s.req.socket);
     if (conn !== undefined && conn.redirected && conn.dstPort !== opts.appPort) {
       if (!byPort.has(conn.dstPort) && byPort.size >= MAX_INBOUND_PORTS) return errors.noHealthyUpstream(`inbound port ${conn.dstPort}`);

@@ -13,6 +13,7 @@
 // cluster: it connects to the fixed address.
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { TLSSocket } from 'node:tls';
 import { Flag } from '../errors/flags.js';
 import { hashString } from '../layers/balance/index.js';
 import type { ConnectionInfo, DestinationInfo, Direction, ResilienceEvents, TcpObserver, TcpRecord } from '../exchange/index.js';
@@ -42,6 +43,16 @@ export interface TcpDeps {
   readonly idleTimeoutMs: number;
   /** Source address for connections to the local app (inbound), e.g. 127.0.0.6; undefined = the kernel's choice. */
   readonly localAddress?: string;
+}
+
+/**
+ * An RST tells the client "refused" rather than "closed normally"; a TLS
+ * socket (a connection whose mTLS the sidecar terminated) has no TCP handle
+ * to reset, so it is destroyed instead.
+ */
+function resetOrDestroy(s: Socket): void {
+  if (s instanceof TLSSocket) s.destroy();
+  else s.resetAndDestroy();
 }
 
 /** Proxies one downstream socket to its target; owns both sockets until they close. */
@@ -142,12 +153,12 @@ class TcpSession implements TcpRecord {
     if (this.endpoint !== undefined) this.#deps.outlier.record(this.#target.cluster!, this.endpoint, why === 'timeout' ? 'timeout' : 'connect');
     this.#up?.destroy();
     // An RST tells the client "refused" rather than "closed normally".
-    this.#down.resetAndDestroy();
+    resetOrDestroy(this.#down);
   }
 
   #onUpError(): void {
     this.flags |= Flag.UC;
-    this.#down.resetAndDestroy();
+    resetOrDestroy(this.#down);
   }
 
   #onDownError(): void {
@@ -163,7 +174,7 @@ class TcpSession implements TcpRecord {
   #reject(flag: number): void {
     this.flags |= flag;
     this.#open = 1; // no upstream socket will ever close
-    this.#down.resetAndDestroy();
+    resetOrDestroy(this.#down);
   }
 
   #closed(): void {

@@ -8,6 +8,7 @@ import { WeightedSplit } from '../layers/balance/index.js';
 import { compileFault, type FaultLayer } from '../layers/fault/index.js';
 import { compileRetry, type RetryLayer } from '../layers/retry/index.js';
 import { compileMirrors, type MirrorLayer } from '../layers/mirror/index.js';
+import { Authorizer } from '../layers/authorize/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { UpstreamRegistry } from '../upstream/registry.js';
 import { L4Index } from './l4-index.js';
@@ -59,6 +60,8 @@ export interface Snapshot {
   readonly compiledAt: number;
   /** Earliest expiry of a fault/mirror TTL in this config (ms epoch), Infinity if none. */
   readonly nextExpiry: number;
+  /** The AuthorizationPolicies selecting this workload (inbound), null when none does. */
+  readonly authz: Authorizer | null;
 }
 
 export interface CompileOptions {
@@ -88,6 +91,7 @@ export function compileSnapshot(config: MeshConfig, registry: UpstreamRegistry, 
     l4: new L4Index(config, registry),
     compiledAt: opts.now,
     nextExpiry,
+    authz: Authorizer.compile(config.authorizationPolicies, { namespace: opts.namespace, labels: opts.labels ?? {} }),
   };
 }
 

@@ -1,7 +1,7 @@
 // One upstream replica. Long-lived: it survives config swaps as long as the
 // same ip:port stays in its cluster, so its connection pool, in-flight count
 // and outlier state are not reset by an unrelated route change.
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.js';
 import { H2Sessions } from './h2-sessions.js';
 import { h2Limits } from './h2-limits.js';
 import type { EndpointModel } from '../config/model/index.js';

@@ -13,6 +13,7 @@ import { validateMeshConfig } from '../config/validate/index.js';
 import type { ConfigIssue, MeshConfig } from '../config/model/index.js';
 import { Backoff } from './backoff.js';
 import { callMetadata, type ControlPlaneAuth } from './control-plane-credentials.js';
+import { applyEndpointDeltas } from './apply-endpoint-deltas.js';
 import { decodeSnapshot, withoutExpired } from './decode-snapshot.js';
 
 export type StreamState = 'idle' | 'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -50,6 +51,8 @@ export interface ConfigStreamClientOptions {
   readonly backoffBaseMs?: number;
   readonly backoffMaxMs?: number;
   readonly now?: () => number;
+  /** Ask for endpoint-only updates instead of whole snapshots when only endpoints change (default true). */
+  readonly endpointDeltas?: boolean;
 }
 
 export const DEFAULT_MAX_CONFIG_BYTES = 64 * 1024 * 1024;
@@ -65,6 +68,8 @@ export class ConfigStreamClient {
   #state: StreamState = 'idle';
   #retry: NodeJS.Timeout | undefined;
   #expiry: NodeJS.Timeout | undefined;
+  /** The config applied last (the base of endpoint-only updates). */
+  #running: MeshConfig | undefined;
 
   constructor(opts: ConfigStreamClientOptions) {
     this.#opts = opts;
@@ -145,6 +150,7 @@ export class ConfigStreamClient {
       subscribe: {
         node: { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels } },
         currentVersion: this.#opts.currentVersion() ?? '',
+        endpointDeltas: this.#opts.endpointDeltas ?? true,
       },
     });
   }
@@ -165,6 +171,7 @@ export class ConfigStreamClient {
   }
 
   #onResponse(call: Call, res: DiscoveryResponse__Output): void {
+    if (res.baseVersion !== '') return this.#onEndpointDelta(call, res);
     const decoded = decodeSnapshot(res.version, res.resources, this.#now());
     if (!decoded.ok) return this.#nack(call, res, decoded.issues, 'decode');
     const validated = validateMeshConfig(decoded.config);
@@ -172,9 +179,27 @@ export class ConfigStreamClient {
     const config: MeshConfig = { ...validated.config, version: res.version };
     const issues = this.#apply(config);
     if (issues.length > 0) return this.#nack(call, res, issues, 'apply');
+    this.#running = config;
     this.#backoff.reset();
     call.write({ ack: { version: res.version, nonce: res.nonce } });
     this.#armExpiry(config, decoded.expiresAt);
+  }
+
+  /** Endpoint-only update: patch the running config's clusters, check only those, apply. */
+  #onEndpointDelta(call: Call, res: DiscoveryResponse__Output): void {
+    const running = this.#running;
+    // Also after a TTL expiry (`<version>~expired`): the control plane then sends the whole snapshot.
+    if (running === undefined || running.version !== res.baseVersion || this.#opts.currentVersion() !== res.baseVersion) {
+      const have = this.#opts.currentVersion() ?? 'nothing';
+      return this.#nack(call, res, [{ resource: 'DiscoveryResponse', path: 'base_version', reason: `endpoint update for version ${res.baseVersion}, but this sidecar runs ${have}` }], 'decode');
+    }
+    const patched = applyEndpointDeltas(running, res.version, res.endpointDeltas);
+    if (!patched.ok) return this.#nack(call, res, patched.issues, 'validate');
+    const issues = this.#apply(patched.config);
+    if (issues.length > 0) return this.#nack(call, res, issues, 'apply');
+    this.#running = patched.config;
+    this.#backoff.reset();
+    call.write({ ack: { version: res.version, nonce: res.nonce } });
   }
 
   #apply(config: MeshConfig): ConfigIssue[] {
@@ -208,7 +233,9 @@ export class ConfigStreamClient {
     if (expiresAt === undefined) return;
     this.#expiry = setTimeout(() => {
       this.#expiry = undefined;
-      if (this.#state !== 'closed') this.#apply(withoutExpired(config, this.#now()));
+      if (this.#state === 'closed') return;
+      const expired = withoutExpired(config, this.#now());
+      if (this.#apply(expired).length === 0) this.#running = expired;
     }, Math.max(0, expiresAt - this.#now()));
     this.#expiry.unref();
   }

@@ -1,7 +1,7 @@
 // Wire → model for one DiscoveryResponse: parse every resource body, reject
 // duplicates, assemble the MeshConfig, and stamp TTL'd fault/mirror rules
 // with an absolute `expiresAt`. Pure: the caller validates and applies.
-import type { ClusterModel, ConfigIssue, MeshConfig, RouteModel, ServiceModel, VirtualHostModel } from '../config/model/index.js';
+import type { AuthorizationPolicyModel, ClusterModel, ConfigIssue, MeshConfig, RouteModel, ServiceModel, VirtualHostModel } from '../config/model/index.js';
 
 export interface WireResource {
   readonly kind: string;
@@ -39,6 +39,7 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
   const services: ServiceModel[] = [];
   const clusters: ClusterModel[] = [];
   const virtualHosts: VirtualHostModel[] = [];
+  const authorizationPolicies: AuthorizationPolicyModel[] = [];
   const seen = new Set<string>();
   let expiresAt: number | undefined;
   for (const r of resources) {
@@ -71,12 +72,13 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
       }
       expiresAt = earliestExpiry(vh, expiresAt);
       virtualHosts.push(vh);
-    }
+    } else if (r.kind === 'authorization_policy') authorizationPolicies.push(body as AuthorizationPolicyModel);
     // Unknown kinds are ignored, as xDS clients ignore resources they did not ask for,
     // so a newer control plane can add kinds without breaking older sidecars.
   }
   if (issues.length > 0) return { ok: false, issues };
-  return { ok: true, config: { version, services, clusters, virtualHosts }, expiresAt };
+  const config: MeshConfig = { version, services, clusters, virtualHosts, ...(authorizationPolicies.length > 0 ? { authorizationPolicies } : {}) };
+  return { ok: true, config, expiresAt };
 }
 
 /** The config with expired fault/mirror rules removed (what runs once a TTL lapses). */

@@ -1,17 +1,24 @@
 // `npm run bench`: self-contained comparison of Meshlet against no proxy and
 // bare Node/native forwarders, interleaved rounds, medians and spreads.
-// Flags: --quick, --rounds N, --duration S, --targets a,b, --no-features.
+// Flags: --quick, --rounds N, --duration S, --targets a,b, --no-features,
+// --no-memory (skip the fresh-process memory probe), --soak [--soak-minutes M]
+// (issue 17's soak; 10 min by default; --soak-only skips the rest), --node24 PATH (the Node 24 binary to
+// compare; found by itself under /opt/node24 or MESHLET_BENCH_NODE24).
 // Env: BENCH_DURATION (closed-loop seconds), BENCH_ROUNDS, BENCH_OPEN_DURATION (open-loop seconds).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { killAllChildren, nodeScript, PINNING, pinSelf, spawnChild, type Child } from './child-process.js';
 import { peerArgs } from './peers/peer-args.js';
 import { aggregate, renderMarkdown, renderText, type Row } from './report.js';
 import { runRound, type BenchPlan, type Cell } from './run-matrix.js';
-import { featureTargets, mainTargets, repoRoot, type BenchContext, type TargetSpec } from './targets.js';
+import { featureTargets, mainTargets, meshletTarget, repoRoot, type BenchContext, type TargetSpec } from './targets.js';
+import { MEMORY_SIZES, probeMemory, type MemoryProbeResult } from './memory-probe.js';
+import { findNode24, renderRuntimeComparison } from './node-runtimes.js';
+import { runSoak, SOAK_DEFAULTS, type SoakResult } from './soak.js';
+import { checkTargets, JUDGED, renderTargetsMarkdown, renderTargetsText } from './issue17-targets.js';
 
 export function planFor(quick: boolean, env: NodeJS.ProcessEnv, args: ReadonlyMap<string, string>): BenchPlan {
   const rounds = Number(args.get('rounds') ?? env['BENCH_ROUNDS'] ?? (quick ? 1 : 3));
@@ -71,7 +78,8 @@ async function optionalBench(modPath: string, fn: string): Promise<unknown> {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const args = peerArgs(argv);
-  const quick = args.has('quick');
+  const soakOnly = args.has('soak-only');
+  const quick = args.has('quick') || soakOnly;
   const plan = planFor(quick, process.env, args);
   const only = args.get('targets')?.split(',');
   const pinned = pinSelf();
@@ -81,6 +89,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     `Plan: ${plan.rounds} interleaved round(s); closed loop autocannon ${plan.closedConnections} conns ${plan.closedSec}s (+${plan.warmupSec}s warm-up); open loop ${plan.open.map((o) => `${o.size}@${o.rate}/s`).join(', ')} for ${plan.openMs / 1000}s over ${plan.openConnections} conns, latency from scheduled release.`,
     'Columns: medians over rounds; spread = (max−min)/median req/s; +p50/+p99 = added over direct in the same run; ×undici = vs the dispatch() forwarder; foreign CPU = CPUs used by other processes during the cell (2.0 = host saturated: distrust that row).',
   ];
+  const node24 = findNode24(args.get('node24'), repoRoot());
+  notes.push(typeof node24 === 'string' ? `Node 24 comparison skipped: ${node24}` : `Node 24 comparison: ${node24.path} (${node24.version}) as target meshlet-node24.`);
+  notes.push(`Machine load at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15-min load average on ${cpus().length} CPUs); throughput and latency ratios on a loaded host are noisy, RSS much less so.`);
   console.log(notes.join('\n'));
   const tmpDir = mkdtempSync(path.join(tmpdir(), 'meshlet-bench-'));
   const children: Child[] = [];
@@ -95,7 +106,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const cells: Cell[] = [];
     const rss = new Map<string, number[]>();
     const pick = (ts: TargetSpec[]): TargetSpec[] => (only ? ts.filter((t) => only.includes(t.name) || t.name === 'direct') : ts);
-    const mains = pick(mainTargets());
+    const node24Target = typeof node24 === 'string' ? [] : [meshletTarget('meshlet-node24', `meshlet defaults on ${node24.version}`, { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0, nodePath: node24.path })];
+    const mains = soakOnly ? [] : pick([...mainTargets(), ...node24Target]);
     await runSet(mains, ctx, plan, cells, rss, notes);
     let featureRows: Row[] = [];
     if (!quick && !args.has('no-features')) {
@@ -105,15 +117,40 @@ export async function main(argv: readonly string[]): Promise<number> {
       featureRows = aggregate(fCells, new Map(featureTargets().map((t) => [t.name, t.label])), rss);
     }
     const rows = aggregate(cells, new Map(mains.map((t) => [t.name, t.label])), rss);
+    const mem = new Map<string, MemoryProbeResult>();
+    if (!args.has('no-memory')) {
+      for (const t of mains.filter((m) => m.name === JUDGED || m.name === 'meshlet-node24')) {
+        try {
+          const r = await probeMemory(t, ctx, { idleMs: 2000, loadMs: quick ? 2000 : 5000, rate: 1000, sizes: MEMORY_SIZES });
+          mem.set(t.name, r);
+          console.log(`memory ${t.name}: idle ${r.idleRssMiB.toFixed(1)} MiB (heap ${r.idleHeapUsedMiB.toFixed(1)}), peak ${r.peakRssMiB.toFixed(1)} MiB`);
+        } catch (err) { notes.push(`memory probe of ${t.name} failed: ${String(err).slice(0, 300)}`); }
+      }
+    }
+    let soak: SoakResult | undefined;
+    if (args.has('soak') || soakOnly) {
+      const minutes = Number(args.get('soak-minutes') ?? SOAK_DEFAULTS.minutes);
+      soak = await runSoak(ctx, { ...SOAK_DEFAULTS, minutes }, (s) => console.log(s));
+    }
+    const checks = checkTargets(rows, mem.get(JUDGED), soak);
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
     const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleBench');
+    // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
+    const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
     console.log('\n' + renderText(rows));
     if (featureRows.length > 0) console.log('\nCost of features\n' + renderText(featureRows));
+    console.log(`\nIssue 17 targets (${JUDGED})\n` + renderTargetsText(checks));
+    const runtimes = typeof node24 === 'string' ? null : renderRuntimeComparison(rows, JUDGED, 'meshlet-node24', mem.get(JUDGED), mem.get('meshlet-node24'), [process.version, node24.version]);
+    if (runtimes !== null) console.log('\nNode runtimes\n' + runtimes);
     const root = repoRoot();
-    writeFileSync(path.join(root, 'bench-results.json'), JSON.stringify({ notes, plan, rows, featureRows, cells, micro, controlPlaneScale: cpScale }, null, 2));
-    const md = ['## Benchmark results', '', renderMarkdown(rows, notes)];
+    writeFileSync(path.join(root, 'bench-results.json'), JSON.stringify({ notes, plan, rows, featureRows, cells, memory: Object.fromEntries(mem), soak, targets: checks, micro, controlPlaneScale: cpScale, interception }, null, 2));
+    const md = ['## Benchmark results', '', `### Issue 17 targets (${JUDGED}, this run)`, '', renderTargetsMarkdown(checks), renderMarkdown(rows, notes)];
+    if (runtimes !== null) md.push('### Node runtimes (same sidecar, same run)', '', runtimes);
+    if (mem.size > 0) md.push('### Memory probe (fresh process, 1,000 req/s open loop)', '', '```json', JSON.stringify(Object.fromEntries(mem), null, 2), '```', '');
+    if (soak !== undefined) md.push(`### Soak (${soak.minutes} min: ${SOAK_DEFAULTS.rate} req/s small/64 KiB, ${SOAK_DEFAULTS.abortFraction * 100}% client aborts, endpoint churn + config push every ${SOAK_DEFAULTS.pushEveryMs / 1000} s)`, '',
+      `completed ${soak.completed}, aborted ${soak.aborted}, errors ${soak.errors}, pushes ${soak.pushes}; RSS slope ${soak.rssSlopeMiBPerHour.toFixed(1)} MiB/h, heap slope ${soak.heapSlopeMiBPerHour.toFixed(1)} MiB/h (fitted over the per-30 s minimum after the first quarter).`, '');
     if (featureRows.length > 0) md.push('### Cost of features', '', renderMarkdown(featureRows, []));
-    md.push('### Micro-benchmarks', '', '```json', JSON.stringify(micro, null, 2), '```', '', '### Control-plane scale', '', '```json', JSON.stringify(cpScale, null, 2), '```', '');
+    md.push('### Micro-benchmarks', '', '```json', JSON.stringify(micro, null, 2), '```', '', '### Control-plane scale', '', '```json', JSON.stringify(cpScale, null, 2), '```', '', '### Interception', '', '```json', JSON.stringify(interception, null, 2), '```', '');
     writeFileSync(path.join(root, 'bench-results.md'), md.join('\n'));
     console.log(`\nwrote ${path.join(root, 'bench-results.json')} and bench-results.md`);
     return 0;

@@ -23,6 +23,8 @@ export interface RunningTarget {
   /** Process to charge CPU/RSS to; null for direct. */
   readonly pid: number | null;
   readonly hostHeader: string;
+  /** Meshlet's admin port (GET /memory), when the target is a meshlet. */
+  readonly adminPort?: number;
   /** null while the process runs, else why it is gone (exit code and last output). */
   death(): string | null;
   stop(): Promise<void>;
@@ -79,6 +81,10 @@ export interface MeshletFlags {
   readonly traceRate: number;
   /** Worker processes (--concurrency); >1 runs unpinned, over both CPUs. */
   readonly workers?: number;
+  /** Node binary to run the sidecar with (the Node 24 comparison); default this process's node. */
+  readonly nodePath?: string;
+  /** Extra V8/Node flags after the sidecar's own (memory experiments). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export function meshletTarget(name: string, label: string, f: MeshletFlags): TargetSpec {
@@ -91,16 +97,16 @@ export function meshletTarget(name: string, label: string, f: MeshletFlags): Tar
         : { upstreamPort: ctx.upstreamPort });
       const [outbound, admin, metrics] = [await freePort(), await freePort(), await freePort()];
       // Run as deployed: with the sidecar heap flags (the bin's shebang and k8s/ apply them too).
-      const cmd = [process.execPath, ...SIDECAR_V8_FLAGS, MESHLET_BIN, 'proxy', '--config', cfg,
+      const cmd = [f.nodePath ?? process.execPath, ...SIDECAR_V8_FLAGS, ...(f.nodeFlags ?? []), MESHLET_BIN, 'proxy', '--config', cfg,
         '--listen-address', '127.0.0.1', '--outbound-port', String(outbound), '--admin-port', String(admin),
         '--metrics-port', f.metrics ? String(metrics) : 'off',
         '--access-log', f.accessLog === 'file' ? path.join(ctx.tmpDir, `${name}-access.log`) : 'off',
         '--trace-sample-rate', String(f.traceRate), '--concurrency', String(f.workers ?? 1)];
       const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ctx.otlpPort}` };
       // Scaling runs are unpinned: workers need both CPUs (shared with the load generator and upstream).
-      const c = await spawnChild({ cmd, cpu: f.workers === undefined ? PROXY_CPU : undefined, env, port: outbound });
+      const c = await spawnChild({ cmd, cpu: f.workers === undefined ? PROXY_CPU : undefined, env, port: outbound, readyTimeoutMs: 60_000 });
       await waitRoutable(outbound, MESH_HOST, c.output);
-      return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, death: deathOf(c), stop: c.stop };
+      return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, adminPort: admin, death: deathOf(c), stop: c.stop };
     },
   };
 }

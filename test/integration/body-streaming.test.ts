@@ -10,20 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { serviceEntry, until, type MeshletProc, svcRoute } from '../support/meshlet-process.js';
 import { testScope } from '../support/scope.js';
 const scope = testScope();
 
-function vs(route: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: svc }
-spec:
-  hosts: [svc]
-  http:
-    - route: [{ destination: { host: svc } }]
-${route}`;
-}
 
 /** A POST through the proxy whose body is written chunk by chunk (chunked transfer-encoding unless `length` is given). */
 function post(port: number, opts: { length?: number } = {}): { write(s: string | Buffer): void; end(): Promise<{ status: number; body: string }> } {
@@ -74,7 +64,7 @@ describe('request bodies stream with a bounded replay copy', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     servers.push(srv);
     // Retries on (the default policy) and a mirror-free route: the copy is kept while the body streams.
-    const m = await scope.meshlet(serviceEntry('svc', [(srv.address() as AddressInfo).port]) + vs('      retries: { attempts: 2, retryOn: 5xx }\n'));
+    const m = await scope.meshlet(serviceEntry('svc', [(srv.address() as AddressInfo).port]) + svcRoute('      retries: { attempts: 2, retryOn: 5xx }\n'));
     // A content-length body within --buffer-limit: the case that used to be read whole before a byte went upstream.
     const p = post(m.outbound, { length: 22 });
     p.write('first-part;');
@@ -90,7 +80,7 @@ describe('request bodies stream with a bounded replay copy', () => {
     const primary = await scope.upstream('primary');
     const shadow = await scope.upstream('shadow');
     const log = join(mkdtempSync(join(tmpdir(), 'meshlet-body-')), 'access.log');
-    const m = await scope.meshlet(serviceEntry('svc', [primary.port]) + serviceEntry('shadow', [shadow.port]) + vs('      mirror: { host: shadow }\n'), ['--access-log', log]);
+    const m = await scope.meshlet(serviceEntry('svc', [primary.port]) + serviceEntry('shadow', [shadow.port]) + svcRoute('      mirror: { host: shadow }\n'), ['--access-log', log]);
     const p = post(m.outbound);
     p.write('hello ');
     p.write('world!');
@@ -112,7 +102,7 @@ describe('request bodies stream with a bounded replay copy', () => {
       res.statusCode = n === 1 ? 503 : 200;
       res.end(n === 1 ? 'busy' : 'done');
     });
-    const m = await scope.meshlet(serviceEntry('svc', [up.port]) + vs('      retries: { attempts: 2, retryOn: 5xx }\n'));
+    const m = await scope.meshlet(serviceEntry('svc', [up.port]) + svcRoute('      retries: { attempts: 2, retryOn: 5xx }\n'));
     const p = post(m.outbound);
     p.write('part-one/');
     p.write('part-two/');
@@ -132,7 +122,7 @@ describe('request bodies stream with a bounded replay copy', () => {
       });
       const shadow = await scope.upstream('shadow');
       const m = await scope.meshlet(
-        serviceEntry('svc', [up.port]) + serviceEntry('shadow', [shadow.port]) + vs('      retries: { attempts: 2, retryOn: 5xx }\n      mirror: { host: shadow }\n'),
+        serviceEntry('svc', [up.port]) + serviceEntry('shadow', [shadow.port]) + svcRoute('      retries: { attempts: 2, retryOn: 5xx }\n      mirror: { host: shadow }\n'),
         ['--buffer-limit', '1024'],
       );
       const body = Buffer.alloc(4096, 'x');

@@ -4,7 +4,7 @@
 // where the VirtualService allows them, and max-active-faults.
 import { describe, expect, it } from 'vitest';
 import { send, type Reply } from '../support/http-client.js';
-import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { serviceEntry, until, type MeshletProc, svcRoute } from '../support/meshlet-process.js';
 import { testScope } from '../support/scope.js';
 import type { Upstream } from '../support/upstream.js';
 
@@ -16,18 +16,6 @@ async function setup(vsYaml: string): Promise<{ m: MeshletProc; up: Upstream }> 
   return { m, up };
 }
 
-/** A VirtualService on `svc` with route lines `route` (6-space indented) and optional annotations. */
-function vs(route: string, annotations = ''): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: svc
-${annotations !== '' ? `  annotations: { ${annotations} }\n` : ''}spec:
-  hosts: [svc]
-  http:
-    - route: [{ destination: { host: svc } }]
-${route}`;
-}
 
 /** `n` requests, 10 at a time. */
 async function many(m: MeshletProc, n: number, headers: Record<string, string> = {}): Promise<Reply[]> {
@@ -41,7 +29,7 @@ const flags = (r: Reply): string => String(r.headers['x-meshlet-flags'] ?? '');
 describe('fault injection', () => {
   it('aborts exactly 50 of 100 with FI and never retries an injected 503', async () => {
     // GET + 503 is retried by the safe default policy: an injected abort must not be.
-    const { m, up } = await setup(vs('      fault: { abort: { httpStatus: 503, percentage: { value: 50 } } }\n'));
+    const { m, up } = await setup(svcRoute('      fault: { abort: { httpStatus: 503, percentage: { value: 50 } } }\n'));
     const replies = await many(m, 100);
     const aborted = replies.filter((r) => r.status === 503);
     expect(aborted.length).toBe(50);
@@ -51,7 +39,7 @@ describe('fault injection', () => {
   });
 
   it('delays exactly 30 of 100 with DI', async () => {
-    const { m, up } = await setup(vs('      fault: { delay: { fixedDelay: 50ms, percentage: { value: 30 } } }\n'));
+    const { m, up } = await setup(svcRoute('      fault: { delay: { fixedDelay: 50ms, percentage: { value: 30 } } }\n'));
     const timed: { took: number; r: Reply }[] = [];
     for (let i = 0; i < 100; i += 10) {
       const batch = await Promise.all(
@@ -71,7 +59,7 @@ describe('fault injection', () => {
   });
 
   it('an injected delay counts against the route timeout: delay 300 ms + timeout 200 ms → 504 UT', async () => {
-    const { m, up } = await setup(vs('      timeout: 200ms\n      fault: { delay: { fixedDelay: 300ms, percentage: { value: 100 } } }\n'));
+    const { m, up } = await setup(svcRoute('      timeout: 200ms\n      fault: { delay: { fixedDelay: 300ms, percentage: { value: 100 } } }\n'));
     const t0 = Date.now();
     const r = await send(m.outbound, { host: 'svc' });
     const took = Date.now() - t0;
@@ -84,7 +72,7 @@ describe('fault injection', () => {
   });
 
   it('honours x-envoy-fault-* headers only on a VirtualService annotated fault-header-control', async () => {
-    const on = await setup(vs('', '"meshlet.io/fault-header-control": "true"'));
+    const on = await setup(svcRoute('', '"meshlet.io/fault-header-control": "true"'));
     const abort = await send(on.m.outbound, { host: 'svc', headers: { 'x-envoy-fault-abort-request': '418' } });
     expect(abort.status).toBe(418);
     expect(flags(abort)).toBe('FI');
@@ -104,7 +92,7 @@ describe('fault injection', () => {
     expect(n).toBeGreaterThan(25);
     expect(n).toBeLessThan(75);
 
-    const off = await setup(vs('      fault: { delay: { fixedDelay: 1ms, percentage: { value: 0 } } }\n'));
+    const off = await setup(svcRoute('      fault: { delay: { fixedDelay: 1ms, percentage: { value: 0 } } }\n'));
     const ignored = await send(off.m.outbound, { host: 'svc', headers: { 'x-envoy-fault-abort-request': '418', 'x-envoy-fault-delay-request': '2000' } });
     expect(ignored.status).toBe(200);
     expect(ignored.headers['x-meshlet-flags']).toBeUndefined();
@@ -112,7 +100,7 @@ describe('fault injection', () => {
   });
 
   it('meshlet.io/max-active-faults caps concurrent faults', async () => {
-    const { m } = await setup(vs('      fault: { delay: { fixedDelay: 500ms, percentage: { value: 100 } } }\n', '"meshlet.io/max-active-faults": "2"'));
+    const { m } = await setup(svcRoute('      fault: { delay: { fixedDelay: 500ms, percentage: { value: 100 } } }\n', '"meshlet.io/max-active-faults": "2"'));
     const first = [send(m.outbound, { host: 'svc' }), send(m.outbound, { host: 'svc' })];
     // The first two are in their delay (counted as injected) before the rest arrive.
     await until(async () => {

@@ -2,7 +2,7 @@
 // retry storm, and connectionPool limits overflow at once with 503 UO.
 import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { serviceEntry, until, type MeshletProc, svcRoute } from '../support/meshlet-process.js';
 import { testScope } from '../support/scope.js';
 import type { Behaviour, Upstream } from '../support/upstream.js';
 
@@ -10,17 +10,6 @@ const scope = testScope();
 const upstream = scope.upstream;
 const mesh = (yaml: string): Promise<MeshletProc> => scope.meshlet(yaml);
 
-function vs(extra: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: svc }
-spec:
-  hosts: [svc]
-  http:
-    - route: [{ destination: { host: svc } }]
-${extra}---
-`;
-}
 
 function dr(trafficPolicy: string): string {
   return `apiVersion: networking.istio.io/v1
@@ -58,7 +47,7 @@ async function slow503(): Promise<{ up: Upstream; storm: Storm }> {
 describe('retry budget', () => {
   it('alone, a request spends all its retries; under load the budget (20% of active, min 3) caps concurrent retries', async () => {
     const { up, storm } = await slow503();
-    const m = await mesh(serviceEntry('svc', [up.port]) + vs('      retries: { attempts: 5, retryOn: 5xx }\n'));
+    const m = await mesh(serviceEntry('svc', [up.port]) + svcRoute('      retries: { attempts: 5, retryOn: 5xx }\n'));
 
     // Unlimited by the budget: one request at a time gets 1 + 5 attempts each.
     for (let i = 0; i < 3; i++) expect((await send(m.outbound, { host: 'svc' })).status).toBe(503);
@@ -80,7 +69,7 @@ describe('retry budget', () => {
 
   it('connectionPool.http.maxRetries lowers the budget', async () => {
     const { up, storm } = await slow503();
-    const m = await mesh(serviceEntry('svc', [up.port]) + dr('{ connectionPool: { http: { maxRetries: 1 } } }') + vs('      retries: { attempts: 5, retryOn: 5xx }\n'));
+    const m = await mesh(serviceEntry('svc', [up.port]) + dr('{ connectionPool: { http: { maxRetries: 1 } } }') + svcRoute('      retries: { attempts: 5, retryOn: 5xx }\n'));
     const replies = await Promise.all(Array.from({ length: 10 }, () => send(m.outbound, { host: 'svc' })));
     expect(replies.every((r) => r.status === 503)).toBe(true);
     expect(storm.peakRetries).toBe(1);

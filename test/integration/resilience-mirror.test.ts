@@ -4,7 +4,7 @@
 // and a hanging mirror cannot use up the mirror slots for good.
 import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { serviceEntry, until, type MeshletProc, svcRoute } from '../support/meshlet-process.js';
 import { closedPort, testScope } from '../support/scope.js';
 import type { Behaviour } from '../support/upstream.js';
 
@@ -19,15 +19,7 @@ async function mesh(ports: { svc: number; shadow: number; shadow2?: number }, ro
     serviceEntry('svc', [ports.svc]) +
     serviceEntry('shadow', [ports.shadow]) +
     (ports.shadow2 !== undefined ? serviceEntry('shadow2', [ports.shadow2]) : '') +
-    `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: svc
-${annotations !== '' ? `  annotations: { ${annotations} }\n` : ''}spec:
-  hosts: [svc]
-  http:
-    - route: [{ destination: { host: svc } }]
-${route}`;
+    svcRoute(route, annotations);
   return scope.meshlet(yaml, args);
 }
 

@@ -4,7 +4,7 @@
 // limits, per-try timeouts and Retry-After.
 import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry } from '../support/meshlet-process.js';
+import { serviceEntry, svcRoute } from '../support/meshlet-process.js';
 import { closedPort, testScope } from '../support/scope.js';
 import type { Behaviour, Upstream } from '../support/upstream.js';
 
@@ -12,17 +12,6 @@ const scope = testScope();
 const upstream = scope.upstream;
 const mesh = scope.meshlet;
 
-/** A VirtualService for host `svc` whose single route carries `extra` (YAML lines, 6-space indented). */
-function vs(extra: string): string {
-  return `apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: { name: svc }
-spec:
-  hosts: [svc]
-  http:
-    - route: [{ destination: { host: svc } }]
-${extra}`;
-}
 
 const RR = `apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -43,7 +32,7 @@ const attemptCounts = (u: Upstream): string[] => u.received.map((r) => String(r.
 describe('route timeout', () => {
   it('answers 504 UT after about the configured time', async () => {
     const up = await upstream('slow', hang);
-    const m = await mesh(serviceEntry('svc', [up.port]) + vs('      timeout: 300ms\n'));
+    const m = await mesh(serviceEntry('svc', [up.port]) + svcRoute('      timeout: 300ms\n'));
     const t0 = Date.now();
     const r = await send(m.outbound, { host: 'svc' });
     const took = Date.now() - t0;
@@ -55,7 +44,7 @@ describe('route timeout', () => {
 
   it('covers all attempts: per-try timeouts and retries stop at the route deadline', async () => {
     const up = await upstream('slow', hang);
-    const m = await mesh(serviceEntry('svc', [up.port]) + vs('      timeout: 500ms\n      retries: { attempts: 5, perTryTimeout: 200ms, retryOn: 5xx }\n'));
+    const m = await mesh(serviceEntry('svc', [up.port]) + svcRoute('      timeout: 500ms\n      retries: { attempts: 5, perTryTimeout: 200ms, retryOn: 5xx }\n'));
     const t0 = Date.now();
     const r = await send(m.outbound, { host: 'svc' });
     const took = Date.now() - t0;
@@ -76,7 +65,7 @@ describe('retries', () => {
     // RANDOM balancing with one retry: without previous-host avoidance about half the
     // retries would land on the bad endpoint again and fail.
     const random = RR.replace('ROUND_ROBIN', 'RANDOM');
-    const m = await mesh(serviceEntry('svc', [bad.port, good.port]) + random + vs('      retries: { attempts: 1, retryOn: 5xx }\n'));
+    const m = await mesh(serviceEntry('svc', [bad.port, good.port]) + random + svcRoute('      retries: { attempts: 1, retryOn: 5xx }\n'));
     for (let i = 0; i < 40; i++) {
       const r = await send(m.outbound, { host: 'svc' });
       expect(r.status).toBe(200);
@@ -90,7 +79,7 @@ describe('retries', () => {
 
   it('with one endpoint, retries it and counts attempts 1, 2, 3', async () => {
     const up = await upstream('flaky', (req, res, body, n) => (n <= 2 ? status(503)(req, res, body, n) : status(200)(req, res, body, n)));
-    const m = await mesh(serviceEntry('svc', [up.port]) + vs('      retries: { attempts: 3, retryOn: 5xx }\n'));
+    const m = await mesh(serviceEntry('svc', [up.port]) + svcRoute('      retries: { attempts: 3, retryOn: 5xx }\n'));
     const r = await send(m.outbound, { host: 'svc' });
     expect(r.status).toBe(200);
     expect(attemptCounts(up)).toEqual(['1', '2', '3']);
@@ -126,7 +115,7 @@ describe('retries', () => {
 
   it('replays a small POST body intact on retry; a body over --buffer-limit is streamed, arrives intact and is not retried', async () => {
     const up = await upstream('always503', status(503));
-    const m = await mesh(serviceEntry('svc', [up.port]) + vs('      retries: { attempts: 2, retryOn: 5xx }\n'), ['--buffer-limit', '1024']);
+    const m = await mesh(serviceEntry('svc', [up.port]) + svcRoute('      retries: { attempts: 2, retryOn: 5xx }\n'), ['--buffer-limit', '1024']);
     const small = Buffer.alloc(1000, 7);
     for (let i = 0; i < small.length; i++) small[i] = (i * 31) & 0xff;
     const r1 = await send(m.outbound, { host: 'svc', method: 'POST', body: small });
@@ -146,7 +135,7 @@ describe('retries', () => {
   it('a per-try timeout retries on another endpoint when the first hangs', async () => {
     const slow = await upstream('slow', hang);
     const fast = await upstream('fast');
-    const m = await mesh(serviceEntry('svc', [slow.port, fast.port]) + RR + vs('      retries: { attempts: 2, perTryTimeout: 200ms, retryOn: 5xx }\n'));
+    const m = await mesh(serviceEntry('svc', [slow.port, fast.port]) + RR + svcRoute('      retries: { attempts: 2, perTryTimeout: 200ms, retryOn: 5xx }\n'));
     for (let i = 0; i < 4; i++) {
       const t0 = Date.now();
       const r = await send(m.outbound, { host: 'svc' });
@@ -170,7 +159,7 @@ describe('retries', () => {
       stamps.push(Date.now());
       return inner(req, res, body, n);
     };
-    const m = await mesh(serviceEntry('svc', [up.port]) + vs('      retries: { attempts: 2, retryOn: 5xx }\n'));
+    const m = await mesh(serviceEntry('svc', [up.port]) + svcRoute('      retries: { attempts: 2, retryOn: 5xx }\n'));
     const r = await send(m.outbound, { host: 'svc' });
     expect(r.status).toBe(200);
     expect(stamps.length).toBe(2);

@@ -9,11 +9,11 @@ export interface PortSpec {
   readonly appProtocol?: string;
 }
 
-export function service(name: string, ports: readonly PortSpec[], opts: { ns?: string; headless?: boolean; externalName?: string } = {}): KubeObject {
+export function service(name: string, ports: readonly PortSpec[], opts: { ns?: string; headless?: boolean; externalName?: string; annotations?: Record<string, string> } = {}): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: { name, namespace: opts.ns ?? 'default', labels: { app: name } },
+    metadata: { name, namespace: opts.ns ?? 'default', labels: { app: name }, ...(opts.annotations ? { annotations: opts.annotations } : {}) },
     spec: {
       ...(opts.externalName ? { type: 'ExternalName', externalName: opts.externalName } : { type: 'ClusterIP', selector: { app: name }, clusterIP: opts.headless ? 'None' : '10.96.0.10' }),
       ports: ports.map((p) => ({ protocol: 'TCP', ...p, targetPort: p.targetPort ?? p.port })),

@@ -93,6 +93,24 @@ ${eps}
 `;
 }
 
+/**
+ * A VirtualService for host `svc` with one route to `svc`; `extra` is more of
+ * that route (YAML lines indented 6 spaces), `annotations` a flow-mapping body.
+ * Ends with a document separator so more resources can follow.
+ */
+export function svcRoute(extra: string, annotations = ''): string {
+  return `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: svc
+${annotations !== '' ? `  annotations: { ${annotations} }\n` : ''}spec:
+  hosts: [svc]
+  http:
+    - route: [{ destination: { host: svc } }]
+${extra}---
+`;
+}
+
 export async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, stepMs = 50): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {

@@ -21,6 +21,8 @@ export const CLUSTER_DOMAIN = 'svc.cluster.local';
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Names synthesized ServiceEntries so they never clash with a real one. */
 export const SYNTHETIC_PREFIX = 'kubernetes-service.';
+/** Istio's annotation giving a Kubernetes Service the visibility `exportTo` gives a ServiceEntry. */
+export const EXPORT_TO_ANNOTATION = 'networking.istio.io/exportTo';
 
 export interface KubeServiceInputs {
   readonly services: readonly V1Service[];
@@ -74,17 +76,20 @@ export function serviceEntriesFromKube(input: KubeServiceInputs): KubeServiceEnt
     }
     const host = `${name}.${ns}.${CLUSTER_DOMAIN}`;
     const base = { kind: 'ServiceEntry' as const, apiVersion: 'networking.istio.io/v1', metadata: { name: `${SYNTHETIC_PREFIX}${name}`, namespace: ns, annotations: svc.metadata?.annotations ?? {}, labels: svc.metadata?.labels ?? {} } };
+    // Istio's per-Service visibility: `networking.istio.io/exportTo: ".,istio-system"`.
+    const exportAnnotation = svc.metadata?.annotations?.[EXPORT_TO_ANNOTATION];
+    const exportTo = exportAnnotation !== undefined ? { exportTo: exportAnnotation.split(',').map((x) => x.trim()).filter((x) => x !== '') } : {};
     if (svc.spec?.type === 'ExternalName') {
       const target = svc.spec.externalName;
       if (!target) {
         issues.push({ resource, path: 'spec.externalName', reason: 'ExternalName Service without externalName' });
         continue;
       }
-      entries.push({ ...base, spec: { hosts: [host], location: 'MESH_EXTERNAL', resolution: 'DNS', ports, endpoints: [{ address: target }] } });
+      entries.push({ ...base, spec: { hosts: [host], location: 'MESH_EXTERNAL', resolution: 'DNS', ports, endpoints: [{ address: target }], ...exportTo } });
       continue;
     }
     const endpoints = endpointsOf(svc, ports, slicesBySvc.get(`${ns}/${name}`) ?? [], podsByName, podsByIp);
-    entries.push({ ...base, spec: { hosts: [host], location: 'MESH_INTERNAL', resolution: 'STATIC', ports, endpoints } });
+    entries.push({ ...base, spec: { hosts: [host], location: 'MESH_INTERNAL', resolution: 'STATIC', ports, endpoints, ...exportTo } });
   }
   return { entries, issues };
 }

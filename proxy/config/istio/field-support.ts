@@ -32,7 +32,6 @@ function each(bases: readonly string[], field: string, severity: Severity, reaso
 export const FIELD_SUPPORT: readonly FieldSupport[] = [
   // ---------------------------------------------------------------- VirtualService
   { kind: 'VirtualService', path: 'spec.tcp', severity: 'warning', reason: 'accepted, not applied: Meshlet proxies HTTP only; TCP traffic is not intercepted by these rules' },
-  { kind: 'VirtualService', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: every resource is visible to every namespace' },
   { kind: 'VirtualService', path: 'spec.http[].delegate', severity: 'error', reason: 'delegate VirtualServices are not supported' },
   { kind: 'VirtualService', path: 'spec.http[].corsPolicy', severity: 'warning', reason: 'accepted, not applied: CORS preflights and headers are passed to the app unchanged' },
   { kind: 'VirtualService', path: 'spec.http[].match[].statPrefix', severity: 'warning', reason: 'accepted, not applied: metrics carry the route name only' },
@@ -50,7 +49,7 @@ export const FIELD_SUPPORT: readonly FieldSupport[] = [
   { kind: 'VirtualService', path: 'spec.http[].fault.delay.exponentialDelay', severity: 'error', reason: 'not supported (Istio does not support it either): use fixedDelay' },
   { kind: 'VirtualService', path: 'spec.http[].fault.abort.http2Error', severity: 'error', reason: 'not supported: use httpStatus' },
   // ---------------------------------------------------------------- DestinationRule
-  { kind: 'DestinationRule', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: every resource is visible to every namespace' },
+  { kind: 'DestinationRule', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: a DestinationRule applies in every namespace that sees its host (ServiceEntry/VirtualService exportTo are applied)' },
   { kind: 'DestinationRule', path: 'spec.workloadSelector', severity: 'error', reason: 'not supported: the rule would apply to every workload, not only the selected ones' },
   ...each(TP_PORT_PATHS, 'tls', 'warning', TLS),
   ...each(TP_PATHS, 'tunnel', 'error', 'not supported: Meshlet cannot tunnel through an HTTP CONNECT proxy, so traffic would go direct'),
@@ -74,9 +73,23 @@ export const FIELD_SUPPORT: readonly FieldSupport[] = [
   { kind: 'Sidecar', path: 'spec.egress', severity: 'error', reason: 'not supported: every sidecar sees every service (only outboundTrafficPolicy is applied)' },
   { kind: 'Sidecar', path: 'spec.ingress', severity: 'error', reason: 'not supported: inbound goes to 127.0.0.1:<original port> (only outboundTrafficPolicy is applied)' },
   { kind: 'Sidecar', path: 'spec.outboundTrafficPolicy.egressProxy', severity: 'error', reason: 'not supported: unknown destinations go to their original address or nowhere' },
+  // ---------------------------------------------------------------- AuthorizationPolicy (authorization-policies.ts applies the rest)
+  { kind: 'AuthorizationPolicy', path: 'spec.targetRef', severity: 'error', reason: 'not supported: Meshlet has no gateways or waypoints to attach a policy to (use selector)' },
+  { kind: 'AuthorizationPolicy', path: 'spec.targetRefs', severity: 'error', reason: 'not supported: Meshlet has no gateways or waypoints to attach a policy to (use selector)' },
+  {
+    kind: 'AuthorizationPolicy',
+    path: 'spec.provider',
+    severity: 'error',
+    reason: 'not supported: the CUSTOM action delegates to an external authorizer (ext_authz), which Meshlet does not have; the policy would not be enforced',
+  },
+  ...['requestPrincipals', 'notRequestPrincipals'].map((f) => ({
+    kind: 'AuthorizationPolicy' as const,
+    path: `spec.rules[].from[].source.${f}`,
+    severity: 'error' as const,
+    reason: 'not supported: Meshlet validates no JWTs (no RequestAuthentication), so there is no request principal to match',
+  })),
   // ---------------------------------------------------------------- ServiceEntry
   { kind: 'ServiceEntry', path: 'spec.workloadSelector', severity: 'error', reason: 'not supported: Meshlet has no pod registry; list the endpoints instead' },
-  { kind: 'ServiceEntry', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: every resource is visible to every namespace' },
   { kind: 'ServiceEntry', path: 'spec.subjectAltNames', severity: 'warning', reason: TLS },
   { kind: 'ServiceEntry', path: 'spec.endpoints[].network', severity: 'warning', reason: 'accepted, not applied: Meshlet has one network' },
   { kind: 'ServiceEntry', path: 'spec.endpoints[].locality', severity: 'warning', reason: 'accepted, not applied: Meshlet has no localities' },

@@ -7,6 +7,7 @@ export {
   ISTIO_GROUP,
   ISTIO_VERSIONS,
   resourceRef,
+  type IstioAuthorizationPolicy,
   type IstioDestinationRule,
   type IstioKind,
   type IstioMetadata,
@@ -20,5 +21,6 @@ export * from './service-entry-schema.js';
 export * from './destination-rule-schema.js';
 export * from './virtual-service-schema.js';
 export * from './sidecar-schema.js';
+export * from './authorization-policy-schema.js';
 export { FIELD_SUPPORT, findUnappliedFields, type FieldSupport } from './field-support.js';
 export { KIND_SCHEMAS, UNSUPPORTED_KINDS } from './istio-kinds.js';

@@ -4,6 +4,7 @@
 // its translation (proxy/config/translate/README.md says how).
 
 import type { z } from 'zod';
+import { IstioAuthorizationPolicySpecSchema } from './authorization-policy-schema.js';
 import { IstioDestinationRuleSpecSchema } from './destination-rule-schema.js';
 import type { IstioKind } from './istio-resource.js';
 import { IstioServiceEntrySpecSchema } from './service-entry-schema.js';
@@ -18,6 +19,7 @@ export const KIND_SCHEMAS: Readonly<Record<IstioKind, { readonly group: string; 
   DestinationRule: { group: NETWORKING_GROUP, schema: IstioDestinationRuleSpecSchema },
   VirtualService: { group: NETWORKING_GROUP, schema: IstioVirtualServiceSpecSchema },
   Sidecar: { group: NETWORKING_GROUP, schema: IstioSidecarSpecSchema },
+  AuthorizationPolicy: { group: SECURITY_GROUP, schema: IstioAuthorizationPolicySpecSchema },
 };
 
 /** Istio kinds that exist but that Meshlet does not apply. */
@@ -31,7 +33,6 @@ export const UNSUPPORTED_KINDS: Readonly<Record<string, { readonly severity: 'er
   WorkloadGroup: { severity: 'error', reason: 'WorkloadGroup is not supported' },
   ProxyConfig: { severity: 'error', reason: 'ProxyConfig is not supported: configure the sidecar with its flags' },
   PeerAuthentication: { severity: 'error', reason: 'PeerAuthentication is not supported: Meshlet has no mTLS yet' },
-  AuthorizationPolicy: { severity: 'error', reason: 'AuthorizationPolicy is not supported yet: nothing would be enforced' },
   RequestAuthentication: { severity: 'error', reason: 'RequestAuthentication is not supported: no JWT would be checked' },
 };
 

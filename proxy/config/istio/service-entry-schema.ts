@@ -39,7 +39,7 @@ export const IstioServiceEntrySpecSchema = z.strictObject({
   resolution: z.enum(['NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN']).optional(),
   endpoints: z.array(WorkloadEntrySchema).optional(),
   workloadSelector: declared,
-  exportTo: declared,
+  exportTo: z.array(z.string()).optional(),
   subjectAltNames: declared,
 }).superRefine((se, ctx) => {
   const seen = new Set<number>();

@@ -64,8 +64,8 @@ spec:
   it('refuses an unknown Istio kind with a did-you-mean, and Istio kinds Meshlet does not apply', () => {
     const typo = SE.replace('kind: ServiceEntry', 'kind: VirtualServce');
     expect(issues(typo)).toEqual([['kind', 'unknown networking.istio.io kind "VirtualServce" (did you mean `VirtualService`?)']]);
-    const sec = SE.replace('networking.istio.io/v1', 'security.istio.io/v1').replace('kind: ServiceEntry', 'kind: AuthorizationPolicy');
-    expect(issues(sec)).toEqual([['kind', expect.stringMatching(/AuthorizationPolicy is not supported/)]]);
+    const sec = SE.replace('networking.istio.io/v1', 'security.istio.io/v1').replace('kind: ServiceEntry', 'kind: RequestAuthentication');
+    expect(issues(sec)).toEqual([['kind', expect.stringMatching(/RequestAuthentication is not supported/)]]);
     const wrongGroup = SE.replace('networking.istio.io/v1', 'security.istio.io/v1');
     expect(issues(wrongGroup)).toEqual([['apiVersion', 'ServiceEntry belongs to networking.istio.io, not security.istio.io']]);
   });

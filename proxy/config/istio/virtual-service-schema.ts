@@ -169,6 +169,6 @@ export const IstioVirtualServiceSpecSchema = z.strictObject({
   http: z.array(HTTPRouteSchema).optional(),
   tls: z.array(TLSRouteSchema).optional(),
   tcp: declared,
-  exportTo: declared,
+  exportTo: z.array(z.string()).optional(),
 });
 export type IstioVirtualServiceSpec = z.infer<typeof IstioVirtualServiceSpecSchema>;

@@ -3,6 +3,7 @@
 // (as JSON inside the proto envelope) and compiled into a runtime snapshot
 // (proxy/snapshot). It imports nothing, so both the proxy and the control plane
 // can depend on it. Every type is readonly data: a snapshot is never mutated.
+import type { AuthorizationPolicyModel } from './authorization.js';
 
 /** Durations are plain milliseconds everywhere in the model. */
 export type Millis = number;
@@ -17,6 +18,8 @@ export interface MeshConfig {
   readonly tlsRoutes?: readonly TlsRouteModel[];
   /** Istio `Sidecar` outboundTrafficPolicy.mode; absent = the proxy's flag decides. */
   readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /** Istio AuthorizationPolicies of the whole mesh; each sidecar enforces those that select it (authorization.ts). */
+  readonly authorizationPolicies?: readonly AuthorizationPolicyModel[];
 }
 
 /** What happens to traffic for destinations no ServiceEntry declares (Istio's meshConfig.outboundTrafficPolicy). */
@@ -27,7 +30,11 @@ export type OutboundTrafficPolicy = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 export interface ServicePort {
   readonly number: number;
   readonly name: string;
-  /** HTTP, HTTP2, GRPC, TCP, ... upper-cased as Istio writes them. */
+  /**
+   * HTTP, HTTP2, GRPC, TCP, ... upper-cased as Istio writes them; AUTO when
+   * neither the protocol nor the name prefix says (Istio's auto-detection:
+   * the listener sniffs each connection's first bytes).
+   */
   readonly protocol: string;
   readonly targetPort?: number;
 }
@@ -41,6 +48,12 @@ export interface ServiceModel {
   readonly addresses?: readonly string[];
   /** Where this came from, for error messages and config_dump (`ServiceEntry/default/reviews`). */
   readonly source: string;
+  /**
+   * Namespaces that may see this service (Istio `exportTo`, `.` resolved to the
+   * declaring namespace; empty = none); absent = every namespace. The control
+   * plane scopes each sidecar's snapshot by it; a sidecar ignores it.
+   */
+  readonly exportTo?: readonly string[];
 }
 
 // ---------------------------------------------------------------- clusters
@@ -130,6 +143,8 @@ export interface VirtualHostModel {
   readonly domains: readonly string[];
   readonly routes: readonly RouteModel[];
   readonly source: string;
+  /** Namespaces that may see these routes (VirtualService `exportTo`, as on ServiceModel); absent = every namespace. */
+  readonly exportTo?: readonly string[];
 }
 
 export type StringMatch =
@@ -355,3 +370,4 @@ export function formatIssue(i: ConfigIssue): string {
   return `${sev}${i.file ? i.file + ': ' : ''}${i.resource}: ${i.path}: ${i.reason}`;
 }
 export * from './spiffe-id.js';
+export * from './authorization.js';

@@ -1,5 +1,6 @@
 // Public surface of the Istio → Meshlet translation.
-export { translate, type TranslateResult } from './translate.js';
+export { defaultVirtualHost, translate, type TranslateResult } from './translate.js';
+export { resolveExportTo, visibleTo } from './export-to.js';
 export { normaliseHost } from './host-name.js';
 export { canonicalJson, contentVersion } from './config-version.js';
 export { SAFE_DEFAULT_RETRIES } from './route-policies.js';

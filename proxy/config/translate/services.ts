@@ -14,6 +14,7 @@ import {
 import { resourceRef, type IstioDestinationRule, type IstioTrafficPolicy, type IstioServiceEntry, type IstioServicePort } from '../istio/index.js';
 import { issueFor } from './issue-for.js';
 import { mergeTrafficPolicy, toClusterPolicy } from './traffic-policy.js';
+import { resolveExportTo } from './export-to.js';
 
 /** What routing needs to know about a declared service. */
 export interface ServiceInfo {
@@ -57,7 +58,15 @@ export function buildServices(
     const dr = rules.get(host);
     const ports = se.spec.ports.map(toServicePort);
     const addresses = checkedAddresses(se, issues);
-    services.push({ host, namespace: se.metadata.namespace, ports, ...(addresses.length > 0 ? { addresses } : {}), source: resourceRef(se) });
+    const exportTo = resolveExportTo(se, se.spec.exportTo, issues);
+    services.push({
+      host,
+      namespace: se.metadata.namespace,
+      ports,
+      ...(addresses.length > 0 ? { addresses } : {}),
+      source: resourceRef(se),
+      ...(exportTo !== undefined ? { exportTo } : {}),
+    });
     index.set(host, {
       host,
       ports: ports.map((p) => p.number),
@@ -166,16 +175,18 @@ function checkedAddresses(se: IstioServiceEntry, issues: ConfigIssue[]): string[
  */
 function upstreamProtocol(portProtocol: string, tp: Pick<IstioTrafficPolicy, 'connectionPool'> | undefined): { protocol?: 'http2' } {
   if (portProtocol === 'HTTP2' || portProtocol === 'GRPC') return { protocol: 'http2' };
-  if (portProtocol === 'HTTP' && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
+  if ((portProtocol === 'HTTP' || portProtocol === 'AUTO') && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
   return {};
 }
 
 const PROTOCOL_PREFIXES = ['HTTP2', 'HTTPS', 'HTTP', 'GRPC-WEB', 'GRPC', 'TCP', 'TLS', 'MONGO', 'REDIS', 'MYSQL'];
 
 function toServicePort(p: IstioServicePort): ServicePort {
-  // Istio infers the protocol from the port name prefix (`http-web`) when not given.
+  // Istio infers the protocol from the port name prefix (`http-web`) when not given,
+  // and otherwise detects it per connection (AUTO): HTTP is then routed as HTTP,
+  // anything else passes through as TCP instead of failing as bad HTTP.
   const upper = p.name.toUpperCase();
-  const protocol = p.protocol?.toUpperCase() ?? PROTOCOL_PREFIXES.find((x) => upper === x || upper.startsWith(`${x}-`)) ?? 'HTTP';
+  const protocol = p.protocol?.toUpperCase() ?? PROTOCOL_PREFIXES.find((x) => upper === x || upper.startsWith(`${x}-`)) ?? 'AUTO';
   return { number: p.number, name: p.name, protocol, ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}) };
 }
 

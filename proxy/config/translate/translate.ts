@@ -5,12 +5,14 @@
 import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy, TlsRouteModel, VirtualHostModel } from '../model/index.js';
 import {
   resourceRef,
+  type IstioAuthorizationPolicy,
   type IstioDestinationRule,
   type IstioResource,
   type IstioServiceEntry,
   type IstioSidecar,
   type IstioVirtualService,
 } from '../istio/index.js';
+import { toAuthorizationPolicies } from './authorization-policies.js';
 import { contentVersion } from './config-version.js';
 import { normaliseHost } from './host-name.js';
 import { issueFor } from './issue-for.js';
@@ -18,9 +20,10 @@ import { applyOverlays, isExperimentOverlay } from './experiment-overlay.js';
 import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
 import { MESH_GATEWAY } from './route-match.js';
-import { buildServices, type DeclaredHost, type ServiceInfo } from './services.js';
+import { buildServices, type DeclaredHost } from './services.js';
 import { toTlsRoutes } from './tls-routes.js';
 import { toVirtualHost } from './virtual-host.js';
+import { resolveExportTo } from './export-to.js';
 
 /** `warnings`: accepted-not-applied fields and notes; never a reason to refuse. */
 export type TranslateResult =
@@ -77,11 +80,12 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     const warn = (path: string, reason: string, severity: 'warning' | 'info'): void => {
       warnings.push({ ...issueFor(vs, path, reason), severity });
     };
-    virtualHosts.push(toVirtualHost(vs, { services: index, annotations, report, warn }));
+    const exportTo = resolveExportTo(vs, vs.spec.exportTo, issues);
+    virtualHosts.push(toVirtualHost(vs, { services: index, annotations, report, warn, ...(exportTo !== undefined ? { exportTo } : {}) }));
     tlsRoutes.push(...toTlsRoutes(vs, index, report));
   }
   for (const d of declared) {
-    if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d, index.get(d.host)));
+    if (!routedBy.has(d.host)) virtualHosts.push(defaultVirtualHost(d.host, index.get(d.host)?.ports ?? [], resourceRef(d.se)));
   }
 
   applyOverlays(
@@ -92,6 +96,10 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     issues,
   );
   const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
+  const authorizationPolicies = toAuthorizationPolicies(
+    unique.filter((r): r is IstioAuthorizationPolicy => r.kind === 'AuthorizationPolicy'),
+    issues,
+  );
   if (issues.length > 0) return { ok: false, issues, warnings };
   // Optional parts stay absent when unused, so existing config versions do not change.
   const body = {
@@ -100,6 +108,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     virtualHosts,
     ...(tlsRoutes.length > 0 ? { tlsRoutes } : {}),
     ...(outboundTrafficPolicy !== undefined ? { outboundTrafficPolicy } : {}),
+    ...(authorizationPolicies.length > 0 ? { authorizationPolicies } : {}),
   };
   return { ok: true, config: { version: contentVersion(body), ...body }, warnings };
 }
@@ -156,20 +165,24 @@ function declareHosts(entries: readonly IstioServiceEntry[], issues: ConfigIssue
   return out;
 }
 
-/** A declared host nobody routes: one catch-all route to the whole service. */
-function defaultVirtualHost(d: DeclaredHost, info: ServiceInfo | undefined): VirtualHostModel {
-  const port = info !== undefined && info.ports.length === 1 ? info.ports[0] : undefined;
+/**
+ * A declared host nobody routes: one catch-all route to the whole service.
+ * Also used by the control plane for a host whose VirtualService a namespace
+ * cannot see (Istio then routes that namespace's traffic by default).
+ */
+export function defaultVirtualHost(host: string, ports: readonly number[], source: string): VirtualHostModel {
+  const port = ports.length === 1 ? ports[0] : undefined;
   return {
-    name: d.host,
-    domains: [d.host],
+    name: host,
+    domains: [host],
     routes: [
       {
         name: 'default',
         match: [],
-        action: { kind: 'forward', destinations: [{ host: d.host, ...(port !== undefined ? { port } : {}), weight: 100 }] },
+        action: { kind: 'forward', destinations: [{ host, ...(port !== undefined ? { port } : {}), weight: 100 }] },
         retries: SAFE_DEFAULT_RETRIES,
       },
     ],
-    source: resourceRef(d.se),
+    source,
   };
 }

@@ -17,6 +17,8 @@ export interface VirtualHostContext {
   readonly report: IssueReporter;
   /** Warnings and notes: loaded, but the user should know. */
   readonly warn: (path: string, reason: string, severity: 'warning' | 'info') => void;
+  /** The VirtualService's resolved `exportTo` (absent = every namespace). */
+  readonly exportTo?: readonly string[];
 }
 
 export function toVirtualHost(vs: IstioVirtualService, ctx: VirtualHostContext): VirtualHostModel {
@@ -26,11 +28,13 @@ export function toVirtualHost(vs: IstioVirtualService, ctx: VirtualHostContext):
     const route = toRoute(vs, r, i, ctx);
     if (route !== null) routes.push(route);
   });
+  const exportTo = ctx.exportTo;
   return {
     name: `${ns}/${vs.metadata.name}`,
     domains: vs.spec.hosts.map((h) => normaliseHost(h, ns)),
     routes,
     source: resourceRef(vs),
+    ...(exportTo !== undefined ? { exportTo } : {}),
   };
 }
 

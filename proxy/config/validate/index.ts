@@ -3,3 +3,4 @@
 export { validateMeshConfig, type ValidateResult } from './validate-mesh-config.js';
 export { MeshConfigSchema } from './mesh-config-schema.js';
 export { formatIssuePath, joinIssuePath } from './issue-path.js';
+export { checkClusterEndpoints, validateEndpoints, type EndpointsResult } from './validate-endpoints.js';

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { GRPC_STATUS_NAMES, type MeshConfig } from '../model/index.js';
 import { checkRe2 } from './re2-pattern.js';
+import { AuthorizationPolicyModelSchema } from './authorization-policy-model-schema.js';
 
 const nonNegInt = z.number().int().min(0);
 /** Envoy's limits, so a table or ring never costs seconds to build (see destination-rule-schema.ts). */
@@ -144,6 +145,7 @@ const VirtualHostSchema = z.object({
   domains: z.array(z.string().min(1)).min(1, 'at least one domain is required'),
   routes: z.array(RouteModelSchema),
   source: z.string(),
+  exportTo: z.array(z.string()).optional(),
 });
 
 const HashKeySchema = z.discriminatedUnion('kind', [
@@ -195,7 +197,7 @@ const ClusterPolicySchema = z.object({
     .optional(),
 });
 
-const EndpointSchema = z.object({
+export const EndpointSchema = z.object({
   address: z.string().min(1),
   port,
   labels: z.record(z.string(), z.string()),
@@ -219,6 +221,7 @@ const ServiceSchema = z.object({
   ports: z.array(z.object({ number: port, name: z.string(), protocol: z.string(), targetPort: port.optional() })),
   addresses: z.array(z.string().min(1)).optional(),
   source: z.string(),
+  exportTo: z.array(z.string()).optional(),
 });
 
 const TlsRouteSchema = z.object({
@@ -236,6 +239,7 @@ export const MeshConfigSchema = z.object({
   virtualHosts: z.array(VirtualHostSchema),
   tlsRoutes: z.array(TlsRouteSchema).optional(),
   outboundTrafficPolicy: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).optional(),
+  authorizationPolicies: z.array(AuthorizationPolicyModelSchema).optional(),
 });
 
 // Compile-time proof that whatever the schema accepts is a MeshConfig.

@@ -8,7 +8,7 @@ import { clusterName } from '../model/index.js';
 import { formatIssuePath } from './issue-path.js';
 import { MeshConfigSchema } from './mesh-config-schema.js';
 
-const MAX_RING_POINTS = 8_388_608;
+export const MAX_RING_POINTS = 8_388_608;
 
 export type ValidateResult = { ok: true; config: MeshConfig } | { ok: false; issues: ConfigIssue[] };
 

@@ -1,5 +1,6 @@
+import { EdfScheduler } from './edf-scheduler.js';
 import type { PickableEndpoint, Picker } from './pickable.js';
-import { smoothWeightedPick, weightTable } from './smooth-weighted.js';
+import { weightTable } from './smooth-weighted.js';
 
 /** Random draws per candidate before giving up on sampling and scanning instead. */
 const SAMPLE_TRIES = 4;
@@ -14,26 +15,31 @@ const SAMPLE_TRIES = 4;
  * few random indices and falls back to a counting scan when most endpoints are
  * ineligible, so the common case is O(1) and the worst case O(N).
  *
- * Unequal weights: Envoy's rule with active_request_bias 1.0, effective weight
- * `weight / (active + 1)`, recomputed on every pick from the live `active`
- * counts and fed to smooth weighted round robin (Envoy uses an EDF scheduler;
- * smooth WRR gives the same long-run shares, deterministic interleaving and
- * no heap). O(N) per pick.
+ * Unequal weights: Envoy's EDF schedule with active_request_bias 1.0. The
+ * earliest deadline wins and is filed again 1 / (weight / (active + 1)) later,
+ * `active` read at that moment, so a busy endpoint's next turn comes later; an
+ * endpoint's weight is refreshed only when it is picked (Envoy's lag, too).
+ * O(log N) per pick. An ejected endpoint or the retry's `avoid` at the head
+ * of the schedule is passed over as Envoy passes over a host its retry
+ * predicate rejects: it spends that turn and is filed again. When more than N
+ * entries in a row are passed over (nearly everything ejected), the eligible
+ * endpoint with the earliest deadline is taken directly.
  */
 export class LeastRequestPicker<E extends PickableEndpoint> implements Picker<E> {
   private readonly endpoints: readonly E[];
   private readonly weights: Float64Array;
-  private readonly current: Float64Array;
   private readonly uniform: boolean;
   private readonly rng: () => number;
+  /** Built only for unequal weights (Envoy skips the EDF when all are equal). */
+  private readonly edf: EdfScheduler | null;
 
   constructor(endpoints: readonly E[], rng: () => number = Math.random) {
     this.endpoints = endpoints;
     this.rng = rng;
     const t = weightTable(endpoints);
     this.weights = t.weights;
-    this.current = t.current;
     this.uniform = t.uniform;
+    this.edf = t.uniform || endpoints.length < 2 ? null : new EdfScheduler(t.weights, rng);
   }
 
   pick(_hash: number | undefined, avoid: E | undefined, panic: boolean): E | undefined {
@@ -111,6 +117,31 @@ export class LeastRequestPicker<E extends PickableEndpoint> implements Picker<E>
   }
 
   private pickWeighted(avoid: E | undefined, panic: boolean): E | undefined {
-    return smoothWeightedPick(this.endpoints, this.weights, this.current, avoid, panic, true);
+    const edf = this.edf!;
+    const eps = this.endpoints;
+    for (let tries = 0; tries < eps.length; tries++) {
+      const i = edf.top();
+      const e = eps[i]!;
+      edf.advance(i, this.weights[i]! / (e.active + 1));
+      if (!panic && !e.available) continue;
+      if (e !== avoid) return e;
+    }
+    // `avoid` only when it is the sole eligible endpoint.
+    return this.earliestEligible(avoid, panic) ?? (avoid !== undefined && (panic || avoid.available) ? avoid : undefined);
+  }
+
+  /** The slow path: the eligible endpoint (not `avoid`) whose turn comes first. O(N). */
+  private earliestEligible(avoid: E | undefined, panic: boolean): E | undefined {
+    const edf = this.edf!;
+    const eps = this.endpoints;
+    let best = -1;
+    for (let i = 0; i < eps.length; i++) {
+      const e = eps[i]!;
+      if ((!panic && !e.available) || e === avoid) continue;
+      if (best < 0 || edf.deadlineOf(i) < edf.deadlineOf(best)) best = i;
+    }
+    if (best < 0) return undefined;
+    edf.advance(best, this.weights[best]! / (eps[best]!.active + 1));
+    return eps[best];
   }
 }

@@ -99,7 +99,7 @@ export class RoundRobinPicker<E extends PickableEndpoint> implements Picker<E> {
   }
 
   private pickWeighted(avoid: E | undefined, panic: boolean): E | undefined {
-    return smoothWeightedPick(this.endpoints, this.weights, this.current, avoid, panic, false);
+    return smoothWeightedPick(this.endpoints, this.weights, this.current, avoid, panic);
   }
 }
 

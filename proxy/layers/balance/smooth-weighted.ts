@@ -21,9 +21,8 @@ export function weightTable(endpoints: readonly PickableEndpoint[]): { weights: 
 
 /**
  * One step of smooth weighted round robin (nginx) over the eligible
- * endpoints: each gains its effective weight, the largest running total wins
- * and pays back the sum. `byActive` divides each weight by (active + 1),
- * Envoy's least-request rule for unequal weights. O(N), no allocation.
+ * endpoints: each gains its weight, the largest running total wins
+ * and pays back the sum. O(N), no allocation.
  * `avoid` is only returned when it is the sole eligible endpoint.
  */
 export function smoothWeightedPick<E extends PickableEndpoint>(
@@ -32,7 +31,6 @@ export function smoothWeightedPick<E extends PickableEndpoint>(
   current: Float64Array,
   avoid: E | undefined,
   panic: boolean,
-  byActive: boolean,
 ): E | undefined {
   let best = -1;
   let total = 0;
@@ -44,7 +42,7 @@ export function smoothWeightedPick<E extends PickableEndpoint>(
       avoidEligible = true;
       continue;
     }
-    const w = byActive ? weights[i]! / (e.active + 1) : weights[i]!;
+    const w = weights[i]!;
     const c = current[i]! + w;
     current[i] = c;
     total += w;

@@ -5,14 +5,18 @@
 import { pathToFileURL } from 'node:url';
 import type { LoadBalancerPolicy, RouteModel } from '../../../proxy/config/model/index.js';
 import { createPicker, hashString, type PickableEndpoint } from '../../../proxy/layers/balance/index.js';
-import { compileRoutes, HostIndex, type RouteRequest } from '../../../proxy/layers/route/index.js';
+import { compileRoutes, compileRoutesLinear, HostIndex, type RouteRequest } from '../../../proxy/layers/route/index.js';
 
 export interface RouteBenchRow {
   readonly size: number;
   /** HostIndex.lookup over 1,000 distinct short-form Host headers (`svcK:9080`). */
   readonly hostLookupNs: number;
-  /** RouteTable.match hitting the middle route of `size` prefix routes (linear first-match scan). */
+  /** RouteTable.match hitting the middle route of `size` prefix routes (the indexed table the proxy uses). */
   readonly routeMatchNs: number;
+  /** The same lookup by the reference linear first-match scan (the proxy before the route index). */
+  readonly routeMatchLinearNs: number;
+  /** Indexed lookup of a path no route matches (walks the trie, tests nothing). */
+  readonly routeMissNs: number;
 }
 
 export interface PickBenchRow {
@@ -32,20 +36,28 @@ export interface MicroBenchResult {
 /** Keeps results observable so the JIT cannot drop the measured work. */
 let sink = 0;
 
-/** ns/op of `op(i)` after warm-up, measured in batches until `budgetMs` has elapsed. */
+/**
+ * ns/op of `op(i)` after warm-up, measured in batches until `budgetMs` of
+ * this process's CPU time has been spent. CPU time, not wall time: on a
+ * shared machine the time this process waits for a core is not its cost.
+ */
 function measure(op: (i: number) => void, budgetMs: number): number {
   const batch = 2000;
   for (let i = 0; i < 20_000; i++) op(i);
   let ops = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(budgetMs * 1e6);
+  const cpuUs = (): number => {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  };
+  const start = cpuUs();
+  const deadline = start + budgetMs * 1000;
   let now = start;
   while (now < deadline) {
     for (let i = 0; i < batch; i++) op(ops + i);
     ops += batch;
-    now = process.hrtime.bigint();
+    now = cpuUs();
   }
-  return Number(now - start) / ops;
+  return ((now - start) * 1000) / ops;
 }
 
 function benchRoutes(size: number, budgetMs: number): RouteBenchRow {
@@ -65,12 +77,21 @@ function benchRoutes(size: number, budgetMs: number): RouteBenchRow {
     action: { kind: 'direct', status: 200 },
   }));
   const table = compileRoutes(routes);
+  const linear = compileRoutesLinear(routes);
   const mid = size >> 1;
   const req: RouteRequest = { method: 'GET', path: `/svc${mid}/items`, rawQuery: '', headers: { 'x-k': `${mid}` }, authority: 'svc:9080', port: 9080 };
+  const miss: RouteRequest = { ...req, path: '/nothing/here' };
+  if (table.match(req) !== mid || linear.match(req) !== mid || table.match(miss) !== -1) throw new Error('route bench: lookup answered the wrong route');
   const routeMatchNs = measure(() => {
     sink += table.match(req);
   }, budgetMs);
-  return { size, hostLookupNs, routeMatchNs };
+  const routeMatchLinearNs = measure(() => {
+    sink += linear.match(req);
+  }, budgetMs);
+  const routeMissNs = measure(() => {
+    sink += table.match(miss);
+  }, budgetMs);
+  return { size, hostLookupNs, routeMatchNs, routeMatchLinearNs, routeMissNs };
 }
 
 const POLICIES: readonly { readonly label: string; readonly policy: LoadBalancerPolicy; readonly weighted: boolean }[] = [
@@ -116,8 +137,8 @@ export function runMicroBench(opts: { budgetMs?: number } = {}): MicroBenchResul
 
 function printTables(r: MicroBenchResult): void {
   const f = (x: number): string => x.toFixed(x < 10 ? 1 : 0).padStart(9);
-  console.log(`route lookup (${r.node})\n  size   host ns/op  route ns/op`);
-  for (const row of r.route) console.log(`  ${String(row.size).padEnd(6)} ${f(row.hostLookupNs)}  ${f(row.routeMatchNs)}`);
+  console.log(`route lookup (${r.node})\n  size   host ns/op  route ns/op  linear ns/op  miss ns/op`);
+  for (const row of r.route) console.log(`  ${String(row.size).padEnd(6)} ${f(row.hostLookupNs)}  ${f(row.routeMatchNs)}    ${f(row.routeMatchLinearNs)}   ${f(row.routeMissNs)}`);
   console.log('\npick\n  policy                     endpoints  ns/op     build ms');
   for (const row of r.pick) console.log(`  ${row.policy.padEnd(26)} ${String(row.endpoints).padStart(9)} ${f(row.pickNs)}  ${row.buildMs.toFixed(2).padStart(8)}`);
 }

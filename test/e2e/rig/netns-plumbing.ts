@@ -69,9 +69,10 @@ export interface PodNet {
 
 /**
  * Creates the pod namespace, its hosts/resolv.conf, the veth pair to the node
- * bridge, addresses and routes, and loads `natRules` with iptables-restore.
+ * bridge, addresses and routes, and runs `natScript` (proxy/interception's
+ * interceptionScript, which touches only Meshlet's chains); null = no rules.
  */
-export async function createPod(nodeNs: string, pod: PodNet, hosts: string, natRules: string): Promise<void> {
+export async function createPod(nodeNs: string, pod: PodNet, hosts: string, natScript: string | null): Promise<void> {
   // Written before the namespace exists so no `ip netns exec` ever misses them.
   const etc = `${NETNS_ETC}/${pod.ns}`;
   mkdirSync(etc, { recursive: true });
@@ -90,7 +91,7 @@ export async function createPod(nodeNs: string, pod: PodNet, hosts: string, natR
     // Without a route to the VIPs connect() fails with ENETUNREACH before the
     // nat OUTPUT hook ever sees the packet.
     `ip route add ${VIP_CIDR} via ${NODE_IP}`,
-    'iptables-restore',
+    natScript ?? '',
   ].join('\n');
-  await runCommand('ip', ['netns', 'exec', pod.ns, 'sh', '-c', script], { input: natRules });
+  await runCommand('ip', ['netns', 'exec', pod.ns, 'sh', '-c', script]);
 }

@@ -3,7 +3,7 @@
 // nothing about what runs in a pod; tests spawn apps and sidecars themselves.
 import { spawn as spawnChild } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { interceptionRules, ISTIO_DEFAULT_INTERCEPTION, type InterceptionOptions } from '../../../proxy/interception/index.js';
+import { interceptionScript, ISTIO_DEFAULT_INTERCEPTION, type InterceptionOptions } from '../../../proxy/interception/index.js';
 import { createNode, createPod, hostsFile, POD_CIDR_PREFIX, type PodNet } from './netns-plumbing.js';
 import { PodProcess } from './pod-process.js';
 import { probeNetem, probeRig } from './rig-probe.js';
@@ -18,6 +18,11 @@ export interface PodSpec {
   readonly service: string;
   /** Pod IP in 10.244.0.0/24; default 10.244.0.(10+i). */
   readonly ip?: string;
+  /**
+   * This pod's interception instead of the rig's; null = no rules at all (the
+   * test applies them itself, e.g. by running an init container's command).
+   */
+  readonly interception?: InterceptionOptions | null;
 }
 
 export interface SpawnOptions {
@@ -59,7 +64,7 @@ export class PodRig {
   readonly family: string;
   readonly interception: InterceptionOptions;
   #detached: boolean;
-  #pods = new Map<string, PodNet & { service: string }>();
+  #pods = new Map<string, PodNet & { service: string; interception?: InterceptionOptions | null }>();
   #vips = new Map<string, string>();
   #procs = new Set<PodProcess>();
   #state: 'new' | 'up' | 'down' = 'new';
@@ -121,11 +126,14 @@ export class PodRig {
     this.#state = 'up';
     await cleanupStale(this.family);
     writeRecord(this.prefix, this.#detached);
-    const rules = interceptionRules(this.interception);
     try {
       await createNode(this.nodeNs);
       await Promise.all(
-        [...this.#pods.values()].map((p) => createPod(this.nodeNs, p, hostsFile(p.name, p.ip, this.#vips), rules)),
+        [...this.#pods.values()].map((p) => {
+          // The same idempotent script `meshlet iptables --apply` and the init container run.
+          const opts = p.interception === undefined ? this.interception : p.interception;
+          return createPod(this.nodeNs, p, hostsFile(p.name, p.ip, this.#vips), opts === null ? null : interceptionScript(opts));
+        }),
       );
     } catch (err) {
       await this.down();
@@ -211,7 +219,7 @@ export class PodRig {
       ips.add(ip);
       // One VIP per service, as a ClusterIP: only a sidecar turns it into pod IPs.
       if (!this.#vips.has(spec.service)) this.#vips.set(spec.service, `10.96.0.${10 + this.#vips.size}`);
-      this.#pods.set(spec.name, { name: spec.name, service: spec.service, ns: `${this.prefix}${spec.name}`, ip, veth: `veth${i + 1}` });
+      this.#pods.set(spec.name, { name: spec.name, service: spec.service, ns: `${this.prefix}${spec.name}`, ip, veth: `veth${i + 1}`, interception: spec.interception });
     });
   }
 

@@ -1,7 +1,7 @@
 // Can this machine run a rig? Checked for real in throw-away namespaces,
 // because root inside an unprivileged container passes every cheap check.
 import { randomBytes } from 'node:crypto';
-import { interceptionRules, ISTIO_DEFAULT_INTERCEPTION } from '../../../proxy/interception/index.js';
+import { interceptionScript, ISTIO_DEFAULT_INTERCEPTION } from '../../../proxy/interception/index.js';
 import { runCommand } from './run-command.js';
 
 async function withScratchNs<T>(fn: (ns: string) => Promise<T>): Promise<T> {
@@ -23,8 +23,8 @@ export async function probeRig(): Promise<{ ok: boolean; why?: string }> {
   return withScratchNs(async (ns) => {
     const add = await runCommand('ip', ['netns', 'add', ns], { allowFail: true });
     if (add.code !== 0) return { ok: false, why: `ip netns add failed: ${add.stderr.trim()}` };
-    const nat = await runCommand('ip', ['netns', 'exec', ns, 'iptables-restore'], { input: interceptionRules(ISTIO_DEFAULT_INTERCEPTION), allowFail: true });
-    if (nat.code !== 0) return { ok: false, why: `iptables-restore of the nat rules failed: ${nat.stderr.trim()}` };
+    const nat = await runCommand('ip', ['netns', 'exec', ns, 'sh', '-c', interceptionScript(ISTIO_DEFAULT_INTERCEPTION)], { allowFail: true });
+    if (nat.code !== 0) return { ok: false, why: `applying the nat interception script failed: ${nat.stderr.trim()}` };
     return { ok: true };
   });
 }
