@@ -388,5 +388,6 @@ function toConfigError(i: { file?: string; resource: string; path: string; reaso
 /** The snapshot as one MeshConfig document, for `meshlet config`. */
 function assemble(snap: NodeSnapshot): MeshConfig {
   const pick = (kind: string): unknown[] => snap.resources.filter((r) => r.kind === kind).map((r) => JSON.parse(r.body) as unknown);
-  return { version: snap.version, services: pick('service'), clusters: pick('cluster'), virtualHosts: pick('virtual_host') } as unknown as MeshConfig;
+  const peerAuthentications = pick('peer_authentication');
+  return { version: snap.version, services: pick('service'), clusters: pick('cluster'), virtualHosts: pick('virtual_host'), ...(peerAuthentications.length > 0 ? { peerAuthentications } : {}) } as unknown as MeshConfig;
 }

@@ -7,6 +7,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { h2Limits } from './h2-limits.js';
+import type { SessionSlot, UpstreamTls } from './upstream-tls.js';
 
 export interface H2Settings {
   readonly connectTimeoutMs: number;
@@ -21,6 +22,9 @@ export interface H2Settings {
   readonly initialWindowSize: number;
   /** --stream-idle-timeout, upstream side: once the request is sent, a stream with no frames either way this long fails (0 = off). */
   readonly streamIdleTimeoutMs: number;
+  /** TLS towards the endpoint (mesh mTLS or DestinationRule TLS); absent = cleartext (h2c). */
+  readonly tls?: UpstreamTls;
+  readonly tlsSession?: SessionSlot;
 }
 
 /** An HTTP/1-shaped request (Host header, hop-by-hop headers already gone) as HTTP/2 headers. */
@@ -122,7 +126,8 @@ export class H2Sessions {
       settings: { initialWindowSize: s.initialWindowSize, enablePush: false },
       peerMaxConcurrentStreams: ASSUMED_MAX_STREAMS,
       // Small gRPC messages must not wait for Nagle's algorithm.
-      createConnection: () => netConnect({ host: this.#host, port: this.#port, noDelay: true }),
+      createConnection: () =>
+        s.tls !== undefined && s.tlsSession !== undefined ? s.tls.connect(this.#host, this.#port, 'http2', s.tlsSession) : netConnect({ host: this.#host, port: this.#port, noDelay: true }),
     });
     const c = new Connection(session);
     this.#conns.push(c);

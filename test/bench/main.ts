@@ -19,6 +19,7 @@ import { MEMORY_SIZES, probeMemory, type MemoryProbeResult } from './memory-prob
 import { findNode24, renderRuntimeComparison } from './node-runtimes.js';
 import { runSoak, SOAK_DEFAULTS, type SoakResult } from './soak.js';
 import { checkTargets, JUDGED, renderTargetsMarkdown, renderTargetsText } from './issue17-targets.js';
+import { scaleChecks } from './micro/scale-checks.js';
 
 export function planFor(quick: boolean, env: NodeJS.ProcessEnv, args: ReadonlyMap<string, string>): BenchPlan {
   const rounds = Number(args.get('rounds') ?? env['BENCH_ROUNDS'] ?? (quick ? 1 : 3));
@@ -132,8 +133,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       const minutes = Number(args.get('soak-minutes') ?? SOAK_DEFAULTS.minutes);
       soak = await runSoak(ctx, { ...SOAK_DEFAULTS, minutes }, (s) => console.log(s));
     }
-    const checks = checkTargets(rows, mem.get(JUDGED), soak);
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
+    const checks = [...checkTargets(rows, mem.get(JUDGED), soak), ...scaleChecks(micro)];
     const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleBench');
     // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
     const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
