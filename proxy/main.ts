@@ -32,12 +32,10 @@ import { setMirrorConcurrency } from './layers/mirror/index.js';
 import { setStreamIdleTimeout } from './upstream/endpoint.js';
 import { setH2Limits, type H2Limits } from './upstream/h2-limits.js';
 import type { Logger } from './logger.js';
-import type { IdentityCertificate } from './identity/index.js';
+import { MeshTls, TlsCounters, type IdentitySource } from './identity/mesh-tls.js';
+import { inboundMtls } from './pipeline/inbound-mtls.js';
 
-/** The workload certificate in use (sidecar mode with an authenticated control plane). */
-export interface IdentitySource {
-  current(): IdentityCertificate | undefined;
-}
+export type { IdentitySource } from './identity/mesh-tls.js';
 
 export interface ProxyOptions {
   readonly nodeId: string;
@@ -123,7 +121,10 @@ export function endpointRetirement(outlier: OutlierDetector, metrics: MeshMetric
 
 export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void, identity?: IdentitySource): Promise<RunningProxy> {
   const holder = new SnapshotHolder();
-  const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
+  // Mesh mTLS both ways needs a workload certificate; without one (standalone, --insecure) it is off.
+  const meshTls = identity !== undefined ? new MeshTls(identity) : undefined;
+  const tlsCounters = meshTls?.counters ?? new TlsCounters();
+  const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs, ...(meshTls !== undefined ? { meshTls } : {}) });
   setMirrorConcurrency(o.mirrorConcurrency);
   setStreamIdleTimeout(o.streamIdleTimeoutMs);
   setH2Limits(o.h2);
@@ -137,6 +138,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     registry,
     version: () => holder.current?.version,
     ...(identity ? { certExpiry: () => identity.current()?.notAfter.getTime() } : {}),
+    tls: () => tlsCounters,
   });
   const outlier = new OutlierDetector((cluster, ep, reason) => {
     obs.events.ejection(cluster.destination.service, ep.id, reason);
@@ -270,7 +272,16 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
           port: o.inboundPort,
           portFlag: '--inbound-port',
           direction: 'inbound',
-          accept: (http) => createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget), dispatchOptions),
+          accept: (http) => {
+            const mtls = inboundMtls({
+              snapshot: () => holder.current,
+              appPort: o.appPort,
+              mesh: meshTls,
+              counters: tlsCounters,
+              onRefused: (conn, why) => log.warn({ src: `${conn.srcAddress}:${conn.srcPort}`, dstPort: conn.dstPort, why }, 'PeerAuthentication STRICT refused a connection'),
+            });
+            return createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget, mtls), dispatchOptions);
+          },
           onRequest: pipeline.handler,
           onUpgrade: pipeline.upgrade,
         }),

@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly drainMs: number;
   /** Largest config message accepted from the control plane (gRPC max receive length). */
   readonly maxConfigBytes: number;
+  /** What this sidecar says it is when it subscribes (Kubernetes: from the downward API; the control plane checks it against the Pod). */
+  readonly pod?: { readonly name: string; readonly ip: string; readonly serviceAccount: string };
   readonly proxy: ProxyOptions;
 }
 
@@ -87,7 +89,13 @@ export async function runProxy(r: RunOptions): Promise<number> {
       const client = new ConfigStreamClient({
         target: r.controlPlane!,
         ...(auth ? { auth } : {}),
-        node: { id: nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
+        node: {
+          id: nodeId,
+          workload: r.proxy.workload,
+          namespace: r.proxy.namespace,
+          labels: r.proxy.labels,
+          ...(r.pod ? { podName: r.pod.name, podIp: r.pod.ip, serviceAccount: r.pod.serviceAccount } : {}),
+        },
         apply: proxy.applyConfig,
         currentVersion: () => proxy.holder.current?.version,
         maxConfigBytes: r.maxConfigBytes,

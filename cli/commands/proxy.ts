@@ -16,6 +16,8 @@ const SPEC = {
   'token-file': { type: 'string', help: 'bootstrap token proving this workload\'s identity to the control plane (re-read on every use)' },
   'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it' },
   'service-account': { type: 'string', default: 'default', help: 'service account of this workload (its identity: spiffe://<td>/ns/<namespace>/sa/<name>)' },
+  'pod-name': { type: 'string', default: '', help: 'Kubernetes pod name (downward API), sent when subscribing; the control plane checks it, the pod IP and the service account against the Pod' },
+  'pod-ip': { type: 'string', default: '', help: 'Kubernetes pod IP (downward API status.podIP), sent with --pod-name' },
   insecure: { type: 'boolean', default: false, help: 'talk to the control plane in plaintext without a credential (tests only)' },
   'outbound-port': { type: 'string', default: '15001', help: 'outbound listener port (the app\'s calls)' },
   'inbound-port': { type: 'string', default: '15006', help: 'inbound listener port (calls to the app)' },
@@ -125,6 +127,7 @@ function runOptions(flags: Flags<typeof SPEC>, cpAuth: RunOptions['controlPlaneA
     explicitNodeId: (flags['node-id'] ?? '') !== '',
     drainMs: secondsFlag('drain-seconds', flags['drain-seconds']),
     maxConfigBytes: positive('max-config-bytes', intFlag('max-config-bytes', flags['max-config-bytes'])),
+    ...(flags['pod-name'] ? { pod: { name: flags['pod-name'], ip: flags['pod-ip'] ?? '', serviceAccount: flags['service-account'] ?? 'default' } } : {}),
     proxy: {
       nodeId: flags['node-id'] || `${workload}~${hostname()}~${process.pid}`,
       namespace: flags.namespace ?? 'default',

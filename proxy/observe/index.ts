@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationInfo, Exchange, ExchangeObserver, ResilienceEvents, TcpObserver, TcpRecord } from '../exchange/index.js';
 import { AccessLog } from './access-log.js';
 import type { HeaderBag } from './b3.js';
+import type { TlsCountersView } from './meshlet-metrics.js';
 import { MeshMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import { ensureRequestId } from './request-id.js';
@@ -18,7 +19,7 @@ export { newSpanId, newTraceId128, padTraceId } from './ids.js';
 export { ensureRequestId, requestIdFrom, REQUEST_ID_HEADER } from './request-id.js';
 export { Tracing, type TracingOptions } from './tracing.js';
 export { MeshMetrics, type MetricsOptions } from './metrics.js';
-export type { GaugeProviders, BreakerState, MirrorOutcome } from './meshlet-metrics.js';
+export type { GaugeProviders, BreakerState, MirrorOutcome, TlsCountersView } from './meshlet-metrics.js';
 export { DURATION_BUCKETS_MS, BYTE_BUCKETS, ISTIO_LABELS } from './istio-metrics.js';
 export { PEER_HEADER, encodePeer, decodePeer, type WorkloadIdentity } from './peer.js';
 export { MetricsServer, type MetricsServerOptions } from './metrics-server.js';
@@ -52,6 +53,8 @@ export interface ObserversOptions {
   version?: () => string | undefined;
   /** Expiry (epoch ms) of the workload certificate, for meshlet_cert_expiry_seconds. */
   certExpiry?: () => number | undefined;
+  /** TLS handshake counters, for meshlet_tls_*. */
+  tls?: () => TlsCountersView;
 }
 
 /** ResilienceEvents for the pipeline plus what the composition root reports. */
@@ -152,6 +155,7 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
   });
   gauges(metrics, opts.registry, opts.version);
   if (opts.certExpiry !== undefined) metrics.provide({ certExpiry: opts.certExpiry });
+  if (opts.tls !== undefined) metrics.provide({ tls: opts.tls });
   const tracing = await Tracing.create(opts.tracing);
   const accessLog = new AccessLog({ target: opts.accessLog });
   const tapHub = new TapHub();

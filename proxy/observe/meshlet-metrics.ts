@@ -3,7 +3,7 @@
 // two Map lookups and an addition on a pre-bound series. Gauges that mirror
 // live state are read at scrape time from provider functions, so the layers
 // keep no metric bookkeeping of their own.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MirrorOutcome } from '../exchange/index.js';
 import { BoundCounter, type CounterSeries } from './bound-metrics.js';
 
@@ -21,6 +21,19 @@ export interface GaugeProviders {
   configVersion?: () => string | undefined;
   /** Expiry (epoch ms) of the workload certificate in use; undefined = none yet. */
   certExpiry?: () => number | undefined;
+  /** TLS handshake counters (identity/mesh-tls.ts TlsCounters), read at scrape time. */
+  tls?: () => TlsCountersView;
+}
+
+/** What the TLS counters expose (kept structural: observe/ does not import identity/). */
+export interface TlsCountersView {
+  readonly outboundFull: number;
+  readonly outboundResumed: number;
+  readonly outboundFailed: number;
+  readonly inboundFull: number;
+  readonly inboundResumed: number;
+  readonly inboundFailed: number;
+  readonly plaintextRefused: number;
 }
 
 const SEP = '\u0001';
@@ -141,6 +154,32 @@ export class MeshletMetrics {
         if (at !== undefined) this.set((at - Date.now()) / 1000);
       },
     });
+    // Counters kept by the TLS code itself (one increment per handshake), exposed here at scrape time.
+    const tlsCounter = (name: string, help: string, labelNames: string[], values: (t: TlsCountersView) => [Record<string, string>, number][]): void => {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          const read = self.providers.tls;
+          if (read === undefined) return;
+          this.reset();
+          for (const [labels, v] of values(read())) this.inc(labels, v);
+        },
+      });
+    };
+    tlsCounter('meshlet_tls_handshakes_total', 'TLS handshakes completed (mesh mTLS and DestinationRule TLS), by direction and whether the session was resumed', ['direction', 'resumed'], (t) => [
+      [{ direction: 'outbound', resumed: 'false' }, t.outboundFull],
+      [{ direction: 'outbound', resumed: 'true' }, t.outboundResumed],
+      [{ direction: 'inbound', resumed: 'false' }, t.inboundFull],
+      [{ direction: 'inbound', resumed: 'true' }, t.inboundResumed],
+    ]);
+    tlsCounter('meshlet_tls_handshake_errors_total', 'TLS handshakes that failed (bad or missing peer certificate, wrong identity, timeout)', ['direction'], (t) => [
+      [{ direction: 'outbound' }, t.outboundFailed],
+      [{ direction: 'inbound' }, t.inboundFailed],
+    ]);
+    tlsCounter('meshlet_mtls_refused_connections_total', 'Inbound connections refused by PeerAuthentication STRICT (plaintext or not mesh mTLS)', [], (t) => [[{}, t.plaintextRefused]]);
     new Gauge({
       name: 'meshlet_endpoint_breaker_state',
       help: 'Circuit-breaker state per endpoint (1 for the current state, 0 otherwise)',

@@ -16,6 +16,7 @@ import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { namespace } from '../support/kube-objects.js';
 import { send } from '../support/http-client.js';
 import { startMeshlet, until } from '../support/meshlet-process.js';
+import { startUpstream } from '../support/upstream.js';
 import { FakeProxy, sleep, waitFor } from './control-plane-fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -61,8 +62,17 @@ describe('Kubernetes bootstrap credential (TokenReview) and the CA in a Secret',
     const caFile = join(dir, 'root-cert.pem');
     await writeFile(tokenFile, api.issueServiceAccountToken('default', 'bookinfo-reviews', { pod: 'reviews-v1-7d4f', audiences: ['meshlet'] }));
     await writeFile(caFile, root);
+    // An AuthorizationPolicy CRD (security.istio.io) reaches the sidecar through the Kubernetes source.
+    api.apply({
+      apiVersion: 'security.istio.io/v1',
+      kind: 'AuthorizationPolicy',
+      metadata: { name: 'reviews-get-only', namespace: 'default' },
+      spec: { selector: { matchLabels: { app: 'reviews' } }, rules: [{ to: [{ operation: { methods: ['GET'] } }] }] },
+    });
+    const app = await startUpstream('reviews');
+    cleanups.push(() => app.close());
     const sidecar = await startMeshlet(
-      ['--control-plane', target, '--ca-cert', caFile, '--token-file', tokenFile, '--service-account', 'bookinfo-reviews', '--namespace', 'default', '--labels', 'app=reviews'],
+      ['--control-plane', target, '--ca-cert', caFile, '--token-file', tokenFile, '--service-account', 'bookinfo-reviews', '--namespace', 'default', '--labels', 'app=reviews', '--app-port', String(app.port)],
       {},
       40_000,
     );
@@ -75,6 +85,8 @@ describe('Kubernetes bootstrap credential (TokenReview) and the CA in a Secret',
     expect(info.identity).toBe('spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
     // The node id comes from the token's pod binding (/server_info still shows the locally made-up default).
     await waitFor('status shows the node', async () => (await fetchStatus(target, { creds: credentials.createSsl(root) })).nodes.some((n) => n.nodeId === 'reviews-v1-7d4f.default'), 20_000);
+    await until(async () => ((await send(sidecar.inbound, { method: 'DELETE', path: '/r/1' })).status === 403 ? true : undefined), 20_000);
+    expect((await send(sidecar.inbound, { path: '/r/1' })).status).toBe(200);
     // Every review asked for the control plane's audience, never the API server's.
     expect(api.tokenReviews.length).toBeGreaterThan(0);
     expect(api.tokenReviews.every((r) => r.audiences.join() === 'meshlet')).toBe(true);

@@ -63,6 +63,7 @@ export const MESHLET_KINDS: readonly FakeKind[] = [
   { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   { prefix: '/apis/admissionregistration.k8s.io/v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
   ...['v1', 'v1beta1'].flatMap((v) => [ISTIO('virtualservices', 'VirtualService', v), ISTIO('destinationrules', 'DestinationRule', v), ISTIO('serviceentries', 'ServiceEntry', v)]),
+  ...['v1', 'v1beta1'].map((v): FakeKind => ({ prefix: `/apis/security.istio.io/${v}`, plural: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true, storeKey: 'istio/authorizationpolicies' })),
 ];
 
 /** The audience of tokens issued for the API server itself (a real cluster's --api-audiences default). */
