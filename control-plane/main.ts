@@ -10,6 +10,7 @@ import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
 import { DnsResolver, ExperimentOverlays, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
+import { checkPodIdentity } from './sources/kubernetes/pod-identity.js';
 import { startInjector, type InjectorOptions, type RunningInjector } from './injector-runner.js';
 
 export interface ControlPlaneOptions {
@@ -191,6 +192,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     log,
     experiments,
     sources: () => files.status(),
+    // Kubernetes: a sidecar that names its pod must match the Pod object (one outside the cluster names none).
+    ...(opts.kubernetes
+      ? {
+          checkNode: (n) => {
+            if (!n.podName) return { ok: true };
+            const pods = files.kubernetes?.pods;
+            if (pods === undefined) return { ok: false, kind: 'retry', reason: 'the Kubernetes source has not started yet' };
+            const claim = { podName: n.podName, namespace: n.namespace, podIp: n.podIp ?? '', serviceAccount: n.serviceAccount ?? '', labels: n.labels };
+            return checkPodIdentity(claim, pods.get(n.podName, n.namespace));
+          },
+        }
+      : {}),
   });
   // Load (and resolve DNS) before listening, so the first subscribers get a full snapshot.
   await files.start();
@@ -202,7 +215,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   try {
     port = await server.listen(opts.grpcHost, opts.grpcPort, tls);
     if (opts.metricsPort >= 0) metricsServer = await serveMetrics(metrics, opts.metricsPort, opts.grpcHost);
-    if (opts.injector) injector = await startInjector(opts.injector, files.kubernetes, log);
+    const mesh = security ? { caRootPem: security.ca.rootPem, tokenAudience: ('tokenAudience' in opts.security ? opts.security.tokenAudience : undefined) ?? 'meshlet' } : undefined;
+    if (opts.injector) injector = await startInjector(opts.injector, files.kubernetes, log, mesh);
   } catch (err) {
     metricsServer?.close();
     files.close();

@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly drainMs: number;
   /** Largest config message accepted from the control plane (gRPC max receive length). */
   readonly maxConfigBytes: number;
+  /** What this sidecar says it is when it subscribes (Kubernetes: from the downward API; the control plane checks it against the Pod). */
+  readonly pod?: { readonly name: string; readonly ip: string; readonly serviceAccount: string };
   readonly proxy: ProxyOptions;
 }
 
@@ -34,7 +36,8 @@ export async function runProxy(r: RunOptions): Promise<number> {
     const [{ CertificateClient, tokenFromFile }, { WorkloadIdentity: Identity }] = await Promise.all([import('./xds/index.js'), import('./identity/index.js')]);
     let ca: Buffer;
     try {
-      ca = await readFile(a.caFile);
+      // The injector passes the root itself (MESHLET_CA_CERT=<PEM>); by hand it is a file path.
+      ca = a.caFile.startsWith('-----BEGIN') ? Buffer.from(a.caFile) : await readFile(a.caFile);
     } catch (err) {
       process.stderr.write(`meshlet proxy: cannot read --ca-cert ${a.caFile}: ${(err as Error).message}\n`);
       return 1;
@@ -87,7 +90,13 @@ export async function runProxy(r: RunOptions): Promise<number> {
       const client = new ConfigStreamClient({
         target: r.controlPlane!,
         ...(auth ? { auth } : {}),
-        node: { id: nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
+        node: {
+          id: nodeId,
+          workload: r.proxy.workload,
+          namespace: r.proxy.namespace,
+          labels: r.proxy.labels,
+          ...(r.pod ? { podName: r.pod.name, podIp: r.pod.ip, serviceAccount: r.pod.serviceAccount } : {}),
+        },
         apply: proxy.applyConfig,
         currentVersion: () => proxy.holder.current?.version,
         maxConfigBytes: r.maxConfigBytes,

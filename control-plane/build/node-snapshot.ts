@@ -32,6 +32,10 @@ export interface NodeIdentity {
   readonly workload: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** What a Kubernetes sidecar says it is (downward API); '' or absent outside Kubernetes. */
+  readonly podName?: string;
+  readonly podIp?: string;
+  readonly serviceAccount?: string;
 }
 
 export interface NodeSnapshot {

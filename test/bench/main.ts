@@ -135,7 +135,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
     const checks = [...checkTargets(rows, mem.get(JUDGED), soak), ...scaleChecks(micro)];
-    const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleBench');
+    const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleSuite');
     // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
     const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
     console.log('\n' + renderText(rows));
@@ -149,7 +149,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (runtimes !== null) md.push('### Node runtimes (same sidecar, same run)', '', runtimes);
     if (mem.size > 0) md.push('### Memory probe (fresh process, 1,000 req/s open loop)', '', '```json', JSON.stringify(Object.fromEntries(mem), null, 2), '```', '');
     if (soak !== undefined) md.push(`### Soak (${soak.minutes} min: ${SOAK_DEFAULTS.rate} req/s small/64 KiB, ${SOAK_DEFAULTS.abortFraction * 100}% client aborts, endpoint churn + config push every ${SOAK_DEFAULTS.pushEveryMs / 1000} s)`, '',
-      `completed ${soak.completed}, aborted ${soak.aborted}, errors ${soak.errors}, pushes ${soak.pushes}; RSS slope ${soak.rssSlopeMiBPerHour.toFixed(1)} MiB/h, heap slope ${soak.heapSlopeMiBPerHour.toFixed(1)} MiB/h (fitted over the per-30 s minimum after the first quarter).`, '');
+      `completed ${soak.completed}, aborted ${soak.aborted}, errors ${soak.errors}, pushes ${soak.pushes}; RSS slope ${soak.rssSlopeMiBPerHour.toFixed(1)} MiB/h, heap slope ${soak.heapSlopeMiBPerHour.toFixed(1)} MiB/h (fitted over the per-60 s minimum after the first quarter).`, '');
     if (featureRows.length > 0) md.push('### Cost of features', '', renderMarkdown(featureRows, []));
     md.push('### Micro-benchmarks', '', '```json', JSON.stringify(micro, null, 2), '```', '', '### Control-plane scale', '', '```json', JSON.stringify(cpScale, null, 2), '```', '', '### Interception', '', '```json', JSON.stringify(interception, null, 2), '```', '');
     writeFileSync(path.join(root, 'bench-results.md'), md.join('\n'));
