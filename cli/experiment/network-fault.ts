@@ -79,6 +79,8 @@ export function iptablesRunner(f: NetworkFault): Runner {
         const code = err === null ? 0 : typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 127;
         resolve({ code, stderr: String(stderr) || (err?.message ?? '') });
       });
+      // iptables (not -restore) may exit before reading stdin: an EPIPE there is not an error of ours.
+      child.stdin?.on('error', () => {});
       child.stdin?.end(input ?? '');
     });
 }

@@ -22,7 +22,7 @@ beforeAll(async () => {
   demo = spawn(process.execPath, [BIN, 'demo', '--no-tty', '--duration', '240'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   demo.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   demo.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const line = await until(() => /experiment compare .*?(--control-plane \S+ --via \S+ --metrics \S+)/.exec(out)?.[1], 90_000, 200);
+  const line = await until(() => /experiment compare .*?(--control-plane .*?--metrics \S+)/.exec(out)?.[1], 90_000, 200);
   flags = line.split(/\s+/);
 }, 120_000);
 

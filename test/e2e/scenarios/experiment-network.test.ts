@@ -61,14 +61,14 @@ spec:
       retries: { attempts: 3, perTryTimeout: 1s, retryOn: "connect-failure,reset,gateway-error,503" }
 `;
 
-function experiment(name: string, host: string, network: string, phases = '{ baseline: 3s, inject: 6s, recover: 3s }'): string {
+function experiment(name: string, host: string, network: string, phases = '{ baseline: 3s, inject: 6s, recover: 3s }', timeout = '8s'): string {
   return `apiVersion: meshlet.io/v1alpha1
 kind: Experiment
 metadata: { name: ${name} }
 spec:
   target: { host: ${host} }
   fault: { network: ${network} }
-  load: { via: 127.0.0.1:15001, host: ${host}, path: /details/0, rate: 10, timeout: 2s }
+  load: { via: 127.0.0.1:15001, host: ${host}, path: /details/0, rate: 5, timeout: ${timeout} }
   observe: { metrics: [127.0.0.1:15090] }
   phases: ${phases}
   hypothesis: { successRate: { min: 0.95 } }
@@ -144,7 +144,7 @@ describe.skipIf(!avail.ok)('network faults from meshlet experiment, in the pod r
   }, 120_000);
 
   it('partition the only endpoint from the caller: the hypothesis breaks in inject only (exit 1), reverted', async () => {
-    const { code, out, report } = await run('partition-a', experiment('partition-a', 'server-a', `{ netns: ${rig.nsOf('server-a')}, partition: { peers: [${CLIENT}/32] } }`));
+    const { code, out, report } = await run('partition-a', experiment('partition-a', 'server-a', `{ netns: ${rig.nsOf('server-a')}, partition: { peers: [${CLIENT}/32] } }`, undefined, '3s'));
     expect(code, out).toBe(1);
     const by = Object.fromEntries(report.phases.map((p) => [p.name, p]));
     expect(by['baseline']!.successRate).toBe(1);
