@@ -24,6 +24,8 @@ beforeAll(async () => {
   demo.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const line = await until(() => /experiment compare .*?(--control-plane .*?--metrics \S+)/.exec(out)?.[1], 90_000, 200);
   flags = line.split(/\s+/);
+  // Let the demo's start-up burst (8 sidecars connecting, the first scenario step) pass before the first experiment talks to its control plane.
+  await new Promise((r) => setTimeout(r, 10_000));
 }, 120_000);
 
 afterAll(async () => {
