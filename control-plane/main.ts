@@ -10,6 +10,7 @@ import { boundPort, ControlPlaneMetrics, serveMetrics } from './metrics/index.js
 import { DiscoveryServer, type ExperimentControl, type TlsFiles } from './server/index.js';
 import { DnsResolver, ExperimentOverlays, MeshSources, type ConfigLoader, type KubernetesOptions } from './sources/index.js';
 import { ConfigStore } from './store/index.js';
+import { checkPodIdentity } from './sources/kubernetes/pod-identity.js';
 import { startInjector, type InjectorOptions, type RunningInjector } from './injector-runner.js';
 
 export interface ControlPlaneOptions {
@@ -163,7 +164,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   if ('insecure' in opts.security && opts.security.insecure === true) {
     log('warn', '*** --insecure: the gRPC port is PLAINTEXT and UNAUTHENTICATED: anyone who reaches it can subscribe as any node and read the whole mesh. Never use this outside a test. ***');
   } else {
-    security = await loadSecurity(opts.security, opts.grpcHost, (msg) => log('info', msg));
+    // Kubernetes: sidecars prove who they are with their pod's service-account token; the CA may live in a Secret.
+    const kube = opts.kubernetes ? await import('./sources/kubernetes/index.js') : undefined;
+    const secure = kube && opts.kubernetes ? { ...opts.security, kubeConfig: kube.loadKubeConfig(opts.kubernetes.kubeconfig) } : opts.security;
+    security = await loadSecurity(secure, opts.grpcHost, (msg) => log('info', msg));
     log('info', `CA: trust domain ${security.trustDomain}, workload certificates valid ${Math.round(security.certTtlMs / 1000)}s, ${security.credentials} bootstrap credential(s)`);
   }
   let tls: TlsFiles | undefined = security ? { cert: security.serving.cert, key: security.serving.key } : undefined;
@@ -188,6 +192,18 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     log,
     experiments,
     sources: () => files.status(),
+    // Kubernetes: a sidecar that names its pod must match the Pod object (one outside the cluster names none).
+    ...(opts.kubernetes
+      ? {
+          checkNode: (n) => {
+            if (!n.podName) return { ok: true };
+            const pods = files.kubernetes?.pods;
+            if (pods === undefined) return { ok: false, kind: 'retry', reason: 'the Kubernetes source has not started yet' };
+            const claim = { podName: n.podName, namespace: n.namespace, podIp: n.podIp ?? '', serviceAccount: n.serviceAccount ?? '', labels: n.labels };
+            return checkPodIdentity(claim, pods.get(n.podName, n.namespace));
+          },
+        }
+      : {}),
   });
   // Load (and resolve DNS) before listening, so the first subscribers get a full snapshot.
   await files.start();

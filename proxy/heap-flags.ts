@@ -1,8 +1,18 @@
-// V8 heap settings for a sidecar. Measured with the benchmark's open-loop
-// generator at 1000 req/s (64 KiB responses): the default young generation
-// (semi-spaces growing to 16 MiB) gave p99 13 ms from long scavenges and
-// 143 MiB peak RSS; 2 MiB semi-spaces gave p99 2.2 ms and 110 MiB, at about
-// 6% less peak throughput. bin/meshlet.js applies the same flags in its
-// shebang (`npx meshlet`, `./bin/meshlet.js`); `node bin/meshlet.js` callers
-// and containers pass them (k8s/ sets NODE_OPTIONS).
-export const SIDECAR_V8_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+// V8 settings for a sidecar, each measured (issue 17 notes give the runs):
+// - `--max-semi-space-size=2`: at 1000 req/s with 64 KiB responses the default
+//   young generation (semi-spaces growing to 16 MiB) gave p99 13 ms from long
+//   scavenges and 143 MiB peak RSS; 2 MiB semi-spaces gave p99 2.2 ms and
+//   110 MiB, at about 6% less peak throughput.
+// - `--liftoff-only`: undici parses HTTP/1.1 with llhttp compiled to
+//   WebAssembly; V8 first compiles it with its baseline compiler (Liftoff) and
+//   then, once hot, again with TurboFan. That second compile is a transient of
+//   ~25–30 MiB in a compiler thread's malloc arena, and it set the peak RSS
+//   under the first traffic (fresh sidecar, 1000 req/s small: peak 112 → 81 MiB).
+//   The CPU cost per request was within the run-to-run noise of a loaded host.
+// - `--optimize-for-size`: V8's low-memory heap growing (old space collected
+//   earlier): peak after 64 KiB and POST traffic 105 → 84 MiB, CPU per request
+//   within noise.
+// bin/meshlet.js applies the same flags in its shebang (`npx meshlet`,
+// `./bin/meshlet.js`, the container's entrypoint). NODE_OPTIONS cannot carry
+// the last two (Node allows only a few V8 flags there).
+export const SIDECAR_V8_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--liftoff-only', '--optimize-for-size'];

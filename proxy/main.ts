@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ConfigIssue, MeshConfig, OutboundTrafficPolicy } from './config/model/index.js';
 import { formatIssue } from './config/model/index.js';
-import { startAdmin } from './admin/index.js';
+import { announceWorkerAdmin, startAdmin } from './admin/index.js';
 import { ConnectionBudget, destroyForeignConnections, Drain, explainBindError, startListener, type DrainOutcome, type ListenerOptions } from './listener/index.js';
 import { createConnectionDispatcher, type ConnectionInfo } from './listener/connection-dispatch.js';
 import { createObservers, type MeshMetrics, type Observers } from './observe/index.js';
@@ -32,12 +32,10 @@ import { setMirrorConcurrency } from './layers/mirror/index.js';
 import { setStreamIdleTimeout } from './upstream/endpoint.js';
 import { setH2Limits, type H2Limits } from './upstream/h2-limits.js';
 import type { Logger } from './logger.js';
-import type { IdentityCertificate } from './identity/index.js';
+import { MeshTls, TlsCounters, type IdentitySource } from './identity/mesh-tls.js';
+import { inboundMtls } from './pipeline/inbound-mtls.js';
 
-/** The workload certificate in use (sidecar mode with an authenticated control plane). */
-export interface IdentitySource {
-  current(): IdentityCertificate | undefined;
-}
+export type { IdentitySource } from './identity/mesh-tls.js';
 
 export interface ProxyOptions {
   readonly nodeId: string;
@@ -84,6 +82,12 @@ export interface ProxyOptions {
   readonly tcpIdleTimeoutMs: number;
   /** HTTP/2 SETTINGS and windows for both listeners and upstream connections. */
   readonly h2: H2Limits;
+  /**
+   * A --concurrency worker: the primary owns the admin and metrics ports and
+   * asks each worker; the worker's admin listens on a private loopback port
+   * it announces over IPC, and it opens no metrics listener.
+   */
+  readonly worker?: boolean;
 }
 
 export interface RunningProxy {
@@ -117,7 +121,10 @@ export function endpointRetirement(outlier: OutlierDetector, metrics: MeshMetric
 
 export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => void, identity?: IdentitySource): Promise<RunningProxy> {
   const holder = new SnapshotHolder();
-  const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs });
+  // Mesh mTLS both ways needs a workload certificate; without one (standalone, --insecure) it is off.
+  const meshTls = identity !== undefined ? new MeshTls(identity) : undefined;
+  const tlsCounters = meshTls?.counters ?? new TlsCounters();
+  const registry = new UpstreamRegistry({ dnsRefreshMs: o.dnsRefreshMs, ...(meshTls !== undefined ? { meshTls } : {}) });
   setMirrorConcurrency(o.mirrorConcurrency);
   setStreamIdleTimeout(o.streamIdleTimeoutMs);
   setH2Limits(o.h2);
@@ -131,6 +138,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     registry,
     version: () => holder.current?.version,
     ...(identity ? { certExpiry: () => identity.current()?.notAfter.getTime() } : {}),
+    tls: () => tlsCounters,
   });
   const outlier = new OutlierDetector((cluster, ep, reason) => {
     obs.events.ejection(cluster.destination.service, ep.id, reason);
@@ -264,7 +272,16 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
           port: o.inboundPort,
           portFlag: '--inbound-port',
           direction: 'inbound',
-          accept: (http) => createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget), dispatchOptions),
+          accept: (http) => {
+            const mtls = inboundMtls({
+              snapshot: () => holder.current,
+              appPort: o.appPort,
+              mesh: meshTls,
+              counters: tlsCounters,
+              onRefused: (conn, why) => log.warn({ src: `${conn.srcAddress}:${conn.srcPort}`, dstPort: conn.dstPort, why }, 'PeerAuthentication STRICT refused a connection'),
+            });
+            return createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget, mtls), dispatchOptions);
+          },
           onRequest: pipeline.handler,
           onUpgrade: pipeline.upgrade,
         }),
@@ -272,7 +289,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     }
 
     const ready = (): boolean => holder.current !== undefined && !drain.draining;
-    const admin = await startAdmin(o.adminPort, o.adminAddress, {
+    const admin = await startAdmin(o.worker === true ? 0 : o.adminPort, o.worker === true ? '127.0.0.1' : o.adminAddress, {
       holder,
       registry,
       outlier,
@@ -295,10 +312,16 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
         node: process.version,
         pid: process.pid,
       }),
-    });
+    }, o.worker === true);
     servers.push(admin);
     let metricsPort = 0;
-    if (o.metricsPort >= 0) {
+    if (o.worker === true) {
+      obs.shareMetricsWithPrimary();
+      announceWorkerAdmin((admin.address() as AddressInfo).port);
+      // The primary's ports are this sidecar's too: a request to them is a loop.
+      ownPorts.add(o.adminPort);
+      if (o.metricsPort > 0) ownPorts.add(o.metricsPort);
+    } else if (o.metricsPort >= 0) {
       try {
         metricsPort = await obs.startMetricsServer(o.metricsPort, o.metricsAddress, ready);
       } catch (err) {

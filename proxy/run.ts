@@ -18,6 +18,8 @@ export interface RunOptions {
   readonly drainMs: number;
   /** Largest config message accepted from the control plane (gRPC max receive length). */
   readonly maxConfigBytes: number;
+  /** What this sidecar says it is when it subscribes (Kubernetes: from the downward API; the control plane checks it against the Pod). */
+  readonly pod?: { readonly name: string; readonly ip: string; readonly serviceAccount: string };
   readonly proxy: ProxyOptions;
 }
 
@@ -87,7 +89,13 @@ export async function runProxy(r: RunOptions): Promise<number> {
       const client = new ConfigStreamClient({
         target: r.controlPlane!,
         ...(auth ? { auth } : {}),
-        node: { id: nodeId, workload: r.proxy.workload, namespace: r.proxy.namespace, labels: r.proxy.labels },
+        node: {
+          id: nodeId,
+          workload: r.proxy.workload,
+          namespace: r.proxy.namespace,
+          labels: r.proxy.labels,
+          ...(r.pod ? { podName: r.pod.name, podIp: r.pod.ip, serviceAccount: r.pod.serviceAccount } : {}),
+        },
         apply: proxy.applyConfig,
         currentVersion: () => proxy.holder.current?.version,
         maxConfigBytes: r.maxConfigBytes,
@@ -107,11 +115,14 @@ export async function runProxy(r: RunOptions): Promise<number> {
     }
   }
 
+  const listeners =
+    `outbound=${r.proxy.listenAddress}:${proxy.outboundPort}` + (proxy.inboundPort > 0 ? ` inbound=${r.proxy.inboundAddress}:${proxy.inboundPort}` : '');
+  const config = ` config=${proxy.holder.current?.version ?? 'pending'}\n`;
+  // A --concurrency worker's admin is private; the primary prints the admin and metrics ports.
   const line =
-    `meshlet proxy listening outbound=${r.proxy.listenAddress}:${proxy.outboundPort}` +
-    (proxy.inboundPort > 0 ? ` inbound=${r.proxy.inboundAddress}:${proxy.inboundPort}` : '') +
-    ` admin=${r.proxy.adminAddress}:${proxy.adminPort} metrics=${proxy.metricsPort}` +
-    ` config=${proxy.holder.current?.version ?? 'pending'}\n`;
+    r.proxy.worker === true
+      ? `meshlet proxy worker pid=${process.pid} ${listeners}${config}`
+      : `meshlet proxy listening ${listeners} admin=${r.proxy.adminAddress}:${proxy.adminPort} metrics=${proxy.metricsPort}${config}`;
   process.stderr.write(line);
 
   async function shutdown(why: string): Promise<void> {

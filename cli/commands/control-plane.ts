@@ -34,6 +34,8 @@ const SPEC = {
   'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN, help: 'SPIFFE trust domain of workload identities' },
   'cert-ttl': { type: 'string', default: '24h', help: 'workload certificate lifetime (sidecars rotate at half of it)' },
   'bootstrap-tokens': { type: 'string', help: 'YAML list of {token, nodeId, namespace, serviceAccount} for workloads outside Kubernetes' },
+  'token-audience': { type: 'string', default: 'meshlet', help: 'with --kubernetes: audience the sidecars\' projected service-account tokens must carry (checked by TokenReview)' },
+  'ca-secret': { type: 'string', default: 'meshlet-system/meshlet-ca', help: 'with --kubernetes and no --ca-dir/--ca-cert: NAMESPACE/NAME of the Secret holding the CA root (created on first start)' },
   insecure: { type: 'boolean', default: false, help: 'plaintext gRPC with no authentication (tests only; loudly logged)' },
   'tls-cert': { type: 'string', help: 'serve TLS with this certificate chain instead of one from the CA ...' },
   'tls-key': { type: 'string', help: '... and this private key' },
@@ -81,6 +83,8 @@ export async function run(argv: string[]): Promise<number> {
           ...(f['ca-cert'] ? { caCertFile: f['ca-cert'] } : {}),
           ...(f['ca-key'] ? { caKeyFile: f['ca-key'] } : {}),
           ...(f['bootstrap-tokens'] ? { bootstrapTokensFile: f['bootstrap-tokens'] } : {}),
+          ...(f['token-audience'] ? { tokenAudience: f['token-audience'] } : {}),
+          ...(f['ca-secret'] ? { caSecret: f['ca-secret'] } : {}),
           trustDomain: f['trust-domain'] ?? DEFAULT_TRUST_DOMAIN,
           certTtlMs,
         };

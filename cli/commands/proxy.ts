@@ -16,6 +16,8 @@ const SPEC = {
   'token-file': { type: 'string', help: 'bootstrap token proving this workload\'s identity to the control plane (re-read on every use)' },
   'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it' },
   'service-account': { type: 'string', default: 'default', help: 'service account of this workload (its identity: spiffe://<td>/ns/<namespace>/sa/<name>)' },
+  'pod-name': { type: 'string', default: '', help: 'Kubernetes pod name (downward API), sent when subscribing; the control plane checks it, the pod IP and the service account against the Pod' },
+  'pod-ip': { type: 'string', default: '', help: 'Kubernetes pod IP (downward API status.podIP), sent with --pod-name' },
   insecure: { type: 'boolean', default: false, help: 'talk to the control plane in plaintext without a credential (tests only)' },
   'outbound-port': { type: 'string', default: '15001', help: 'outbound listener port (the app\'s calls)' },
   'inbound-port': { type: 'string', default: '15006', help: 'inbound listener port (calls to the app)' },
@@ -78,22 +80,18 @@ export async function run(argv: string[]): Promise<number> {
   if (!isPathNormalization(normalization)) throw new FlagError(`--path-normalization must be one of ${PATH_NORMALIZATIONS.join(', ')}, got "${flags['path-normalization'] ?? ''}"`);
   setPathNormalization(normalization);
   if (concurrency > 1 && cluster.isPrimary) {
-    // Workers share the listening sockets; the primary only supervises.
-    for (let i = 0; i < concurrency; i++) cluster.fork();
-    cluster.on('exit', (w, code) => process.stderr.write(`meshlet: worker ${w.process.pid} exited with ${code}\n`));
-    await new Promise<void>((resolve) => {
-      let signalled = false;
-      const stop = (): void => {
-        // First signal: each worker drains. A second one: stop them now.
-        const sig = signalled ? 'SIGKILL' : 'SIGTERM';
-        signalled = true;
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig);
-        resolve();
-      };
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-    });
-    return 0;
+    // Workers share the data-plane listeners; the primary owns admin and metrics for all of them.
+    let admin: { port: number; address: string; metricsPort: number; metricsAddress: string };
+    try {
+      const o = runOptions(flags, cpAuth).proxy;
+      admin = { port: o.adminPort, address: o.adminAddress, metricsPort: o.metricsPort, metricsAddress: o.metricsAddress };
+    } catch (err) {
+      process.stderr.write(`meshlet proxy: ${(err as Error).message}\n`);
+      return 2;
+    }
+    installLastResort('meshlet proxy');
+    const { runWorkers } = await import('../../proxy/run-workers.js');
+    return runWorkers({ concurrency, adminPort: admin.port, adminAddress: admin.address, metricsPort: admin.metricsPort, metricsAddress: admin.metricsAddress });
   }
   let options: RunOptions;
   try {
@@ -129,6 +127,7 @@ function runOptions(flags: Flags<typeof SPEC>, cpAuth: RunOptions['controlPlaneA
     explicitNodeId: (flags['node-id'] ?? '') !== '',
     drainMs: secondsFlag('drain-seconds', flags['drain-seconds']),
     maxConfigBytes: positive('max-config-bytes', intFlag('max-config-bytes', flags['max-config-bytes'])),
+    ...(flags['pod-name'] ? { pod: { name: flags['pod-name'], ip: flags['pod-ip'] ?? '', serviceAccount: flags['service-account'] ?? 'default' } } : {}),
     proxy: {
       nodeId: flags['node-id'] || `${workload}~${hostname()}~${process.pid}`,
       namespace: flags.namespace ?? 'default',
@@ -164,6 +163,7 @@ function runOptions(flags: Flags<typeof SPEC>, cpAuth: RunOptions['controlPlaneA
       outboundTrafficPolicy: trafficPolicy,
       protocolDetectionTimeoutMs: intFlag('protocol-detection-timeout', flags['protocol-detection-timeout']),
       tcpIdleTimeoutMs: intFlag('tcp-idle-timeout', flags['tcp-idle-timeout']),
+      worker: cluster.isWorker,
       h2: {
         maxConcurrentStreams: positive('h2-max-concurrent-streams', intFlag('h2-max-concurrent-streams', flags['h2-max-concurrent-streams'])),
         initialWindowSize: positive('h2-initial-window', intFlag('h2-initial-window', flags['h2-initial-window'])),

@@ -13,7 +13,8 @@ export const help = flagsHelp(
   `Usage: meshlet status [--control-plane HOST:PORT] [--json]
 
 Lists every sidecar connected to the control plane with the config version
-sent and ACKed, its sync state (SYNCED / STALE / NOT SENT) and its last NACK;
+sent and ACKed, its sync state (SYNCED / STALE / NOT SENT / ERROR / REFUSED:
+reason, when its pod identity did not match the Pod) and its last NACK;
 with the Kubernetes source, whether its watches are current or STALE.`,
   SPEC,
 );

@@ -4,6 +4,7 @@
 // certificate the CA issues for the control plane's own names and addresses.
 import { hostname, networkInterfaces } from 'node:os';
 import { formatSpiffeId } from '../../proxy/config/model/index.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { loadOrCreateCaDir, loadProvidedCa, type CertificateAuthority } from '../ca/index.js';
 import { BootstrapTokens } from './bootstrap-tokens.js';
 import { AuthenticatorChain, type Authenticator } from './credential.js';
@@ -25,7 +26,19 @@ export interface SecureOptions {
   readonly authenticators?: readonly Authenticator[];
   /** Extra DNS names / IPs for the serving certificate. */
   readonly serverNames?: readonly string[];
+  /**
+   * Kubernetes mode (set by the composition root with --kubernetes): sidecars
+   * authenticate with projected service-account tokens (TokenReview), and
+   * without --ca-dir/--ca-cert the CA lives in the Secret `caSecret`.
+   */
+  readonly kubeConfig?: KubeConfig;
+  /** Audience the sidecars' tokens must carry (default `meshlet`). */
+  readonly tokenAudience?: string;
+  /** `namespace/name` of the CA Secret (default `meshlet-system/meshlet-ca`). */
+  readonly caSecret?: string;
 }
+
+export const DEFAULT_CA_SECRET = 'meshlet-system/meshlet-ca';
 
 export type ControlPlaneSecurity = { readonly insecure: true } | SecureOptions;
 
@@ -62,6 +75,13 @@ export async function loadSecurity(opts: SecureOptions, grpcHost: string, log: (
     ca = await loadProvidedCa(opts.caCertFile, opts.caKeyFile);
   } else if (opts.caDir !== undefined) {
     ca = await loadOrCreateCaDir(opts.caDir, trustDomain, log);
+  } else if (opts.kubeConfig !== undefined) {
+    const ref = opts.caSecret ?? DEFAULT_CA_SECRET;
+    const [namespace, name, extra] = ref.split('/');
+    if (!namespace || !name || extra !== undefined) throw new Error(`--ca-secret must be NAMESPACE/NAME, got "${ref}"`);
+    // Loaded on demand: the Kubernetes client is slow to import and only this mode needs it.
+    const { loadOrCreateCaSecret } = await import('../ca/ca-secret.js');
+    ca = await loadOrCreateCaSecret({ kubeConfig: opts.kubeConfig, namespace, name, trustDomain, log });
   } else {
     throw new Error('the control plane is a CA: give --ca-dir DIR (a root is created there on first start) or --ca-cert/--ca-key; or --insecure for plaintext without authentication');
   }
@@ -73,6 +93,11 @@ export async function loadSecurity(opts: SecureOptions, grpcHost: string, log: (
     list.push(tokens);
   }
   list.push(...(opts.authenticators ?? []));
+  if (opts.kubeConfig !== undefined) {
+    const { TokenReviewAuthenticator } = await import('./token-review.js');
+    list.push(new TokenReviewAuthenticator({ kubeConfig: opts.kubeConfig, ...(opts.tokenAudience !== undefined ? { audience: opts.tokenAudience } : {}), log }));
+    log(`sidecars authenticate with projected service-account tokens (TokenReview, audience ${opts.tokenAudience ?? 'meshlet'})`);
+  }
   if (list.length === 0) log('warning: no credentials configured (--bootstrap-tokens): every sidecar will be refused');
   const serving = await ca.issueServing(servingNames(grpcHost, opts.serverNames ?? []), formatSpiffeId({ trustDomain, namespace: 'meshlet-system', serviceAccount: 'meshlet-control-plane' }), SERVING_TTL_MS);
   return {
@@ -81,6 +106,6 @@ export async function loadSecurity(opts: SecureOptions, grpcHost: string, log: (
     certTtlMs,
     authenticator: new AuthenticatorChain(list),
     serving: { cert: Buffer.from(serving.certChainPem), key: Buffer.from(serving.keyPem) },
-    credentials: credentials + (opts.authenticators?.length ?? 0),
+    credentials: credentials + (opts.authenticators?.length ?? 0) + (opts.kubeConfig !== undefined ? 1 : 0),
   };
 }

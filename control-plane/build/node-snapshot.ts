@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterModel, MeshConfig, VirtualHostModel } from '../../proxy/config/model/index.js';
 import { isScoped, scopeConfig } from './scope-config.js';
 
-export type ResourceKind = 'cluster' | 'virtual_host' | 'service' | 'authorization_policy';
+export type ResourceKind = 'cluster' | 'virtual_host' | 'service' | 'peer_authentication' | 'authorization_policy';
 
 export interface SnapshotResource {
   readonly kind: ResourceKind;
@@ -32,6 +32,10 @@ export interface NodeIdentity {
   readonly workload: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** What a Kubernetes sidecar says it is (downward API); '' or absent outside Kubernetes. */
+  readonly podName?: string;
+  readonly podIp?: string;
+  readonly serviceAccount?: string;
 }
 
 export interface NodeSnapshot {
@@ -65,6 +69,7 @@ export function buildNodeSnapshot(full: MeshConfig, node: NodeIdentity | undefin
     if (ttlMs > 0) hasTtl = true;
     resources.push({ kind: 'virtual_host', name: vh.name, body: JSON.stringify(vh), ttlMs });
   }
+  for (const pa of config.peerAuthentications ?? []) resources.push({ kind: 'peer_authentication', name: pa.source, body: JSON.stringify(pa), ttlMs: 0 });
   // Every policy goes to every node; the sidecar keeps those that select it (model/authorization.ts).
   for (const p of config.authorizationPolicies ?? []) resources.push({ kind: 'authorization_policy', name: p.name, body: JSON.stringify(p), ttlMs: 0 });
   const h = createHash('sha256');

@@ -33,6 +33,22 @@ export async function loadOrCreateCaDir(dir: string, trustDomain: string, log: (
   if (cert !== undefined || key !== undefined) {
     throw new Error(`${dir}: has ${cert !== undefined ? CA_CERT_FILE : CA_KEY_FILE} but not ${cert !== undefined ? CA_KEY_FILE : CA_CERT_FILE}; refusing to replace half a CA`);
   }
+  const { certPem, keyPem, notAfter } = await createRootPem(trustDomain);
+  // 'wx': a replica that raced us to create the root wins; we then load theirs.
+  try {
+    await writeFile(keyPath, keyPem + '\n', { mode: 0o600, flag: 'wx' });
+    await writeFile(certPath, certPem, { flag: 'wx' });
+    await writeFile(join(dir, ROOT_CERT_FILE), certPem, { flag: 'w' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    return loadOrCreateCaDir(dir, trustDomain, log);
+  }
+  log(`CA: created a new self-signed root in ${dir} (valid until ${notAfter.toISOString()}); sidecars verify the control plane with --ca-cert ${join(dir, ROOT_CERT_FILE)}`);
+  return loadCaPem(certPem, keyPem, certPath);
+}
+
+/** A new self-signed root (ECDSA P-256, 10 years) as PEM, for a CA directory or Secret. */
+export async function createRootPem(trustDomain: string): Promise<{ certPem: string; keyPem: string; notAfter: Date }> {
   const keys = await generateEcKeyPair();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     name: `O=${trustDomain}, CN=Meshlet root CA`,
@@ -46,19 +62,7 @@ export async function loadOrCreateCaDir(dir: string, trustDomain: string, log: (
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  const certPem = root.toString('pem') + '\n';
-  const keyPem = await privateKeyToPem(keys.privateKey);
-  // 'wx': a replica that raced us to create the root wins; we then load theirs.
-  try {
-    await writeFile(keyPath, keyPem + '\n', { mode: 0o600, flag: 'wx' });
-    await writeFile(certPath, certPem, { flag: 'wx' });
-    await writeFile(join(dir, ROOT_CERT_FILE), certPem, { flag: 'w' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    return loadOrCreateCaDir(dir, trustDomain, log);
-  }
-  log(`CA: created a new self-signed root in ${dir} (valid until ${root.notAfter.toISOString()}); sidecars verify the control plane with --ca-cert ${join(dir, ROOT_CERT_FILE)}`);
-  return loadCaPem(certPem, keyPem, certPath);
+  return { certPem: root.toString('pem') + '\n', keyPem: await privateKeyToPem(keys.privateKey), notAfter: root.notAfter };
 }
 
 /** A user-provided CA: `certFile` holds the signing certificate, then any chain up to the root. */
@@ -67,7 +71,7 @@ export async function loadProvidedCa(certFile: string, keyFile: string): Promise
   return loadCaPem(cert, key, certFile);
 }
 
-async function loadCaPem(certPem: string, keyPem: string, where: string): Promise<CertificateAuthority> {
+export async function loadCaPem(certPem: string, keyPem: string, where: string): Promise<CertificateAuthority> {
   let certs: x509.X509Certificate[];
   try {
     certs = x509.PemConverter.decode(certPem).map((der) => new x509.X509Certificate(der));

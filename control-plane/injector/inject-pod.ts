@@ -146,6 +146,9 @@ function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, strin
       // without this the sidecar refuses to start (secure by default).
       { name: 'MESHLET_INSECURE', value: 'true' },
       { name: 'MESHLET_SERVICE_ACCOUNT', value: '$(SERVICE_ACCOUNT)' },
+      // Sent when subscribing; the control plane checks them against the Pod object.
+      { name: 'MESHLET_POD_NAME', value: '$(POD_NAME)' },
+      { name: 'MESHLET_POD_IP', value: '$(POD_IP)' },
       { name: 'MESHLET_WORKLOAD', value: workload },
       { name: 'MESHLET_DRAIN_SECONDS', value: String(drain) },
       { name: 'MESHLET_LABELS', value: labelList },

@@ -20,6 +20,7 @@ import { CallGuard, type Admission, type CallDenial } from './call-guard.js';
 import { CertificateService, type CertificateIssuer } from './certificate-service.js';
 import { NodeStream, type StreamCall } from './node-stream.js';
 import { PushDebouncer } from './push-debouncer.js';
+import { NodeAdmission, type NodeCheck } from './node-admission.js';
 import { explainListenError, probePort } from './listen-error.js';
 
 export interface DiscoveryServerOptions {
@@ -40,6 +41,8 @@ export interface DiscoveryServerOptions {
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string) => void;
   /** Freshness of sources that can go stale (Kubernetes), for `meshlet status`. */
   readonly sources?: () => readonly SourceStatus[];
+  /** Checks a subscribing node's claimed identity (Kubernetes: against its Pod); absent = not checked. */
+  readonly checkNode?: NodeCheck;
   /** Experiment overlays (ApplyExperiment / RemoveExperiment); absent = refused. */
   readonly experiments?: ExperimentControl;
 }
@@ -73,6 +76,7 @@ export class DiscoveryServer {
   readonly #debouncer: PushDebouncer;
   readonly #guard: CallGuard;
   readonly #certs: CertificateService;
+  readonly #admission: NodeAdmission;
   #nonce = 0;
   /** Scoped snapshots whose left-out VirtualServices were logged (once per snapshot). */
   readonly #reportedLeftOut = new WeakSet<NodeSnapshot>();
@@ -102,6 +106,7 @@ export class DiscoveryServer {
     };
     this.#grpc = new Server(serverOptions);
     this.#guard = new CallGuard(opts.security?.authenticator);
+    this.#admission = new NodeAdmission(opts.checkNode);
     this.#certs = new CertificateService(this.#guard, opts.security?.issuer, opts.metrics, (msg) => opts.log?.('info', msg));
     const proto = loadDiscoveryProto();
     const admin = <T>(rpc: string, call: Parameters<CallGuard['admitAdmin']>[0], cb: (err: CallDenial | null, res?: T) => void, answer: () => T): void => {
@@ -196,6 +201,7 @@ export class DiscoveryServer {
         pushError: s.pushError,
       });
     }
+    rows.push(...this.#admission.rows(new Set(rows.map((r) => r.nodeId))));
     return rows;
   }
 
@@ -264,7 +270,11 @@ export class DiscoveryServer {
     call.sendMetadata(new Metadata());
     call.on('data', (req: DiscoveryRequest__Output) => {
       const n = req.subscribe?.node;
-      const refused = req.kind === 'subscribe' && n ? this.#guard.checkSubscribe(credential, n.id, n.namespace) : undefined;
+      let refused = req.kind === 'subscribe' && n ? this.#guard.checkSubscribe(credential, n.id, n.namespace) : undefined;
+      if (refused === undefined && req.kind === 'subscribe' && n && n.id !== '') {
+        refused = this.#admission.admit({ id: n.id, workload: n.workload, namespace: n.namespace, labels: n.labels, podName: n.podName, podIp: n.podIp, serviceAccount: n.serviceAccount });
+        if (refused !== undefined) this.#opts.log?.('warn', `node ${n.id}: ${refused.details}`);
+      }
       if (refused !== undefined) {
         this.#denied('StreamConfig', refused);
         call.emit('error', refused);
@@ -388,5 +398,6 @@ function toConfigError(i: { file?: string; resource: string; path: string; reaso
 /** The snapshot as one MeshConfig document, for `meshlet config`. */
 function assemble(snap: NodeSnapshot): MeshConfig {
   const pick = (kind: string): unknown[] => snap.resources.filter((r) => r.kind === kind).map((r) => JSON.parse(r.body) as unknown);
-  return { version: snap.version, services: pick('service'), clusters: pick('cluster'), virtualHosts: pick('virtual_host') } as unknown as MeshConfig;
+  const peerAuthentications = pick('peer_authentication');
+  return { version: snap.version, services: pick('service'), clusters: pick('cluster'), virtualHosts: pick('virtual_host'), ...(peerAuthentications.length > 0 ? { peerAuthentications } : {}) } as unknown as MeshConfig;
 }

@@ -55,7 +55,7 @@ export class NodeStream {
     if (req.kind === 'subscribe' && req.subscribe) {
       const n = req.subscribe.node;
       if (!n || n.id === '') return 'invalid';
-      this.node = { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels } };
+      this.node = { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels }, podName: n.podName, podIp: n.podIp, serviceAccount: n.serviceAccount };
       this.subscribedVersion = req.subscribe.currentVersion;
       this.endpointDeltas = req.subscribe.endpointDeltas;
       this.sentSnapshot = undefined;
@@ -117,11 +117,16 @@ export class NodeStream {
 
   /**
    * The base an endpoint-only update may start from: the snapshot this
-   * sidecar was sent and has ACKed, if it takes such updates at all.
+   * sidecar was sent last, if it takes such updates. It need not have ACKed
+   * it yet (the stream is ordered, so it applies that one first; waiting for
+   * the ACK would turn every push during a churn into a whole snapshot), but
+   * not if it NACKed it: it runs something else then.
    */
   deltaBase(): NodeSnapshot | undefined {
     const base = this.sentSnapshot;
-    return this.endpointDeltas && base && this.versionAcked === base.version && this.versionSent === base.version ? base : undefined;
+    if (!this.endpointDeltas || base === undefined || this.versionSent !== base.version) return undefined;
+    const refused = this.lastNack !== undefined && this.lastNack.rejected === base.version && this.versionAcked !== base.version;
+    return refused ? undefined : base;
   }
 
   /** Sends `snapshot` as endpoint changes against deltaBase(). */

@@ -18,11 +18,14 @@ export interface NodeStatusView {
   readonly certExpiresAt?: string;
   /** Why the control plane could not send this node its config ('' or absent when it could). */
   readonly pushError?: string;
+  /** Why the node's last subscription was refused (pod identity mismatch); '' or absent when it was not. */
+  readonly refused?: string;
 }
 
-export type SyncState = 'SYNCED' | 'STALE' | 'NOT SENT' | `ERROR: ${string}`;
+export type SyncState = 'SYNCED' | 'STALE' | 'NOT SENT' | `ERROR: ${string}` | `REFUSED: ${string}`;
 
 export function syncState(n: NodeStatusView): SyncState {
+  if (n.refused) return `REFUSED: ${n.refused}`;
   if (n.pushError) return `ERROR: ${n.pushError}`;
   if (n.versionCurrent !== '' && n.versionAcked === n.versionCurrent) return 'SYNCED';
   if (n.versionSent === '') return 'NOT SENT';

@@ -24,7 +24,15 @@ export interface AdminDeps {
   readonly quit: () => void;
 }
 
-export async function startAdmin(port: number, host: string, d: AdminDeps): Promise<Server> {
+/** A --concurrency worker tells the primary where its private admin listens (node:cluster IPC). */
+export const WORKER_ADMIN_MESSAGE = 'meshlet:worker-admin';
+
+export function announceWorkerAdmin(port: number): void {
+  process.send?.({ type: WORKER_ADMIN_MESSAGE, port });
+}
+
+/** `exclusive`: a worker's private admin port, not shared through node:cluster. */
+export async function startAdmin(port: number, host: string, d: AdminDeps, exclusive = false): Promise<Server> {
   const server = createServer((req, res) => {
     try {
       handle(d, req, res);
@@ -35,7 +43,7 @@ export async function startAdmin(port: number, host: string, d: AdminDeps): Prom
       else res.destroy();
     }
   });
-  await listenOn(server, port, host, '--admin-port');
+  await listenOn(server, port, host, '--admin-port', exclusive);
   return server;
 }
 

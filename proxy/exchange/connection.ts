@@ -23,6 +23,10 @@ export interface ConnectionInfo {
   sni: string | null;
   /** Whether the protocol came from configuration rather than sniffing. */
   declared: boolean;
+  /** The ClientHello offered ALPN `istio-peer-exchange` (mesh mTLS from another sidecar). */
+  meshTls?: boolean;
+  /** Inbound mesh mTLS was terminated on this connection: what follows was decrypted. */
+  mtls?: boolean;
 }
 
 /** One TCP connection through the L4 path as observers see it. */

@@ -7,11 +7,12 @@ import { explainListenError, ListenError } from '../config/listen/listen-error.j
 export { ListenError as BindError, explainListenError as explainBindError };
 
 /** server.listen as a promise that rejects with a ListenError. */
-export function listenOn(server: Server, port: number, host: string, flag: string): Promise<void> {
+/** `exclusive`: never share the socket with other node:cluster workers (a worker's private port). */
+export function listenOn(server: Server, port: number, host: string, flag: string, exclusive = false): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(explainListenError(err, host, port, flag));
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen({ port, host, exclusive }, () => {
       server.off('error', onError);
       resolve();
     });

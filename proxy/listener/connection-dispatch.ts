@@ -14,6 +14,8 @@
 // listener (see handOff): only the HTTP/2 preface changes where they go.
 import type { Socket } from 'node:net';
 import type { ConnectionInfo, DeclaredProtocol, DetectedProtocol } from '../exchange/index.js';
+import type { MtlsMode } from '../config/model/index.js';
+import { offersAlpn } from './client-hello-alpn.js';
 import { detectProtocol, MAX_SNIFF_BYTES, readSni } from './detect-protocol.js';
 
 export type { ConnectionInfo, DeclaredProtocol } from '../exchange/index.js';
@@ -36,7 +38,21 @@ export interface ConnectionHandlers {
   tcp(socket: Socket, conn: ConnectionInfo): void;
   /** A redirected connection whose original destination is this proxy's own listener (a loop). */
   loop(socket: Socket, conn: ConnectionInfo): void;
+  /** Inbound only: PeerAuthentication (terminate mesh mTLS, refuse plaintext under STRICT). */
+  mtls?: InboundMtls;
 }
+
+/** The inbound side's mutual TLS, applied before the protocol handlers see a connection. */
+export interface InboundMtls {
+  /** The PeerAuthentication mode for this connection (its port), read once per connection. */
+  mode(conn: ConnectionInfo): MtlsMode;
+  /** Terminates mesh mTLS; `secured` gets the decrypted socket. False: no workload certificate to do it with. */
+  terminate(socket: Socket, secured: (s: Socket) => void): boolean;
+  /** STRICT refused this connection (plaintext, non-mesh TLS, or no certificate to terminate with): counted. */
+  refused(conn: ConnectionInfo, why: 'plaintext' | 'no_certificate'): void;
+}
+
+const MESH_ALPN = 'istio-peer-exchange';
 
 export interface DispatchOptions {
   /** No client bytes for this long → opaque TCP (server-first protocols). */
@@ -72,7 +88,36 @@ export function createConnectionDispatcher(h: ConnectionHandlers, o: DispatchOpt
   };
 }
 
-function handOff(h: ConnectionHandlers, socket: Socket, conn: ConnectionInfo, p: DetectedProtocol): void {
+/**
+ * PeerAuthentication, before any protocol handler: mesh mTLS (a ClientHello
+ * offering istio-peer-exchange) is terminated unless the mode is DISABLE, and
+ * the decrypted stream is sniffed again (HTTP/1.1, HTTP/2 or TCP inside);
+ * STRICT refuses everything else. Returns true when it took the socket.
+ */
+function applyMtls(m: InboundMtls, h: ConnectionHandlers, socket: Socket, conn: ConnectionInfo, p: DetectedProtocol, timeoutMs: number): boolean {
+  const mode = m.mode(conn);
+  if (mode === 'DISABLE') return false;
+  if (p === 'tls' && conn.meshTls === true) {
+    const took = m.terminate(socket, (secured) => {
+      conn.mtls = true;
+      conn.sni = null;
+      conn.protocol = 'tcp';
+      (secured as TaggedSocket)[CONNECTION] = conn;
+      new Sniffer(secured, conn, h, timeoutMs);
+    });
+    if (took) return true;
+    m.refused(conn, 'no_certificate');
+    socket.destroy();
+    return true;
+  }
+  if (mode !== 'STRICT') return false;
+  m.refused(conn, 'plaintext');
+  socket.destroy();
+  return true;
+}
+
+function handOff(h: ConnectionHandlers, socket: Socket, conn: ConnectionInfo, p: DetectedProtocol, timeoutMs = 0): void {
+  if (h.mtls !== undefined && conn.mtls !== true && applyMtls(h.mtls, h, socket, conn, p, timeoutMs)) return;
   if (p === 'http2' && h.http2 === undefined) p = 'tcp';
   // Not redirected (explicit proxy, standalone): the listener is the only
   // destination there is, so whatever is not HTTP/2 is HTTP/1.1, as it always
@@ -96,6 +141,7 @@ class Sniffer {
   readonly #conn: ConnectionInfo;
   readonly #h: ConnectionHandlers;
   readonly #timer: NodeJS.Timeout;
+  readonly #timeoutMs: number;
   #buf: Buffer = Buffer.alloc(0);
   #detected: DetectedProtocol | undefined;
   readonly #onData = (chunk: Buffer): void => this.#data(chunk);
@@ -105,6 +151,7 @@ class Sniffer {
     this.#socket = socket;
     this.#conn = conn;
     this.#h = h;
+    this.#timeoutMs = timeoutMs;
     this.#timer = setTimeout(() => this.#finish(this.#detected ?? 'tcp'), timeoutMs);
     socket.on('data', this.#onData);
     socket.once('end', this.#onGone);
@@ -124,6 +171,7 @@ class Sniffer {
       const sni = readSni(this.#buf);
       if (sni === undefined) return; // rest of the ClientHello still to come (the timer bounds the wait)
       this.#conn.sni = sni;
+      if (this.#h.mtls !== undefined) this.#conn.meshTls = offersAlpn(this.#buf, MESH_ALPN);
     }
     this.#finish(d);
   }
@@ -143,7 +191,7 @@ class Sniffer {
     // Stop the flow we started, and give every byte back to whoever reads next.
     s.pause();
     if (this.#buf.length > 0) s.unshift(this.#buf);
-    handOff(this.#h, s, this.#conn, p);
+    handOff(this.#h, s, this.#conn, p, this.#timeoutMs);
   }
 
   /** The client left (or failed) before we knew its protocol: nothing to hand over. */

@@ -6,9 +6,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationInfo, Exchange, ExchangeObserver, ResilienceEvents, TcpObserver, TcpRecord } from '../exchange/index.js';
 import { AccessLog } from './access-log.js';
 import type { HeaderBag } from './b3.js';
+import type { TlsCountersView } from './meshlet-metrics.js';
 import { MeshMetrics } from './metrics.js';
 import { MetricsServer } from './metrics-server.js';
 import { ensureRequestId } from './request-id.js';
+import { shareMetricsWithPrimary } from './cluster-metrics.js';
 import { TapHub } from './tap.js';
 import { Tracing, type TracingOptions } from './tracing.js';
 
@@ -17,10 +19,11 @@ export { newSpanId, newTraceId128, padTraceId } from './ids.js';
 export { ensureRequestId, requestIdFrom, REQUEST_ID_HEADER } from './request-id.js';
 export { Tracing, type TracingOptions } from './tracing.js';
 export { MeshMetrics, type MetricsOptions } from './metrics.js';
-export type { GaugeProviders, BreakerState, MirrorOutcome } from './meshlet-metrics.js';
+export type { GaugeProviders, BreakerState, MirrorOutcome, TlsCountersView } from './meshlet-metrics.js';
 export { DURATION_BUCKETS_MS, BYTE_BUCKETS, ISTIO_LABELS } from './istio-metrics.js';
 export { PEER_HEADER, encodePeer, decodePeer, type WorkloadIdentity } from './peer.js';
 export { MetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export { clusterMetricsSource, type MetricsSource } from './cluster-metrics.js';
 export { AccessLog, accessLogEntry, type AccessLogEntry, type AccessLogOptions } from './access-log.js';
 export { TapHub, parseTapQuery, redactHeaders, REDACTED, type TapEvent, type TapFilter } from './tap.js';
 
@@ -50,6 +53,8 @@ export interface ObserversOptions {
   version?: () => string | undefined;
   /** Expiry (epoch ms) of the workload certificate, for meshlet_cert_expiry_seconds. */
   certExpiry?: () => number | undefined;
+  /** TLS handshake counters, for meshlet_tls_*. */
+  tls?: () => TlsCountersView;
 }
 
 /** ResilienceEvents for the pipeline plus what the composition root reports. */
@@ -76,6 +81,8 @@ export interface Observers {
   readonly tap: (req: IncomingMessage, res: ServerResponse) => void;
   /** Starts the Prometheus listener; resolves to the bound port. */
   startMetricsServer(port: number, host: string, ready: () => boolean): Promise<number>;
+  /** --concurrency worker: no metrics listener of its own; the primary's scrapes sum this registry with the others. */
+  shareMetricsWithPrimary(): void;
   /** Ends taps, stops the metrics listener, flushes spans and the access log. */
   close(): Promise<void>;
 }
@@ -148,6 +155,7 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
   });
   gauges(metrics, opts.registry, opts.version);
   if (opts.certExpiry !== undefined) metrics.provide({ certExpiry: opts.certExpiry });
+  if (opts.tls !== undefined) metrics.provide({ tls: opts.tls });
   const tracing = await Tracing.create(opts.tracing);
   const accessLog = new AccessLog({ target: opts.accessLog });
   const tapHub = new TapHub();
@@ -194,6 +202,9 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
     async startMetricsServer(port, host, ready) {
       server = await MetricsServer.start({ registry: metrics.registry, port, host, ready });
       return server.port;
+    },
+    shareMetricsWithPrimary() {
+      shareMetricsWithPrimary(metrics.registry);
     },
     async close() {
       tapHub.closeAll();

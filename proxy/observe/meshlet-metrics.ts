@@ -3,7 +3,7 @@
 // two Map lookups and an addition on a pre-bound series. Gauges that mirror
 // live state are read at scrape time from provider functions, so the layers
 // keep no metric bookkeeping of their own.
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { MirrorOutcome } from '../exchange/index.js';
 import { BoundCounter, type CounterSeries } from './bound-metrics.js';
 
@@ -21,6 +21,19 @@ export interface GaugeProviders {
   configVersion?: () => string | undefined;
   /** Expiry (epoch ms) of the workload certificate in use; undefined = none yet. */
   certExpiry?: () => number | undefined;
+  /** TLS handshake counters (identity/mesh-tls.ts TlsCounters), read at scrape time. */
+  tls?: () => TlsCountersView;
+}
+
+/** What the TLS counters expose (kept structural: observe/ does not import identity/). */
+export interface TlsCountersView {
+  readonly outboundFull: number;
+  readonly outboundResumed: number;
+  readonly outboundFailed: number;
+  readonly inboundFull: number;
+  readonly inboundResumed: number;
+  readonly inboundFailed: number;
+  readonly plaintextRefused: number;
 }
 
 const SEP = '\u0001';
@@ -103,6 +116,8 @@ export class MeshletMetrics {
       help: 'Version of the config snapshot in use (value 1)',
       labelNames: ['version'],
       registers: [registry],
+      // --concurrency: 1 for each version some worker runs, not the number of workers.
+      aggregator: 'max',
       collect() {
         const read = self.providers.configVersion;
         if (read === undefined) return;
@@ -111,35 +126,67 @@ export class MeshletMetrics {
         if (v !== undefined) this.set({ version: v }, 1);
       },
     });
-    const svcGauge = (name: string, help: string, pick: (p: GaugeProviders) => GaugeProviders['activeRequests']): void => {
+    const svcGauge = (name: string, help: string, pick: (p: GaugeProviders) => GaugeProviders['activeRequests'], aggregator: 'sum' | 'max'): void => {
       new Gauge({
         name,
         help,
         labelNames: ['destination_service'],
         registers: [registry],
+        aggregator,
         collect() {
           fromProvider(this, pick(self.providers));
         },
       });
     };
-    svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests);
-    svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections);
-    svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints);
+    // --concurrency: requests and connections add up across workers; each worker
+    // ejects on its own, so the ejected count is the most any worker has ejected.
+    svcGauge('meshlet_active_requests', 'Requests in flight per destination', (p) => p.activeRequests, 'sum');
+    svcGauge('meshlet_upstream_connections', 'Open upstream connections per destination', (p) => p.upstreamConnections, 'sum');
+    svcGauge('meshlet_outlier_ejected_endpoints', 'Endpoints currently ejected by outlier detection', (p) => p.ejectedEndpoints, 'max');
     new Gauge({
       name: 'meshlet_cert_expiry_seconds',
       help: 'Time left before the workload certificate in use expires (absent until one is issued; rotation happens at half its lifetime)',
       registers: [registry],
+      aggregator: 'min',
       collect() {
         this.reset();
         const at = self.providers.certExpiry?.();
         if (at !== undefined) this.set((at - Date.now()) / 1000);
       },
     });
+    // Counters kept by the TLS code itself (one increment per handshake), exposed here at scrape time.
+    const tlsCounter = (name: string, help: string, labelNames: string[], values: (t: TlsCountersView) => [Record<string, string>, number][]): void => {
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        collect() {
+          const read = self.providers.tls;
+          if (read === undefined) return;
+          this.reset();
+          for (const [labels, v] of values(read())) this.inc(labels, v);
+        },
+      });
+    };
+    tlsCounter('meshlet_tls_handshakes_total', 'TLS handshakes completed (mesh mTLS and DestinationRule TLS), by direction and whether the session was resumed', ['direction', 'resumed'], (t) => [
+      [{ direction: 'outbound', resumed: 'false' }, t.outboundFull],
+      [{ direction: 'outbound', resumed: 'true' }, t.outboundResumed],
+      [{ direction: 'inbound', resumed: 'false' }, t.inboundFull],
+      [{ direction: 'inbound', resumed: 'true' }, t.inboundResumed],
+    ]);
+    tlsCounter('meshlet_tls_handshake_errors_total', 'TLS handshakes that failed (bad or missing peer certificate, wrong identity, timeout)', ['direction'], (t) => [
+      [{ direction: 'outbound' }, t.outboundFailed],
+      [{ direction: 'inbound' }, t.inboundFailed],
+    ]);
+    tlsCounter('meshlet_mtls_refused_connections_total', 'Inbound connections refused by PeerAuthentication STRICT (plaintext or not mesh mTLS)', [], (t) => [[{}, t.plaintextRefused]]);
     new Gauge({
       name: 'meshlet_endpoint_breaker_state',
       help: 'Circuit-breaker state per endpoint (1 for the current state, 0 otherwise)',
       labelNames: ['destination_service', 'endpoint', 'state'],
       registers: [registry],
+      // --concurrency: 1 when any worker's breaker for the endpoint is in that state.
+      aggregator: 'max',
       collect() {
         this.reset();
         const read = self.providers.breakerStates;

@@ -3,16 +3,17 @@
 // #543), so keep series bounded; readiness is delegated to a callback.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+import type { MetricsSource } from './cluster-metrics.js';
 
 export interface MetricsServerOptions {
-  registry: Registry;
+  /** A registry, or the sum over --concurrency workers. */
+  registry: MetricsSource;
   /** Default 15090; 0 picks a free port. */
   port?: number;
   /** Default 0.0.0.0 (Prometheus scrapes the pod IP). */
   host?: string;
   /** 200 on /healthz/ready when true, 503 otherwise. Default: always ready. */
-  ready?: () => boolean;
+  ready?: () => boolean | Promise<boolean>;
   /** Extra handler for paths this server does not know (e.g. /tap); return false to 404. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -34,8 +35,10 @@ export class MetricsServer {
           (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(String(err)),
         );
       } else if (path === '/healthz/ready') {
+        const answer = (ok: boolean): void => void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
         const ok = ready();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+        if (typeof ok === 'boolean') answer(ok);
+        else ok.then(answer, () => answer(false));
       } else if (opts.fallback === undefined || !opts.fallback(req, res)) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }

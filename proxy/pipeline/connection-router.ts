@@ -6,7 +6,10 @@
 //             TLS      → VirtualService tls route by SNI → declared TLS service by SNI
 //                        → declared service by original destination → traffic policy
 //             TCP      → declared service by original destination → traffic policy
-//   inbound   HTTP/1.1 → the inbound HTTP server; anything else → 127.0.0.1:<original port>
+//   inbound   PeerAuthentication first (pipeline/inbound-mtls.ts): mesh mTLS terminated
+//             and sniffed again, plaintext refused under STRICT; then
+//             HTTP/1.1 → the inbound HTTP server; anything else → 127.0.0.1:<original port>
+//             (after the AuthorizationPolicies' L4 check: denied → closed, flag RBAC)
 //             (after the AuthorizationPolicies' L4 check: denied → closed, flag RBAC)
 //
 // A connection that was not redirected (explicit proxy, standalone mode) has
@@ -15,7 +18,7 @@
 import type { Socket } from 'node:net';
 import type { OutboundTrafficPolicy } from '../config/model/index.js';
 import { Flag } from '../errors/flags.js';
-import type { ConnectionHandlers, ConnectionInfo, DeclaredProtocol } from '../listener/connection-dispatch.js';
+import type { ConnectionHandlers, ConnectionInfo, DeclaredProtocol, InboundMtls } from '../listener/connection-dispatch.js';
 import type { Snapshot } from '../snapshot/index.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { DestinationInfo } from '../exchange/index.js';
@@ -70,7 +73,7 @@ export interface InboundTarget {
   readonly destination: DestinationInfo;
 }
 
-export function inboundHandlers(http: (socket: Socket) => void, deps: RouterDeps, app: InboundTarget): ConnectionHandlers {
+export function inboundHandlers(http: (socket: Socket) => void, deps: RouterDeps, app: InboundTarget, mtls?: InboundMtls): ConnectionHandlers {
   const httpHandoff = toHttp(http);
   const toApp = (socket: Socket, conn: ConnectionInfo): void => {
     const port = conn.redirected ? conn.dstPort : app.appPort;
@@ -86,6 +89,7 @@ export function inboundHandlers(http: (socket: Socket) => void, deps: RouterDeps
     tls: toApp,
     tcp: toApp,
     loop: refuseLoop(deps),
+    ...(mtls !== undefined ? { mtls } : {}),
   };
 }
 

@@ -122,10 +122,19 @@ class TcpSession implements TcpRecord {
       cluster.requestsTotal++;
     }
     this.upstreamHost = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-    const up = connect({ host, port, noDelay: true, allowHalfOpen: true, ...(this.#deps.localAddress !== undefined ? { localAddress: this.#deps.localAddress } : {}) });
+    // Mesh mTLS (or DestinationRule TLS) to this endpoint: ready at the end of the handshake.
+    const tls = this.endpoint?.tls;
+    let up: Socket;
+    try {
+      up = tls !== undefined ? tls.connect(host, port, 'tcp', this.endpoint!.tlsSession) : connect({ host, port, noDelay: true, allowHalfOpen: true, ...(this.#deps.localAddress !== undefined ? { localAddress: this.#deps.localAddress } : {}) });
+    } catch {
+      // No workload certificate yet: nothing was connected.
+      this.#open = 1;
+      return this.#connectFailed('connect');
+    }
     this.#up = up;
     this.#connectTimer = setTimeout(() => this.#connectFailed('timeout'), timeoutMs);
-    up.once('connect', () => this.#onConnect());
+    up.once(tls !== undefined ? 'secureConnect' : 'connect', () => this.#onConnect());
     up.on('error', () => (this.connected ? this.#onUpError() : this.#connectFailed('connect')));
     up.once('close', () => this.#closed());
   }

@@ -3,6 +3,7 @@
 // per-route policy layers). Requests read one Snapshot reference on entry and
 // keep it to the end, so a swap never shows a request half of two configs.
 import { clusterName, type HeaderOps, type MeshConfig, type RouteModel } from '../config/model/index.js';
+import { resolvePeerAuthentication, type EffectivePeerAuthentication } from './peer-authentication.js';
 import { HostIndex, compilePathRewrite, compileRoutes, type PathRewrite, type RouteTable } from '../layers/route/index.js';
 import { WeightedSplit } from '../layers/balance/index.js';
 import { compileFault, type FaultLayer } from '../layers/fault/index.js';
@@ -60,6 +61,8 @@ export interface Snapshot {
   readonly compiledAt: number;
   /** Earliest expiry of a fault/mirror TTL in this config (ms epoch), Infinity if none. */
   readonly nextExpiry: number;
+  /** The PeerAuthentication that applies to this sidecar's inbound side. */
+  readonly peerAuth: EffectivePeerAuthentication;
   /** The AuthorizationPolicies selecting this workload (inbound), null when none does. */
   readonly authz: Authorizer | null;
 }
@@ -91,6 +94,7 @@ export function compileSnapshot(config: MeshConfig, registry: UpstreamRegistry, 
     l4: new L4Index(config, registry),
     compiledAt: opts.now,
     nextExpiry,
+    peerAuth: resolvePeerAuthentication(config.peerAuthentications, opts.namespace, opts.labels ?? {}),
     authz: Authorizer.compile(config.authorizationPolicies, { namespace: opts.namespace, labels: opts.labels ?? {} }),
   };
 }

@@ -5,7 +5,9 @@ import type { ClusterModel, ClusterPolicy } from '../config/model/index.js';
 import { createPicker } from '../layers/balance/index.js';
 import type { Picker } from '../layers/balance/pickable.js';
 import type { DestinationInfo } from '../exchange/index.js';
+import type { MeshTls } from '../identity/mesh-tls.js';
 import { Endpoint, type PoolSettings } from './endpoint.js';
+import { ClusterSecurity } from './upstream-tls.js';
 
 /**
  * Who holds per-endpoint state outside upstream/ (outlier breakers, metric
@@ -40,9 +42,13 @@ export class ClusterRuntime {
   requestsTotal = 0;
   #byId = new Map<string, Endpoint>();
   readonly #retirement: EndpointRetirement;
+  readonly #mesh: MeshTls | undefined;
+  #security: ClusterSecurity | undefined;
+  #securityKey = '';
 
-  constructor(model: ClusterModel, retirement: EndpointRetirement = NO_RETIREMENT) {
+  constructor(model: ClusterModel, retirement: EndpointRetirement = NO_RETIREMENT, mesh?: MeshTls) {
     this.#retirement = retirement;
+    this.#mesh = mesh;
     this.name = model.name;
     const dot = model.host.indexOf('.');
     const serviceName = dot > 0 ? model.host.slice(0, dot) : model.host;
@@ -79,14 +85,22 @@ export class ClusterRuntime {
     this.model = model;
     this.policy = model.policy;
     const settings = this.poolSettings();
+    // TLS contexts are built once per distinct tls policy, not per endpoint or connection.
+    const securityKey = JSON.stringify([model.tls, model.peerIdentities]);
+    if (this.#security === undefined || securityKey !== this.#securityKey) {
+      this.#security = new ClusterSecurity(model, this.#mesh);
+      this.#securityKey = securityKey;
+    }
+    const security = this.#security;
     const next: Endpoint[] = [];
     const seen = new Map<string, Endpoint>();
     for (const em of model.endpoints) {
       const addrs = model.discovery === 'dns' ? (resolve?.(em.address) ?? []) : [em.address];
       for (const addr of addrs) {
-        const probe = new Endpoint(em, addr, this.destination.serviceName, this.destination.serviceNamespace, settings);
+        const probe = new Endpoint(em, addr, this.destination.serviceName, this.destination.serviceNamespace, settings, security.forEndpoint(em));
         const existing = this.#byId.get(probe.id);
-        const ep = existing !== undefined && sameIdentity(existing, probe) ? existing : probe;
+        // A change of TLS (a sidecar appeared, a DestinationRule tls) makes a new endpoint: new pool, new connections.
+        const ep = existing !== undefined && existing.tls === probe.tls && sameIdentity(existing, probe) ? existing : probe;
         if (ep === existing && poolChanged) ep.reconfigure(settings);
         if (!seen.has(ep.id)) {
           seen.set(ep.id, ep);

@@ -1,8 +1,11 @@
 // One upstream replica. Long-lived: it survives config swaps as long as the
 // same ip:port stays in its cluster, so its connection pool, in-flight count
 // and outlier state are not reset by an unrelated route change.
+import type { Socket } from 'node:net';
+import type { buildConnector } from 'undici';
 import { Pool } from './undici-pool.js';
 import { H2Sessions } from './h2-sessions.js';
+import type { SessionSlot, UpstreamTls } from './upstream-tls.js';
 import { h2Limits } from './h2-limits.js';
 import type { EndpointModel } from '../config/model/index.js';
 import type { PickableEndpoint } from '../layers/balance/pickable.js';
@@ -55,8 +58,13 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   #h2: H2Sessions | undefined;
   #poolSettings: PoolSettings;
   readonly origin: string;
+  /** How connections to this endpoint are secured (undefined = plaintext); fixed for the endpoint's life. */
+  readonly tls: UpstreamTls | undefined;
+  /** The last TLS session, so the next connection resumes instead of a full handshake. */
+  readonly tlsSession: SessionSlot = { context: undefined, session: undefined };
 
-  constructor(model: EndpointModel, address: string, serviceName: string, serviceNamespace: string, pool: PoolSettings) {
+  constructor(model: EndpointModel, address: string, serviceName: string, serviceNamespace: string, pool: PoolSettings, tls?: UpstreamTls) {
+    this.tls = tls;
     this.address = address;
     this.port = model.port;
     this.id = address.includes(':') ? `[${address}]:${model.port}` : `${address}:${model.port}`;
@@ -78,7 +86,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
       this.#pool = new Pool(this.origin, {
         connections: s.maxConnections ?? null,
         pipelining: 1,
-        connect: { timeout: s.connectTimeoutMs, noDelay: true },
+        connect: this.tls === undefined ? { timeout: s.connectTimeoutMs, noDelay: true } : this.#tlsConnector(s.connectTimeoutMs),
         keepAliveTimeout: s.idleTimeoutMs,
         keepAliveMaxTimeout: s.idleTimeoutMs,
         keepAliveTimeoutThreshold: 500,
@@ -103,9 +111,44 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
         maxConcurrentStreams: s.maxConcurrentStreams,
         maxConnections: s.maxConnections,
         initialWindowSize: h2Limits.initialWindowSize,
+        streamIdleTimeoutMs: streamIdleMs,
+        ...(this.tls !== undefined ? { tls: this.tls, tlsSession: this.tlsSession } : {}),
       });
     }
     return this.#h2;
+  }
+
+  /**
+   * undici's connector for a TLS endpoint: the handshake (with the certificate
+   * current at this moment) completes before undici sees the socket, within
+   * the connect timeout. A verification failure is a connect failure (UF).
+   */
+  #tlsConnector(timeoutMs: number): buildConnector.connector {
+    const tls = this.tls!;
+    return (_opts, cb) => {
+      let socket: Socket;
+      try {
+        socket = tls.connect(this.address, this.port, 'http1', this.tlsSession);
+      } catch (err) {
+        cb(err as Error, null);
+        return;
+      }
+      const timer = setTimeout(() => socket.destroy(Object.assign(new Error(`TLS connect timeout after ${timeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeoutMs);
+      const onError = (err: Error & { code?: string }): void => {
+        clearTimeout(timer);
+        // A reset or close during the handshake (a STRICT peer refusing us, a peer
+        // that is not a sidecar) is a TLS failure, not a reset of a request in flight.
+        const code = err.code ?? '';
+        const reset = code === '' || code === 'ECONNRESET' || code === 'EPIPE';
+        cb(reset ? Object.assign(new Error(`TLS handshake with ${this.id} failed: ${err.message}`), { code: 'MESH_ERR_TLS_HANDSHAKE' }) : err, null);
+      };
+      socket.once('error', onError);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        cb(null, socket);
+      });
+    };
   }
 
   /** Connected sockets right now (for metrics and /clusters). */

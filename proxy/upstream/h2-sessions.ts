@@ -7,6 +7,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { h2Limits } from './h2-limits.js';
+import type { SessionSlot, UpstreamTls } from './upstream-tls.js';
 
 export interface H2Settings {
   readonly connectTimeoutMs: number;
@@ -19,6 +20,11 @@ export interface H2Settings {
   readonly maxConnections: number | undefined;
   /** Our receive window per stream (SETTINGS_INITIAL_WINDOW_SIZE). */
   readonly initialWindowSize: number;
+  /** --stream-idle-timeout, upstream side: once the request is sent, a stream with no frames either way this long fails (0 = off). */
+  readonly streamIdleTimeoutMs: number;
+  /** TLS towards the endpoint (mesh mTLS or DestinationRule TLS); absent = cleartext (h2c). */
+  readonly tls?: UpstreamTls;
+  readonly tlsSession?: SessionSlot;
 }
 
 /** An HTTP/1-shaped request (Host header, hop-by-hop headers already gone) as HTTP/2 headers. */
@@ -66,16 +72,24 @@ export class H2Sessions {
     this.#settings = settings;
   }
 
+  /** --stream-idle-timeout for upstream streams (armed by the attempt once its request is sent). */
+  get streamIdleTimeoutMs(): number {
+    return this.#settings.streamIdleTimeoutMs;
+  }
+
   /** Open connections right now (for metrics and /clusters). */
   get connections(): number {
     return this.#conns.length;
   }
 
-  /** Opens a stream on a connection with room, opening a connection if none has. */
-  request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+  /**
+   * Opens a stream on a connection with room, opening a connection if none has.
+   * `waitForTrailers`: the stream stays open after the body for sendTrailers().
+   */
+  request(headers: OutgoingHttpHeaders, endStream: boolean, waitForTrailers = false): ClientHttp2Stream {
     if (this.#closed) throw Object.assign(new Error('endpoint closed'), { code: 'ECONNREFUSED' });
     const c = this.#pick();
-    const stream = c.session.request(headers, { endStream });
+    const stream = c.session.request(headers, { endStream, waitForTrailers });
     c.active++;
     c.served++;
     stream.once('close', () => {
@@ -112,7 +126,8 @@ export class H2Sessions {
       settings: { initialWindowSize: s.initialWindowSize, enablePush: false },
       peerMaxConcurrentStreams: ASSUMED_MAX_STREAMS,
       // Small gRPC messages must not wait for Nagle's algorithm.
-      createConnection: () => netConnect({ host: this.#host, port: this.#port, noDelay: true }),
+      createConnection: () =>
+        s.tls !== undefined && s.tlsSession !== undefined ? s.tls.connect(this.#host, this.#port, 'http2', s.tlsSession) : netConnect({ host: this.#host, port: this.#port, noDelay: true }),
     });
     const c = new Connection(session);
     this.#conns.push(c);

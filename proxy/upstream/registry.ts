@@ -4,11 +4,14 @@
 // rig need; dns.resolve would skip it).
 import { lookup } from 'node:dns/promises';
 import type { MeshConfig } from '../config/model/index.js';
+import type { MeshTls } from '../identity/mesh-tls.js';
 import { ClusterRuntime, NO_RETIREMENT, type EndpointRetirement } from './cluster.js';
 
 export interface RegistryOptions {
   /** How often DNS clusters are re-resolved. */
   readonly dnsRefreshMs: number;
+  /** The workload certificate's TLS (mesh mTLS); absent = no identity (standalone, --insecure). */
+  readonly meshTls?: MeshTls;
 }
 
 export class UpstreamRegistry {
@@ -53,7 +56,7 @@ export class UpstreamRegistry {
       keep.add(model.name);
       const existing = this.#clusters.get(model.name);
       if (existing === undefined) {
-        const c = new ClusterRuntime(model, this.#retirement);
+        const c = new ClusterRuntime(model, this.#retirement, this.#opts.meshTls);
         if (model.discovery === 'dns') c.update(model, this.#lookupCached);
         this.#clusters.set(model.name, c);
       } else {

@@ -23,6 +23,10 @@ export interface NodeInfo {
   readonly workload: string;
   readonly namespace: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Kubernetes pod identity (downward API), checked by the control plane against the Pod object. */
+  readonly podName?: string;
+  readonly podIp?: string;
+  readonly serviceAccount?: string;
 }
 
 export interface ConfigStreamClientOptions {
@@ -148,7 +152,7 @@ export class ConfigStreamClient {
     const n = this.#opts.node;
     call.write({
       subscribe: {
-        node: { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels } },
+        node: { id: n.id, workload: n.workload, namespace: n.namespace, labels: { ...n.labels }, podName: n.podName ?? '', podIp: n.podIp ?? '', serviceAccount: n.serviceAccount ?? '' },
         currentVersion: this.#opts.currentVersion() ?? '',
         endpointDeltas: this.#opts.endpointDeltas ?? true,
       },

@@ -1,7 +1,7 @@
 // Wire → model for one DiscoveryResponse: parse every resource body, reject
 // duplicates, assemble the MeshConfig, and stamp TTL'd fault/mirror rules
 // with an absolute `expiresAt`. Pure: the caller validates and applies.
-import type { AuthorizationPolicyModel, ClusterModel, ConfigIssue, MeshConfig, RouteModel, ServiceModel, VirtualHostModel } from '../config/model/index.js';
+import type { AuthorizationPolicyModel, ClusterModel, ConfigIssue, MeshConfig, PeerAuthenticationModel, RouteModel, ServiceModel, VirtualHostModel } from '../config/model/index.js';
 
 export interface WireResource {
   readonly kind: string;
@@ -39,6 +39,7 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
   const services: ServiceModel[] = [];
   const clusters: ClusterModel[] = [];
   const virtualHosts: VirtualHostModel[] = [];
+  const peerAuthentications: PeerAuthenticationModel[] = [];
   const authorizationPolicies: AuthorizationPolicyModel[] = [];
   const seen = new Set<string>();
   let expiresAt: number | undefined;
@@ -72,12 +73,20 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
       }
       expiresAt = earliestExpiry(vh, expiresAt);
       virtualHosts.push(vh);
-    } else if (r.kind === 'authorization_policy') authorizationPolicies.push(body as AuthorizationPolicyModel);
+    } else if (r.kind === 'peer_authentication') peerAuthentications.push(body as PeerAuthenticationModel);
+    else if (r.kind === 'authorization_policy') authorizationPolicies.push(body as AuthorizationPolicyModel);
     // Unknown kinds are ignored, as xDS clients ignore resources they did not ask for,
     // so a newer control plane can add kinds without breaking older sidecars.
   }
   if (issues.length > 0) return { ok: false, issues };
-  const config: MeshConfig = { version, services, clusters, virtualHosts, ...(authorizationPolicies.length > 0 ? { authorizationPolicies } : {}) };
+  const config: MeshConfig = {
+    version,
+    services,
+    clusters,
+    virtualHosts,
+    ...(peerAuthentications.length > 0 ? { peerAuthentications } : {}),
+    ...(authorizationPolicies.length > 0 ? { authorizationPolicies } : {}),
+  };
   return { ok: true, config, expiresAt };
 }
 

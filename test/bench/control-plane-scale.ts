@@ -1,42 +1,50 @@
 // Control-plane fan-out benchmark (a script, not a test): N simulated sidecar
-// streams multiplexed over a few gRPC channels in this process, one route
-// change, time until every stream has ACKed; then the same with a large
-// endpoint set. Simulated sidecars ACK without decoding, so the figures are
-// the control plane's push cost plus protobuf transfer, not sidecar compile time.
-// Run: npx tsx test/bench/control-plane-scale.ts [sidecars] [endpoints]
+// streams (test/bench/simulated-sidecars.ts: they ACK without decoding), then
+// one route change and one endpoint change, each timed from the file write
+// (so it includes the file watch and the 100 ms push debounce) until every
+// stream has ACKed. Run once with sidecars that take endpoint-only updates
+// and once with sidecars that want whole snapshots (the behaviour before
+// incremental pushes), so the comparison is made in one process, one run.
+// Run: npx tsx test/bench/control-plane-scale.ts [sidecars] [endpoints] [churn seconds] [churn sidecars]
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { startControlPlane } from '../../control-plane/index.js';
-import { loadDiscoveryProto } from '../../proto/load.js';
-import type { DiscoveryRequest } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
-import type { DiscoveryResponse__Output } from '../../proto/gen/meshlet/v1/DiscoveryResponse.js';
+import { startControlPlane, type RunningControlPlane } from '../../control-plane/index.js';
+import { SimulatedSidecars } from './simulated-sidecars.js';
+import { runEndpointChurn, type ChurnResult } from './control-plane-churn.js';
 
 export interface ScaleBenchOptions {
   readonly sidecars: number;
   readonly endpoints: number;
   readonly channels?: number;
+  /** Sidecars ask for endpoint-only updates (default true). */
+  readonly endpointDeltas?: boolean;
 }
 
 export interface ScaleBenchResult {
   readonly sidecars: number;
   readonly endpoints: number;
   readonly channels: number;
+  readonly endpointDeltas: boolean;
   readonly snapshotBytes: number;
   readonly initialSyncMs: number;
   readonly routeChangeAllAckedMs: number;
+  readonly endpointChangeAllAckedMs: number;
+  /** Payload bytes each sidecar received for the one endpoint change. */
+  readonly endpointChangeBytesPerSidecar: number;
   readonly heapUsedMB: { readonly before: number; readonly connected: number; readonly afterPush: number };
   readonly rssMB: { readonly before: number; readonly connected: number; readonly afterPush: number };
 }
 
 const MB = (n: number): number => Math.round((n / 1048576) * 10) / 10;
 
-function yaml(endpoints: number, timeout: string): { services: string; routes: string } {
+export const benchAddress = (i: number): string => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+
+export function servicesYaml(endpoints: number, moved = -1): string {
   const eps: string[] = [];
-  for (let i = 0; i < Math.max(1, endpoints); i++) eps.push(`    - { address: 10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}, ports: { http: 8080 }, labels: { version: v${i % 3} } }`);
-  const services = `apiVersion: networking.istio.io/v1
+  for (let i = 0; i < Math.max(1, endpoints); i++) eps.push(`    - { address: ${benchAddress(i === moved ? 0xfe0000 + i : i)}, ports: { http: 8080 }, labels: { version: v${i % 3} } }`);
+  return `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: big }
 spec:
@@ -47,7 +55,10 @@ spec:
   endpoints:
 ${eps.join('\n')}
 `;
-  const routes = `apiVersion: networking.istio.io/v1
+}
+
+export function routesYaml(timeout: string): string {
+  return `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: { name: big }
 spec:
@@ -57,83 +68,119 @@ spec:
       timeout: ${timeout}
       route: [{ destination: { host: big } }]
 `;
-  return { services, routes };
+}
+
+/** Resolves with the version the control plane serves once it differs from `from`. */
+async function nextVersion(cp: RunningControlPlane, from: string): Promise<string> {
+  for (;;) {
+    const v = cp.server.status()[0]?.versionCurrent;
+    if (v && v !== from) return v;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 export async function runControlPlaneScaleBench(opts: ScaleBenchOptions): Promise<ScaleBenchResult> {
   const channels = opts.channels ?? 10;
+  const endpointDeltas = opts.endpointDeltas ?? true;
   const dir = await mkdtemp(join(tmpdir(), 'meshlet-cp-bench-'));
-  const first = yaml(opts.endpoints, '1s');
-  await writeFile(join(dir, '10-services.yaml'), first.services);
-  await writeFile(join(dir, '30-routes.yaml'), first.routes);
+  await writeFile(join(dir, '10-services.yaml'), servicesYaml(opts.endpoints));
+  await writeFile(join(dir, '30-routes.yaml'), routesYaml('1s'));
   global.gc?.();
   const before = process.memoryUsage();
   const cp = await startControlPlane({ configDir: dir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, rescanMs: 0, security: { insecure: true }, log: () => {} });
-  const Client = loadDiscoveryProto().meshlet.v1.MeshDiscovery;
-  // A local subchannel pool per client gives each its own HTTP/2 connection.
-  const clients = Array.from({ length: channels }, () => new Client(`127.0.0.1:${cp.port}`, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1 }));
-  const versions = new Array<string>(opts.sidecars).fill('');
-  let snapshotBytes = 0;
-  let waiting: { version: string; left: number; done: () => void } | undefined;
-  const calls: ClientDuplexStream<DiscoveryRequest, DiscoveryResponse__Output>[] = [];
   const t0 = performance.now();
-  await new Promise<void>((resolve) => {
-    let synced = 0;
-    for (let i = 0; i < opts.sidecars; i++) {
-      const call = clients[i % channels]!.StreamConfig();
-      calls.push(call);
-      call.on('error', () => {});
-      call.on('data', (res: DiscoveryResponse__Output) => {
-        if (snapshotBytes === 0) snapshotBytes = res.resources.reduce((n, r) => n + r.body.length, 0);
-        const firstTime = versions[i] === '';
-        versions[i] = res.version;
-        call.write({ ack: { version: res.version, nonce: res.nonce } });
-        if (firstTime && ++synced === opts.sidecars) resolve();
-        if (waiting && res.version === waiting.version && --waiting.left === 0) waiting.done();
-      });
-      call.write({ subscribe: { node: { id: `sidecar-${i}`, workload: 'bench', namespace: 'default', labels: {} }, currentVersion: '' } });
-    }
-  });
+  const sidecars = await SimulatedSidecars.connect({ target: `127.0.0.1:${cp.port}`, sidecars: opts.sidecars, channels, endpointDeltas });
   const initialSyncMs = performance.now() - t0;
+  const snapshotBytes = Math.round(sidecars.bytes / opts.sidecars);
   global.gc?.();
   const connected = process.memoryUsage();
 
-  // One route change; the clock starts at the file write, so it includes watch + debounce (~200 ms).
-  const t1 = performance.now();
-  const allAcked = new Promise<void>((resolve) => {
-    // The store flips to the new config ~100 ms before the debounced push goes out.
-    const check = setInterval(() => {
-      const v = cp.server.status()[0]?.versionCurrent;
-      if (!v || v === versions[0] || waiting) return;
-      clearInterval(check);
-      waiting = { version: v, left: versions.filter((x) => x !== v).length, done: resolve };
-    }, 5);
-  });
-  await writeFile(join(dir, '30-routes.yaml'), yaml(opts.endpoints, '2s').routes);
-  await allAcked;
-  const routeChangeAllAckedMs = performance.now() - t1;
+  // One route change (always a whole snapshot).
+  let t = performance.now();
+  await writeFile(join(dir, '30-routes.yaml'), routesYaml('2s'));
+  await sidecars.allAt(await nextVersion(cp, sidecars.versions[0]!));
+  const routeChangeAllAckedMs = performance.now() - t;
   const afterPush = process.memoryUsage();
 
-  for (const c of calls) c.cancel();
-  for (const c of clients) c.close();
+  // One endpoint moves to a new address.
+  const bytesBefore = sidecars.bytes;
+  t = performance.now();
+  await writeFile(join(dir, '10-services.yaml'), servicesYaml(opts.endpoints, Math.floor(opts.endpoints / 2)));
+  await sidecars.allAt(await nextVersion(cp, sidecars.versions[0]!));
+  const endpointChangeAllAckedMs = performance.now() - t;
+  const endpointChangeBytesPerSidecar = Math.round((sidecars.bytes - bytesBefore) / opts.sidecars);
+
+  sidecars.close();
   await cp.close();
   await rm(dir, { recursive: true, force: true });
   return {
     sidecars: opts.sidecars,
     endpoints: opts.endpoints,
     channels,
+    endpointDeltas,
     snapshotBytes,
     initialSyncMs: Math.round(initialSyncMs),
     routeChangeAllAckedMs: Math.round(routeChangeAllAckedMs),
+    endpointChangeAllAckedMs: Math.round(endpointChangeAllAckedMs),
+    endpointChangeBytesPerSidecar,
     heapUsedMB: { before: MB(before.heapUsed), connected: MB(connected.heapUsed), afterPush: MB(afterPush.heapUsed) },
     rssMB: { before: MB(before.rss), connected: MB(connected.rss), afterPush: MB(afterPush.rss) },
   };
 }
 
+export interface ScaleSuiteResult {
+  readonly single: readonly ScaleBenchResult[];
+  readonly churn: readonly ChurnResult[];
+  /** Issue 17's control-plane target: every sidecar converged ≤ 1 s after one endpoint change. */
+  readonly target: { readonly endpointChangeAllAckedMs: number; readonly met: boolean };
+}
+
+/**
+ * Whole snapshots vs endpoint-only updates, one change and then a churn, in
+ * one run. The churn runs with fewer sidecars by default: with whole
+ * snapshots every push is sidecars × snapshot bytes (1,000 × 726 KB), which
+ * takes minutes per second of churn on a shared machine.
+ */
+export async function runControlPlaneScaleSuite(sidecars = 1000, endpoints = 10_000, churnSeconds = 3, churnSidecars = 100): Promise<ScaleSuiteResult> {
+  const single: ScaleBenchResult[] = [];
+  const churn: ChurnResult[] = [];
+  const progress = (what: string, r: unknown): void => void process.stderr.write(`control-plane scale: ${what} ${JSON.stringify(r)}\n`);
+  for (const endpointDeltas of [true, false]) {
+    const r = await runControlPlaneScaleBench({ sidecars, endpoints, endpointDeltas });
+    progress('single', r);
+    single.unshift(r);
+  }
+  for (const endpointDeltas of [true, false]) {
+    const r = await runEndpointChurn({ sidecars: churnSidecars, endpoints, endpointDeltas, ratePerSecond: 100, seconds: churnSeconds });
+    progress('churn', r);
+    churn.unshift(r);
+  }
+  const ms = single[1]!.endpointChangeAllAckedMs;
+  return { single, churn, target: { endpointChangeAllAckedMs: ms, met: ms <= 1000 } };
+}
+
+const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(a / b < 0.1 ? 4 : 2)}×` : 'n/a');
+
+export function renderScaleSuite(r: ScaleSuiteResult): string {
+  const [whole, delta] = r.single;
+  const [cw, cd] = r.churn;
+  const lines = [
+    `one endpoint change, ${whole!.sidecars} sidecars × ${whole!.endpoints} endpoints (whole snapshot → endpoint-only update):`,
+    `  bytes per sidecar     ${whole!.endpointChangeBytesPerSidecar} → ${delta!.endpointChangeBytesPerSidecar} (${ratio(delta!.endpointChangeBytesPerSidecar, whole!.endpointChangeBytesPerSidecar)})`,
+    `  change → all ACKed    ${whole!.endpointChangeAllAckedMs} ms → ${delta!.endpointChangeAllAckedMs} ms (${ratio(delta!.endpointChangeAllAckedMs, whole!.endpointChangeAllAckedMs)})`,
+    `  route change (whole)  ${whole!.routeChangeAllAckedMs} ms / ${delta!.routeChangeAllAckedMs} ms`,
+    `churn of ${cw!.ratePerSecond} endpoint changes/s for ${cw!.seconds} s, ${cw!.sidecars} sidecars × ${cw!.endpoints} endpoints (debounce ${cw!.debounceMs} ms, max ${cw!.debounceMaxMs} ms):`,
+    `  bytes per change per sidecar   ${cw!.bytesPerChangePerSidecar} → ${cd!.bytesPerChangePerSidecar} (${ratio(cd!.bytesPerChangePerSidecar, cw!.bytesPerChangePerSidecar)})`,
+    `  changes (store updates)        ${cw!.changesApplied} (${cw!.storeUpdates}) / ${cd!.changesApplied} (${cd!.storeUpdates})`,
+    `  last change → all ACKed        ${cw!.convergeAfterLastMs} ms → ${cd!.convergeAfterLastMs} ms (${ratio(cd!.convergeAfterLastMs, cw!.convergeAfterLastMs)})`,
+    `  responses per sidecar          ${cw!.responsesPerSidecar} → ${cd!.responsesPerSidecar}`,
+    `issue 17 target (1,000 sidecars converge ≤ 1 s after a change with 10,000 endpoints): ${r.target.endpointChangeAllAckedMs} ms ${r.target.met ? '✔' : '✘'}`,
+  ];
+  return lines.join('\n');
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const sidecars = Number(process.argv[2] ?? 1000);
-  const results: ScaleBenchResult[] = [];
-  for (const endpoints of process.argv[3] ? [Number(process.argv[3])] : [10, 10_000]) results.push(await runControlPlaneScaleBench({ sidecars, endpoints }));
-  console.table(results.map((r) => ({ sidecars: r.sidecars, endpoints: r.endpoints, 'snapshot KB': Math.round(r.snapshotBytes / 1024), 'initial sync ms': r.initialSyncMs, 'change→all ACKed ms': r.routeChangeAllAckedMs, 'heap MB (conn/push)': `${r.heapUsedMB.connected}/${r.heapUsedMB.afterPush}`, 'RSS MB (conn/push)': `${r.rssMB.connected}/${r.rssMB.afterPush}` })));
-  console.log(JSON.stringify(results, null, 2));
+  const r = await runControlPlaneScaleSuite(Number(process.argv[2] ?? 1000), Number(process.argv[3] ?? 10_000), Number(process.argv[4] ?? 3), Number(process.argv[5] ?? 100));
+  console.log(renderScaleSuite(r));
+  console.log(JSON.stringify(r, null, 2));
 }

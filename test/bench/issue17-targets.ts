@@ -7,7 +7,8 @@ import type { Row } from './report.js';
 import type { SoakResult } from './soak.js';
 
 export interface TargetCheck {
-  readonly area: 'memory' | 'throughput' | 'latency' | 'soak';
+  /** 'scale' checks come from the micro-bench (micro/scale-checks.ts). */
+  readonly area: 'memory' | 'throughput' | 'latency' | 'soak' | 'scale';
   readonly what: string;
   /** The measured figure, in the unit of `bound`. */
   readonly measured: number;

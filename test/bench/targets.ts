@@ -104,7 +104,7 @@ export function meshletTarget(name: string, label: string, f: MeshletFlags): Tar
         '--trace-sample-rate', String(f.traceRate), '--concurrency', String(f.workers ?? 1)];
       const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ctx.otlpPort}` };
       // Scaling runs are unpinned: workers need both CPUs (shared with the load generator and upstream).
-      const c = await spawnChild({ cmd, cpu: f.workers === undefined ? PROXY_CPU : undefined, env, port: outbound });
+      const c = await spawnChild({ cmd, cpu: f.workers === undefined ? PROXY_CPU : undefined, env, port: outbound, readyTimeoutMs: 60_000 });
       await waitRoutable(outbound, MESH_HOST, c.output);
       return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, adminPort: admin, death: deathOf(c), stop: c.stop };
     },

@@ -9,12 +9,18 @@
 //     allowWatchBookmarks=true       → periodic BOOKMARK events
 //     timeoutSeconds=N               → the server ends the watch after N s
 //   GET <collection>/<name>, PATCH/POST for the few writes the injector makes.
+//   POST /apis/authentication.k8s.io/v1/tokenreviews → TokenReview with
+//        status {authenticated, user{username, uid, groups, extra}, audiences}
+//        for tokens from issueServiceAccountToken() (opaque strings here, JWTs
+//        in a real cluster: the reviewer never parses them, only the API
+//        server does), honouring spec.audiences like the real API.
 // One global resourceVersion counter (like etcd). Faults a test can inject:
 // dropWatches() (connection reset), stallWatches() (silent stall), compact()
 // (history gone → 410), down()/up() (API server outage on the same port).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +63,18 @@ export const MESHLET_KINDS: readonly FakeKind[] = [
   { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
   { prefix: '/apis/admissionregistration.k8s.io/v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
   ...['v1', 'v1beta1'].flatMap((v) => [ISTIO('virtualservices', 'VirtualService', v), ISTIO('destinationrules', 'DestinationRule', v), ISTIO('serviceentries', 'ServiceEntry', v)]),
+  ...['v1', 'v1beta1'].map((v): FakeKind => ({ prefix: `/apis/security.istio.io/${v}`, plural: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true, storeKey: 'istio/authorizationpolicies' })),
 ];
+
+/** The audience of tokens issued for the API server itself (a real cluster's --api-audiences default). */
+export const API_AUDIENCE = 'https://kubernetes.default.svc.cluster.local';
+
+interface ServiceAccountToken {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly pod?: string;
+  readonly audiences: readonly string[];
+}
 
 const storeOf = (k: FakeKind): string => k.storeKey ?? `${k.prefix}/${k.plural}`;
 const keyOf = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
@@ -74,6 +91,10 @@ export class FakeKubeApiServer {
   #port = 0;
   /** Every request as `METHOD path?query`, for assertions (relists, bookmarks asked for). */
   readonly requests: string[] = [];
+
+  readonly #tokens = new Map<string, ServiceAccountToken>();
+  /** Every TokenReview asked for, for assertions (audiences sent, no token logged). */
+  readonly tokenReviews: { readonly audiences: readonly string[]; readonly authenticated: boolean }[] = [];
 
   readonly #tls: PemPair;
   /** The CA that signed the serving certificate (the kubeconfig trusts it). */
@@ -137,6 +158,22 @@ export class FakeKubeApiServer {
     const object = structuredClone(old);
     object.metadata.resourceVersion = String(++this.#rv);
     this.#emit({ rv: this.#rv, store: storeOf(k), type: 'DELETED', object });
+  }
+
+  /**
+   * A projected service-account token (what the kubelet writes into a pod's
+   * token volume): bound to the pod when `pod` is given, valid for
+   * `audiences` (the API server's own audience when empty).
+   */
+  issueServiceAccountToken(namespace: string, serviceAccount: string, o: { pod?: string; audiences?: readonly string[] } = {}): string {
+    const token = `fake-sa-token.${randomBytes(24).toString('base64url')}`;
+    this.#tokens.set(token, { namespace, serviceAccount, ...(o.pod !== undefined ? { pod: o.pod } : {}), audiences: o.audiences ?? [API_AUDIENCE] });
+    return token;
+  }
+
+  /** The token stops authenticating (service account deleted, pod gone). */
+  revokeToken(token: string): void {
+    this.#tokens.delete(token);
   }
 
   get(apiVersion: string, kind: string, namespace: string | undefined, name: string): KubeObject | undefined {
@@ -234,6 +271,7 @@ export class FakeKubeApiServer {
   #handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push(`${req.method ?? 'GET'} ${url.pathname}${url.search}`);
+    if (url.pathname === '/apis/authentication.k8s.io/v1/tokenreviews') return this.#tokenReview(req, res);
     const r = this.#route(url.pathname);
     if (!r) return status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
     const store = this.#store(storeOf(r.kind));
@@ -263,6 +301,41 @@ export class FakeKubeApiServer {
       }
       if (req.method === 'PUT' && r.name !== undefined) return json(res, 200, this.apply(this.#view(r.kind, parsed as KubeObject)));
       return status(res, 405, 'MethodNotAllowed', `${req.method ?? ''} is not supported by this test double`);
+    });
+  }
+
+  /** TokenReview (authentication.k8s.io/v1): create-only, answered in the status of the returned object. */
+  #tokenReview(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method !== 'POST') return status(res, 405, 'MethodNotAllowed', 'tokenreviews only supports create');
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      let review: { apiVersion?: string; kind?: string; spec?: { token?: string; audiences?: string[] } };
+      try {
+        review = JSON.parse(body) as typeof review;
+      } catch {
+        return status(res, 400, 'BadRequest', 'body is not JSON');
+      }
+      if (review.kind !== 'TokenReview' || typeof review.spec?.token !== 'string') return status(res, 400, 'BadRequest', 'expected a TokenReview with spec.token');
+      const wanted = review.spec.audiences ?? [];
+      const t = this.#tokens.get(review.spec.token);
+      // The real API: the token must be valid for at least one requested audience (default: the API server's).
+      const audiences = t === undefined ? [] : (wanted.length === 0 ? [API_AUDIENCE] : wanted).filter((a) => t.audiences.includes(a));
+      const ok = t !== undefined && audiences.length > 0;
+      this.tokenReviews.push({ audiences: wanted, authenticated: ok });
+      const statusBody = ok
+        ? {
+            authenticated: true,
+            user: {
+              username: `system:serviceaccount:${t.namespace}:${t.serviceAccount}`,
+              uid: `uid-sa-${t.namespace}-${t.serviceAccount}`,
+              groups: ['system:serviceaccounts', `system:serviceaccounts:${t.namespace}`, 'system:authenticated'],
+              ...(t.pod !== undefined ? { extra: { 'authentication.kubernetes.io/pod-name': [t.pod], 'authentication.kubernetes.io/pod-uid': [`uid-pod-${t.pod}`] } } : {}),
+            },
+            audiences,
+          }
+        : { authenticated: false, error: t === undefined ? 'invalid bearer token' : '[invalid bearer token, token audiences is invalid for the target audiences]' };
+      json(res, 201, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, spec: review.spec, status: statusBody });
     });
   }
 

@@ -30,9 +30,10 @@ export interface KubernetesSourceStatus {
 }
 
 const ISTIO_KINDS = [
-  { plural: 'virtualservices', name: 'VirtualService' },
-  { plural: 'destinationrules', name: 'DestinationRule' },
-  { plural: 'serviceentries', name: 'ServiceEntry' },
+  { plural: 'virtualservices', name: 'VirtualService', group: 'networking.istio.io' },
+  { plural: 'destinationrules', name: 'DestinationRule', group: 'networking.istio.io' },
+  { plural: 'serviceentries', name: 'ServiceEntry', group: 'networking.istio.io' },
+  { plural: 'authorizationpolicies', name: 'AuthorizationPolicy', group: 'security.istio.io' },
 ] as const;
 /** Istio serves both with one schema; v1 first, v1beta1 for Istio < 1.22 CRDs. */
 const ISTIO_VERSIONS = ['v1', 'v1beta1'] as const;
@@ -73,10 +74,10 @@ export class KubernetesSource {
         new SupervisedInformer<KubernetesObject>({
           ...common,
           name: k.plural,
-          paths: ISTIO_VERSIONS.map((v) => `/apis/networking.istio.io/${v}/${k.plural}`),
+          paths: ISTIO_VERSIONS.map((v) => `/apis/${k.group}/${v}/${k.plural}`),
           list: async (path) => {
             const version = path.split('/')[3] ?? 'v1';
-            return (await custom.listClusterCustomObject({ group: 'networking.istio.io', version, plural: k.plural })) as KubernetesListObject<KubernetesObject>;
+            return (await custom.listClusterCustomObject({ group: k.group, version, plural: k.plural })) as KubernetesListObject<KubernetesObject>;
           },
         }),
     );

@@ -1,7 +1,7 @@
 // networking.istio.io DestinationRule, every field of Istio's API: per-host
 // load balancing, connection pool limits, outlier detection, per-port
 // overrides and named subsets (label selectors). What is declared but not
-// applied (tls, localityLbSetting, warmup, tunnel, ...) is warned about or
+// applied (localityLbSetting, warmup, tunnel, tls.credentialName, ...) is warned about or
 // refused by field-support.ts. Size limits follow Envoy's so that a table or
 // ring never costs seconds (or gigabytes) to build.
 
@@ -118,12 +118,38 @@ const OutlierDetectionSchema = z.strictObject({
   outlierDetectionHttpErrorCodes: declared,
 });
 
+/** Istio ClientTLSSettings, with Istio's validation rules (security.ValidateClientTLSSettings). */
+const ClientTlsSchema = z
+  .strictObject({
+    mode: z.enum(['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']).optional(),
+    clientCertificate: z.string().min(1).optional(),
+    privateKey: z.string().min(1).optional(),
+    caCertificates: z.string().min(1).optional(),
+    credentialName: declared,
+    subjectAltNames: z.array(z.string().min(1)).optional(),
+    sni: z.string().min(1).optional(),
+    insecureSkipVerify: z.boolean().optional(),
+    caCrl: declared,
+  })
+  .superRefine((t, ctx) => {
+    if (t.mode === 'ISTIO_MUTUAL') {
+      for (const f of ['clientCertificate', 'privateKey', 'caCertificates'] as const) {
+        if (t[f] !== undefined) ctx.addIssue({ code: 'custom', path: [f], message: 'cannot be set with mode ISTIO_MUTUAL (the workload certificate and the mesh root are used)' });
+      }
+    }
+    if (t.mode === 'MUTUAL' && t.credentialName === undefined) {
+      if (t.clientCertificate === undefined) ctx.addIssue({ code: 'custom', path: ['clientCertificate'], message: 'client certificate required for mutual tls' });
+      if (t.privateKey === undefined) ctx.addIssue({ code: 'custom', path: ['privateKey'], message: 'private key required for mutual tls' });
+    }
+  });
+export type IstioClientTls = z.infer<typeof ClientTlsSchema>;
+
 const PortTrafficPolicySchema = z.strictObject({
   port: z.strictObject({ number: z.number().int().min(1).max(65535) }),
   loadBalancer: LoadBalancerSchema.optional(),
   connectionPool: ConnectionPoolSchema.optional(),
   outlierDetection: OutlierDetectionSchema.optional(),
-  tls: declared,
+  tls: ClientTlsSchema.optional(),
 });
 
 export const IstioTrafficPolicySchema = z
@@ -132,7 +158,7 @@ export const IstioTrafficPolicySchema = z
     connectionPool: ConnectionPoolSchema.optional(),
     outlierDetection: OutlierDetectionSchema.optional(),
     portLevelSettings: z.array(PortTrafficPolicySchema).optional(),
-    tls: declared,
+    tls: ClientTlsSchema.optional(),
     tunnel: declared,
     proxyProtocol: declared,
     retryBudget: declared,

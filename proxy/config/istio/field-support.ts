@@ -21,7 +21,6 @@ export interface FieldSupport {
   readonly when?: (value: unknown) => boolean;
 }
 
-const TLS = 'accepted, not applied: Meshlet does not originate TLS or mTLS yet (traffic to this destination is plain HTTP)';
 const TP_PATHS = ['spec.trafficPolicy', 'spec.subsets[].trafficPolicy'];
 const TP_PORT_PATHS = [...TP_PATHS, ...TP_PATHS.map((p) => `${p}.portLevelSettings[]`)];
 
@@ -51,7 +50,8 @@ export const FIELD_SUPPORT: readonly FieldSupport[] = [
   // ---------------------------------------------------------------- DestinationRule
   { kind: 'DestinationRule', path: 'spec.exportTo', severity: 'warning', reason: 'accepted, not applied: a DestinationRule applies in every namespace that sees its host (ServiceEntry/VirtualService exportTo are applied)' },
   { kind: 'DestinationRule', path: 'spec.workloadSelector', severity: 'error', reason: 'not supported: the rule would apply to every workload, not only the selected ones' },
-  ...each(TP_PORT_PATHS, 'tls', 'warning', TLS),
+  ...each(TP_PORT_PATHS, 'tls.credentialName', 'error', 'not supported on sidecars: give clientCertificate, privateKey and caCertificates as file paths'),
+  ...each(TP_PORT_PATHS, 'tls.caCrl', 'error', 'not supported: revoked server certificates would be accepted'),
   ...each(TP_PATHS, 'tunnel', 'error', 'not supported: Meshlet cannot tunnel through an HTTP CONNECT proxy, so traffic would go direct'),
   ...each(TP_PATHS, 'proxyProtocol', 'error', 'not supported: Meshlet does not send a PROXY protocol header, which the destination expects'),
   ...each(TP_PATHS, 'retryBudget', 'warning', 'accepted, not applied: retries are bounded by connectionPool.http.maxRetries'),
@@ -90,10 +90,14 @@ export const FIELD_SUPPORT: readonly FieldSupport[] = [
   })),
   // ---------------------------------------------------------------- ServiceEntry
   { kind: 'ServiceEntry', path: 'spec.workloadSelector', severity: 'error', reason: 'not supported: Meshlet has no pod registry; list the endpoints instead' },
-  { kind: 'ServiceEntry', path: 'spec.subjectAltNames', severity: 'warning', reason: TLS },
   { kind: 'ServiceEntry', path: 'spec.endpoints[].network', severity: 'warning', reason: 'accepted, not applied: Meshlet has one network' },
   { kind: 'ServiceEntry', path: 'spec.endpoints[].locality', severity: 'warning', reason: 'accepted, not applied: Meshlet has no localities' },
-  { kind: 'ServiceEntry', path: 'spec.endpoints[].serviceAccount', severity: 'warning', reason: TLS },
+  {
+    kind: 'ServiceEntry',
+    path: 'spec.endpoints[].serviceAccount',
+    severity: 'warning',
+    reason: 'accepted, not applied: peer identities come from the sidecars the control plane knows and spec.subjectAltNames',
+  },
 ];
 
 export interface FieldFinding {

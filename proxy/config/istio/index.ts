@@ -14,6 +14,7 @@ export {
   type IstioResource,
   type IstioServiceEntry,
   type IstioSidecar,
+  type IstioPeerAuthentication,
   type IstioVirtualService,
 } from './istio-resource.js';
 export * from './istio-common-schema.js';
@@ -21,6 +22,7 @@ export * from './service-entry-schema.js';
 export * from './destination-rule-schema.js';
 export * from './virtual-service-schema.js';
 export * from './sidecar-schema.js';
+export * from './peer-authentication-schema.js';
 export * from './authorization-policy-schema.js';
 export { FIELD_SUPPORT, findUnappliedFields, type FieldSupport } from './field-support.js';
 export { KIND_SCHEMAS, UNSUPPORTED_KINDS } from './istio-kinds.js';

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { IstioAuthorizationPolicySpecSchema } from './authorization-policy-schema.js';
 import { IstioDestinationRuleSpecSchema } from './destination-rule-schema.js';
 import type { IstioKind } from './istio-resource.js';
+import { IstioPeerAuthenticationSpecSchema } from './peer-authentication-schema.js';
 import { IstioServiceEntrySpecSchema } from './service-entry-schema.js';
 import { IstioSidecarSpecSchema } from './sidecar-schema.js';
 import { IstioVirtualServiceSpecSchema } from './virtual-service-schema.js';
@@ -19,6 +20,7 @@ export const KIND_SCHEMAS: Readonly<Record<IstioKind, { readonly group: string; 
   DestinationRule: { group: NETWORKING_GROUP, schema: IstioDestinationRuleSpecSchema },
   VirtualService: { group: NETWORKING_GROUP, schema: IstioVirtualServiceSpecSchema },
   Sidecar: { group: NETWORKING_GROUP, schema: IstioSidecarSpecSchema },
+  PeerAuthentication: { group: SECURITY_GROUP, schema: IstioPeerAuthenticationSpecSchema },
   AuthorizationPolicy: { group: SECURITY_GROUP, schema: IstioAuthorizationPolicySpecSchema },
 };
 
@@ -32,7 +34,6 @@ export const UNSUPPORTED_KINDS: Readonly<Record<string, { readonly severity: 'er
   WorkloadEntry: { severity: 'error', reason: 'WorkloadEntry is not supported: list the endpoints in the ServiceEntry' },
   WorkloadGroup: { severity: 'error', reason: 'WorkloadGroup is not supported' },
   ProxyConfig: { severity: 'error', reason: 'ProxyConfig is not supported: configure the sidecar with its flags' },
-  PeerAuthentication: { severity: 'error', reason: 'PeerAuthentication is not supported: Meshlet has no mTLS yet' },
   RequestAuthentication: { severity: 'error', reason: 'RequestAuthentication is not supported: no JWT would be checked' },
 };
 

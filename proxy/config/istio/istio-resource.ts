@@ -5,11 +5,12 @@
 
 import type { IstioAuthorizationPolicySpec } from './authorization-policy-schema.js';
 import type { IstioDestinationRuleSpec } from './destination-rule-schema.js';
+import type { IstioPeerAuthenticationSpec } from './peer-authentication-schema.js';
 import type { IstioServiceEntrySpec } from './service-entry-schema.js';
 import type { IstioSidecarSpec } from './sidecar-schema.js';
 import type { IstioVirtualServiceSpec } from './virtual-service-schema.js';
 
-export type IstioKind = 'ServiceEntry' | 'DestinationRule' | 'VirtualService' | 'Sidecar' | 'AuthorizationPolicy';
+export type IstioKind = 'ServiceEntry' | 'DestinationRule' | 'VirtualService' | 'Sidecar' | 'PeerAuthentication' | 'AuthorizationPolicy';
 
 export const ISTIO_GROUP = 'networking.istio.io';
 /** All three served versions share one schema in Istio, so we accept each. */
@@ -36,8 +37,9 @@ export type IstioServiceEntry = IstioResourceOf<'ServiceEntry', IstioServiceEntr
 export type IstioDestinationRule = IstioResourceOf<'DestinationRule', IstioDestinationRuleSpec>;
 export type IstioVirtualService = IstioResourceOf<'VirtualService', IstioVirtualServiceSpec>;
 export type IstioSidecar = IstioResourceOf<'Sidecar', IstioSidecarSpec>;
+export type IstioPeerAuthentication = IstioResourceOf<'PeerAuthentication', IstioPeerAuthenticationSpec>;
 export type IstioAuthorizationPolicy = IstioResourceOf<'AuthorizationPolicy', IstioAuthorizationPolicySpec>;
-export type IstioResource = IstioServiceEntry | IstioDestinationRule | IstioVirtualService | IstioSidecar | IstioAuthorizationPolicy;
+export type IstioResource = IstioServiceEntry | IstioDestinationRule | IstioVirtualService | IstioSidecar | IstioPeerAuthentication | IstioAuthorizationPolicy;
 
 /** `Kind/namespace/name`, the resource id every ConfigIssue carries. */
 export function resourceRef(r: { readonly kind: string; readonly metadata: { readonly namespace: string; readonly name: string } }): string {

@@ -40,7 +40,7 @@ export const IstioServiceEntrySpecSchema = z.strictObject({
   endpoints: z.array(WorkloadEntrySchema).optional(),
   workloadSelector: declared,
   exportTo: z.array(z.string()).optional(),
-  subjectAltNames: declared,
+  subjectAltNames: z.array(z.string().min(1)).optional(),
 }).superRefine((se, ctx) => {
   const seen = new Set<number>();
   se.ports.forEach((p, i) => {

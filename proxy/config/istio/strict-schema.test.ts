@@ -84,18 +84,18 @@ metadata: { name: r }
 spec:
   host: reviews
   trafficPolicy:
-    tls: { mode: ISTIO_MUTUAL }
+    tls: { mode: SIMPLE, credentialName: cacert }
     tunnel: { protocol: CONNECT, targetHost: proxy, targetPort: 8080 }
     outlierDetection: { splitExternalLocalOriginErrors: true, consecutiveLocalOriginFailures: 2 }
   subsets: [{ name: v1, trafficPolicy: { proxyProtocol: { version: V1 } } }]
 `;
     const r = parseIstioYaml(dr, 'f.yaml');
     expect(r.issues.map((i) => [i.path, i.severity])).toEqual([
+      ['spec.trafficPolicy.tls.credentialName', 'error'],
       ['spec.trafficPolicy.tunnel', 'error'],
       ['spec.subsets[0].trafficPolicy.proxyProtocol', 'error'],
     ]);
     expect(r.warnings.map((i) => i.path)).toEqual([
-      'spec.trafficPolicy.tls',
       'spec.trafficPolicy.outlierDetection.splitExternalLocalOriginErrors',
       'spec.trafficPolicy.outlierDetection.consecutiveLocalOriginFailures',
     ]);

@@ -18,6 +18,8 @@ export interface MeshConfig {
   readonly tlsRoutes?: readonly TlsRouteModel[];
   /** Istio `Sidecar` outboundTrafficPolicy.mode; absent = the proxy's flag decides. */
   readonly outboundTrafficPolicy?: OutboundTrafficPolicy;
+  /** PeerAuthentication policies of every namespace; each sidecar picks the ones that apply to it. */
+  readonly peerAuthentications?: readonly PeerAuthenticationModel[];
   /** Istio AuthorizationPolicies of the whole mesh; each sidecar enforces those that select it (authorization.ts). */
   readonly authorizationPolicies?: readonly AuthorizationPolicyModel[];
 }
@@ -30,7 +32,11 @@ export type OutboundTrafficPolicy = 'ALLOW_ANY' | 'REGISTRY_ONLY';
 export interface ServicePort {
   readonly number: number;
   readonly name: string;
-  /** HTTP, HTTP2, GRPC, TCP, ... upper-cased as Istio writes them. */
+  /**
+   * HTTP, HTTP2, GRPC, TCP, ... upper-cased as Istio writes them; AUTO when
+   * neither the protocol nor the name prefix says (Istio's auto-detection:
+   * the listener sniffs each connection's first bytes).
+   */
   readonly protocol: string;
   readonly targetPort?: number;
 }
@@ -74,6 +80,55 @@ export interface ClusterModel {
    * (the inbound app cluster); absent = HTTP/1.1.
    */
   readonly protocol?: UpstreamProtocol;
+  /** DestinationRule `trafficPolicy.tls`; absent = automatic mTLS (to endpoints that run a sidecar). */
+  readonly tls?: UpstreamTlsPolicy;
+  /**
+   * SPIFFE IDs the endpoints may present under mesh mTLS (the service's
+   * accounts: sidecars known to serve it, ServiceEntry `subjectAltNames`).
+   * Absent or empty: any identity the mesh root signed.
+   */
+  readonly peerIdentities?: readonly string[];
+}
+
+/** How the outbound side secures connections to a cluster's endpoints (Istio ClientTLSSettings). */
+export type UpstreamTlsPolicy =
+  | { readonly mode: 'DISABLE' }
+  | {
+      readonly mode: 'ISTIO_MUTUAL';
+      readonly sni?: string;
+      /** Overrides `peerIdentities`: the peer must present one of these (URI or DNS SAN). */
+      readonly subjectAltNames?: readonly string[];
+    }
+  | {
+      readonly mode: 'SIMPLE' | 'MUTUAL';
+      readonly sni?: string;
+      readonly subjectAltNames?: readonly string[];
+      /** File paths on the sidecar (PEM). No caCertificates: the system roots. */
+      readonly caCertificates?: string;
+      readonly clientCertificate?: string;
+      readonly privateKey?: string;
+      readonly insecureSkipVerify?: boolean;
+    };
+
+export type UpstreamTlsMode = UpstreamTlsPolicy['mode'];
+
+/** Inbound mTLS mode (Istio PeerAuthentication `mtls.mode`, UNSET resolved away). */
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/**
+ * One PeerAuthentication. `mesh`: in the root namespace without a selector;
+ * `namespace`: without a selector; `workload`: with one. `mode` absent = UNSET
+ * (inherit from the wider scope); `ports` only on workload policies.
+ */
+export interface PeerAuthenticationModel {
+  /** `PeerAuthentication/ns/name`. */
+  readonly source: string;
+  readonly namespace: string;
+  readonly scope: 'mesh' | 'namespace' | 'workload';
+  readonly selector?: Readonly<Record<string, string>>;
+  readonly mode?: MtlsMode;
+  /** Workload port (the app's port, not the service port) → mode. */
+  readonly ports?: Readonly<Record<string, MtlsMode>>;
 }
 
 export type UpstreamProtocol = 'http1' | 'http2' | 'downstream';
@@ -85,6 +140,21 @@ export interface EndpointModel {
   readonly labels: Readonly<Record<string, string>>;
   /** Relative weight for load balancing, >= 1. */
   readonly weight: number;
+  /**
+   * `istio`: a sidecar accepts mesh mTLS in front of this endpoint (the control
+   * plane saw one subscribe from this address, or the endpoint carries the
+   * label `security.meshlet.io/tlsMode: istio`). Absent: plaintext unless a
+   * DestinationRule says otherwise.
+   */
+  readonly tlsMode?: 'istio';
+}
+
+/** Endpoint labels that mark an endpoint as running a sidecar (Meshlet's and Istio's spelling). */
+export const TLS_MODE_LABELS = ['security.meshlet.io/tlsMode', 'security.istio.io/tlsMode'] as const;
+
+/** True when the endpoint accepts mesh mTLS (field set, or labelled). */
+export function endpointRunsSidecar(e: EndpointModel): boolean {
+  return e.tlsMode === 'istio' || e.labels[TLS_MODE_LABELS[0]] === 'istio' || e.labels[TLS_MODE_LABELS[1]] === 'istio';
 }
 
 export interface ClusterPolicy {

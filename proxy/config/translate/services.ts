@@ -14,6 +14,7 @@ import {
 import { resourceRef, type IstioDestinationRule, type IstioTrafficPolicy, type IstioServiceEntry, type IstioServicePort } from '../istio/index.js';
 import { issueFor } from './issue-for.js';
 import { mergeTrafficPolicy, toClusterPolicy } from './traffic-policy.js';
+import { mergeTls, toUpstreamTls } from './upstream-tls.js';
 import { resolveExportTo } from './export-to.js';
 
 /** What routing needs to know about a declared service. */
@@ -73,6 +74,9 @@ export function buildServices(
       subsets: new Set((dr?.spec.subsets ?? []).map((s) => s.name)),
       source: resourceRef(se),
     });
+    // ServiceEntry subjectAltNames: the identities its endpoints may present under mesh mTLS.
+    const sans = se.spec.subjectAltNames ?? [];
+    const peerIdentities = sans.length > 0 ? { peerIdentities: sans } : {};
     for (const [pi, port] of se.spec.ports.entries()) {
       const all = endpointsFor(se, written, port, discovery);
       const portProtocol = ports[pi]!.protocol;
@@ -84,6 +88,8 @@ export function buildServices(
         endpoints: all,
         policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, undefined, port.number)),
         ...upstreamProtocol(portProtocol, mergeTrafficPolicy(dr?.spec.trafficPolicy, undefined, port.number)),
+        ...toUpstreamTls(mergeTls(dr?.spec.trafficPolicy, undefined, port.number)),
+        ...peerIdentities,
       });
       for (const subset of dr?.spec.subsets ?? []) {
         const labels = subset.labels ?? {};
@@ -96,6 +102,8 @@ export function buildServices(
           endpoints: all.filter((e) => hasLabels(e.labels, labels)),
           policy: toClusterPolicy(mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
           ...upstreamProtocol(portProtocol, mergeTrafficPolicy(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
+          ...toUpstreamTls(mergeTls(dr?.spec.trafficPolicy, subset.trafficPolicy, port.number)),
+          ...peerIdentities,
         });
       }
     }
@@ -175,16 +183,18 @@ function checkedAddresses(se: IstioServiceEntry, issues: ConfigIssue[]): string[
  */
 function upstreamProtocol(portProtocol: string, tp: Pick<IstioTrafficPolicy, 'connectionPool'> | undefined): { protocol?: 'http2' } {
   if (portProtocol === 'HTTP2' || portProtocol === 'GRPC') return { protocol: 'http2' };
-  if (portProtocol === 'HTTP' && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
+  if ((portProtocol === 'HTTP' || portProtocol === 'AUTO') && tp?.connectionPool?.http?.h2UpgradePolicy === 'UPGRADE') return { protocol: 'http2' };
   return {};
 }
 
 const PROTOCOL_PREFIXES = ['HTTP2', 'HTTPS', 'HTTP', 'GRPC-WEB', 'GRPC', 'TCP', 'TLS', 'MONGO', 'REDIS', 'MYSQL'];
 
 function toServicePort(p: IstioServicePort): ServicePort {
-  // Istio infers the protocol from the port name prefix (`http-web`) when not given.
+  // Istio infers the protocol from the port name prefix (`http-web`) when not given,
+  // and otherwise detects it per connection (AUTO): HTTP is then routed as HTTP,
+  // anything else passes through as TCP instead of failing as bad HTTP.
   const upper = p.name.toUpperCase();
-  const protocol = p.protocol?.toUpperCase() ?? PROTOCOL_PREFIXES.find((x) => upper === x || upper.startsWith(`${x}-`)) ?? 'HTTP';
+  const protocol = p.protocol?.toUpperCase() ?? PROTOCOL_PREFIXES.find((x) => upper === x || upper.startsWith(`${x}-`)) ?? 'AUTO';
   return { number: p.number, name: p.name, protocol, ...(p.targetPort !== undefined ? { targetPort: p.targetPort } : {}) };
 }
 

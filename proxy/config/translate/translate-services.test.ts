@@ -48,9 +48,10 @@ spec: { hosts: [ext.example.com], resolution: ${resolution}, ports: [{ number: 8
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: multi }
-spec: { hosts: [multi], ports: [{ number: 80, name: grpc-api }, { number: 81, name: http2-x }, { number: 82, name: misc, protocol: tcp }] }
+spec: { hosts: [multi], ports: [{ number: 80, name: grpc-api }, { number: 81, name: http2-x }, { number: 82, name: misc, protocol: tcp }, { number: 83, name: web }] }
 `);
-    expect(cfg.services[0]?.ports.map((p) => p.protocol)).toEqual(['GRPC', 'HTTP2', 'TCP']);
+    // No protocol and no known prefix: detected per connection, as Istio does.
+    expect(cfg.services[0]?.ports.map((p) => p.protocol)).toEqual(['GRPC', 'HTTP2', 'TCP', 'AUTO']);
   });
 });
 

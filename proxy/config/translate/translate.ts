@@ -7,6 +7,7 @@ import {
   resourceRef,
   type IstioAuthorizationPolicy,
   type IstioDestinationRule,
+  type IstioPeerAuthentication,
   type IstioResource,
   type IstioServiceEntry,
   type IstioSidecar,
@@ -21,6 +22,7 @@ import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
 import { MESH_GATEWAY } from './route-match.js';
 import { buildServices, type DeclaredHost } from './services.js';
+import { toPeerAuthentications } from './peer-authentication.js';
 import { toTlsRoutes } from './tls-routes.js';
 import { toVirtualHost } from './virtual-host.js';
 import { resolveExportTo } from './export-to.js';
@@ -96,6 +98,10 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     issues,
   );
   const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
+  const peerAuthentications = toPeerAuthentications(
+    unique.filter((r): r is IstioPeerAuthentication => r.kind === 'PeerAuthentication'),
+    issues,
+  );
   const authorizationPolicies = toAuthorizationPolicies(
     unique.filter((r): r is IstioAuthorizationPolicy => r.kind === 'AuthorizationPolicy'),
     issues,
@@ -108,6 +114,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     virtualHosts,
     ...(tlsRoutes.length > 0 ? { tlsRoutes } : {}),
     ...(outboundTrafficPolicy !== undefined ? { outboundTrafficPolicy } : {}),
+    ...(peerAuthentications.length > 0 ? { peerAuthentications } : {}),
     ...(authorizationPolicies.length > 0 ? { authorizationPolicies } : {}),
   };
   return { ok: true, config: { version: contentVersion(body), ...body }, warnings };

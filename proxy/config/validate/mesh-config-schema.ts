@@ -202,6 +202,38 @@ export const EndpointSchema = z.object({
   port,
   labels: z.record(z.string(), z.string()),
   weight: z.number().int().min(1).max(MAX_ENDPOINT_WEIGHT, `must be at most ${MAX_ENDPOINT_WEIGHT}`),
+  tlsMode: z.literal('istio').optional(),
+});
+
+const sanList = z.array(z.string().min(1)).optional();
+const UpstreamTlsSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('DISABLE') }),
+  z.object({ mode: z.literal('ISTIO_MUTUAL'), sni: z.string().min(1).optional(), subjectAltNames: sanList }),
+  z
+    .object({
+      mode: z.enum(['SIMPLE', 'MUTUAL']),
+      sni: z.string().min(1).optional(),
+      subjectAltNames: sanList,
+      caCertificates: z.string().min(1).optional(),
+      clientCertificate: z.string().min(1).optional(),
+      privateKey: z.string().min(1).optional(),
+      insecureSkipVerify: z.boolean().optional(),
+    })
+    .superRefine((t, ctx) => {
+      if (t.mode === 'MUTUAL' && (t.clientCertificate === undefined || t.privateKey === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'MUTUAL needs clientCertificate and privateKey' });
+      }
+    }),
+]);
+
+const MtlsModeSchema = z.enum(['STRICT', 'PERMISSIVE', 'DISABLE']);
+const PeerAuthenticationSchema = z.object({
+  source: z.string().min(1),
+  namespace: z.string().min(1),
+  scope: z.enum(['mesh', 'namespace', 'workload']),
+  selector: z.record(z.string(), z.string()).optional(),
+  mode: MtlsModeSchema.optional(),
+  ports: z.record(z.string().regex(/^[1-9][0-9]{0,4}$/, 'must be a port number'), MtlsModeSchema).optional(),
 });
 
 const ClusterSchema = z.object({
@@ -213,6 +245,8 @@ const ClusterSchema = z.object({
   endpoints: z.array(EndpointSchema),
   policy: ClusterPolicySchema,
   protocol: z.enum(['http1', 'http2', 'downstream']).optional(),
+  tls: UpstreamTlsSchema.optional(),
+  peerIdentities: z.array(z.string().min(1)).optional(),
 });
 
 const ServiceSchema = z.object({
@@ -239,6 +273,7 @@ export const MeshConfigSchema = z.object({
   virtualHosts: z.array(VirtualHostSchema),
   tlsRoutes: z.array(TlsRouteSchema).optional(),
   outboundTrafficPolicy: z.enum(['ALLOW_ANY', 'REGISTRY_ONLY']).optional(),
+  peerAuthentications: z.array(PeerAuthenticationSchema).optional(),
   authorizationPolicies: z.array(AuthorizationPolicyModelSchema).optional(),
 });
 

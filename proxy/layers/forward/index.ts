@@ -39,8 +39,28 @@ export function classifyError(err: Error): 'connect' | 'reset' | 'protocol' | 'a
     case 'ERR_HTTP2_INVALID_CONNECTION_HEADERS':
       return 'protocol';
     default:
-      return code.startsWith('HPE_') ? 'protocol' : 'reset';
+      if (code.startsWith('HPE_')) return 'protocol';
+      // A TLS handshake or certificate verification that failed (ours: MESH_ERR_TLS_*, Node's and
+      // OpenSSL's codes) never reached the app: a connect failure, flag UF, as Envoy reports it.
+      return isTlsFailure(code) ? 'connect' : 'reset';
   }
+}
+
+const CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
+function isTlsFailure(code: string): boolean {
+  return code.startsWith('MESH_ERR_TLS') || code === 'MESH_ERR_NO_WORKLOAD_CERT' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || CERT_CODES.has(code);
 }
 
 export class Attempt implements Dispatcher.DispatchHandler, UpstreamAttempt {

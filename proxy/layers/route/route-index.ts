@@ -26,32 +26,46 @@ class TrieNode {
   prefix: Entry[] | null = null;
   /** Clauses whose exact uri ends here (the request path ended at this node). */
   exact: Entry[] | null = null;
-  /** The only child while there is one: chains of single children need no Map. */
+  /** The only child while there is one: chains of single children need no table. */
   private onlyCode = -1;
   private only: TrieNode | null = null;
-  private many: Map<number, TrieNode> | null = null;
+  /** Two or more children: ASCII by code (paths are ASCII on the wire), the rest in a Map. */
+  private ascii: (TrieNode | undefined)[] | null = null;
+  private other: Map<number, TrieNode> | null = null;
 
   child(code: number): TrieNode | undefined {
     if (code === this.onlyCode) return this.only!;
-    return this.many === null ? undefined : this.many.get(code);
+    if (code < 128) return this.ascii === null ? undefined : this.ascii[code];
+    return this.other === null ? undefined : this.other.get(code);
   }
 
   childOrAdd(code: number): TrieNode {
     const found = this.child(code);
     if (found !== undefined) return found;
     const n = new TrieNode();
-    if (this.only === null && this.many === null) {
+    if (this.only === null && this.ascii === null && this.other === null) {
       this.onlyCode = code;
       this.only = n;
-    } else {
-      if (this.many === null) {
-        this.many = new Map([[this.onlyCode, this.only!]]);
-        this.onlyCode = -1;
-        this.only = null;
-      }
-      this.many.set(code, n);
+      return n;
     }
+    if (this.only !== null) {
+      const c = this.onlyCode;
+      const o = this.only;
+      this.onlyCode = -1;
+      this.only = null;
+      this.put(c, o);
+    }
+    this.put(code, n);
     return n;
+  }
+
+  private put(code: number, n: TrieNode): void {
+    if (code < 128) {
+      this.ascii ??= new Array<TrieNode | undefined>(128).fill(undefined);
+      this.ascii[code] = n;
+    } else {
+      (this.other ??= new Map()).set(code, n);
+    }
   }
 }
 

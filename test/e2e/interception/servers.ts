@@ -1,6 +1,6 @@
 // Real servers for the interception scenarios, started inside rig pods the
 // way a workload runs them: redis-server, PostgreSQL (initdb + postgres as the
-// unprivileged `postgres` user), openssl s_server serving TLS by SNI, a
+// unprivileged `postgres` user), nginx serving TLS by SNI, a
 // server-first banner protocol, and an app with HTTP on 9080 + TCP echo on 9090.
 import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import type { PodProcess, PodRig } from '../rig/index.js';
 import { runCommand } from '../rig/index.js';
 
 export const APP_UID = 1000;
+const NGINX = '/usr/sbin/nginx';
 
 /** Debian packages the scenarios need, with the binary each provides; missing ones are named loudly. */
 export function missingServerBinaries(): string[] {
@@ -16,6 +17,7 @@ export function missingServerBinaries(): string[] {
     ['/usr/bin/redis-cli', 'redis-tools'],
     ['/usr/bin/psql', 'postgresql-client'],
     ['/usr/bin/openssl', 'openssl'],
+    [NGINX, 'nginx'],
     ['/usr/bin/curl', 'curl'],
   ];
   const missing = need.filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg);
@@ -75,17 +77,50 @@ export async function startPostgres(rig: PodRig, pod: string, dir: string): Prom
   });
 }
 
-/** openssl s_server answering `GET /who` with this pod's name (its -WWW mode serves files from cwd). */
+/**
+ * nginx (Debian's) terminating TLS on 8443 and answering `GET /who` with this
+ * pod's name. A real server that serves connections concurrently: openssl
+ * s_server handles one at a time, so under load handshakes queued behind each
+ * other and curl timed out. Runs unprivileged in the foreground, logs to stderr.
+ */
 export function startTlsServer(rig: PodRig, pod: string, dir: string, tls: { cert: string; key: string }): PodProcess {
-  const root = join(dir, `www-${pod}`);
+  const root = join(dir, `nginx-${pod}`);
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, 'who'), `${pod}\n`);
-  return rig.spawn(pod, {
-    uid: APP_UID,
-    cmd: '/usr/bin/openssl',
-    args: ['s_server', '-accept', '8443', '-cert', tls.cert, '-key', tls.key, '-WWW', '-quiet'],
-    cwd: root,
-  });
+  chmodSync(root, 0o777); // nginx (uid APP_UID) creates its temp dirs and pid file here
+  const conf = join(root, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `worker_processes 1;
+pid ${root}/nginx.pid;
+error_log stderr notice;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path ${root}/body; proxy_temp_path ${root}/proxy; fastcgi_temp_path ${root}/fastcgi;
+  uwsgi_temp_path ${root}/uwsgi; scgi_temp_path ${root}/scgi;
+  server {
+    listen 8443 ssl;
+    ssl_certificate ${tls.cert};
+    ssl_certificate_key ${tls.key};
+    location = /who { default_type text/plain; return 200 "${pod}\\n"; }
+  }
+}
+`,
+  );
+  return rig.spawn(pod, { uid: APP_UID, cmd: NGINX, args: ['-e', 'stderr', '-p', root, '-c', conf, '-g', 'daemon off;'] });
+}
+
+/** Resolves when the pod's nginx answers on 8443 (polled from inside the pod over loopback). */
+export async function tlsServerReady(rig: PodRig, pod: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    const r = await rig.exec(pod, 'curl', ['-sk', '--max-time', '2', 'https://127.0.0.1:8443/who']);
+    if (r.stdout.trim() === pod) return;
+    last = r.stderr.trim();
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`nginx in ${pod} did not answer on 8443 within ${timeoutMs} ms: ${last}`);
 }
 
 // A server-first protocol (SMTP-like): the server speaks first; the client never does until it has read the banner.

@@ -3,7 +3,7 @@
 // servers from Debian's packages through its sidecar: redis-server (declared
 // TCP service with a VIP, and undeclared), PostgreSQL (undeclared: sniffed as
 // TCP), a server-first banner protocol (undeclared: the detection timeout),
-// openssl s_server by SNI (undeclared, and declared with a 50/50 tls route),
+// nginx TLS by SNI (undeclared, and declared with a 50/50 tls route),
 // and plain HTTP to a host outside every ServiceEntry. Every server pod has
 // its own sidecar, so the inbound side (127.0.0.1:<original port>) is proven
 // too: the web pod serves HTTP on 9080 and a TCP echo on 9090.
@@ -31,6 +31,7 @@ import {
   startRedis,
   startTlsServer,
   startWeb,
+  tlsServerReady,
 } from '../interception/servers.js';
 
 const avail = await PodRig.available();
@@ -88,8 +89,10 @@ describe.skipIf(!avail.ok || missing.length > 0)('interception in the pod rig: r
         startBanner(rig, 'banner').waitForLine(/banner listening/, 20_000),
         startWeb(rig, 'web').waitForLine(/web listening/, 20_000),
       ];
-      startTlsServer(rig, 'tls-a', work, tls);
-      startTlsServer(rig, 'tls-b', work, tls);
+      for (const pod of ['tls-a', 'tls-b'] as const) {
+        startTlsServer(rig, pod, work, tls);
+        servers.push(tlsServerReady(rig, pod, 30_000).then(() => ''));
+      }
       for (const pod of Object.keys(POD_IPS) as PodName[]) {
         const args = [
           'bin/meshlet.js', 'proxy', '--config', configDir,
@@ -138,11 +141,10 @@ describe.skipIf(!avail.ok || missing.length > 0)('interception in the pod rig: r
     expect(out).toBe(JSON.stringify('220 banner.example ready\r\n250 HELO e2e\r\n'));
   });
 
-  it('curl https reaches openssl s_server by SNI undeclared, and a declared tls route splits 50/50', { timeout: 120_000 }, async () => {
+  it('curl https reaches nginx by SNI undeclared, and a declared tls route splits 50/50', { timeout: 120_000 }, async () => {
     const undeclared = await app('curl', ['-sk', '--max-time', '5', '--resolve', `tls.example.com:8443:${POD_IPS['tls-a']}`, 'https://tls.example.com:8443/who']);
     expect(undeclared.stdout.trim(), undeclared.stderr).toBe('tls-a');
     const seen: Record<string, number> = {};
-    // openssl s_server serves one connection at a time: on a loaded machine a handshake queues, hence the long limit.
     for (let i = 0; i < 10; i++) {
       const r = await app('curl', ['-sk', '--max-time', '20', '--resolve', `secure.example.com:8443:${SECURE_ADDR}`, 'https://secure.example.com:8443/who'], 30_000);
       const who = r.stdout.trim() || `error: ${r.stderr}`;
@@ -152,7 +154,11 @@ describe.skipIf(!avail.ok || missing.length > 0)('interception in the pod rig: r
     const routed = await until(() => {
       const l = accessLog('client').filter((e) => e['protocol'] === 'tls' && e['sni'] === 'secure.example.com');
       return l.length >= 10 ? l : undefined;
-    }, 20_000);
+    }, 20_000).catch((err: Error) => {
+      keep = true;
+      const tls = accessLog('client').filter((e) => e['protocol'] === 'tls');
+      throw new Error(`${err.message}: curl saw ${JSON.stringify(seen)}; tls access-log lines: ${JSON.stringify(tls)}`);
+    });
     expect(new Set(routed.map((e) => e['route_name']))).toEqual(new Set(['secure.tls.0']));
     const byHost: Record<string, number> = {};
     for (const e of routed) byHost[String(e['upstream_host'])] = (byHost[String(e['upstream_host'])] ?? 0) + 1;
@@ -217,12 +223,8 @@ describe.skipIf(!avail.ok || missing.length > 0)('interception in the pod rig: r
     expect(await node(BANNER_CLIENT_JS, POD_IPS.banner, '2525')).toMatch(/^ERR/);
     const tlsUndeclared = await app('curl', ['-sk', '--max-time', '5', '--resolve', `tls.example.com:8443:${POD_IPS['tls-a']}`, 'https://tls.example.com:8443/who']);
     expect(tlsUndeclared.code).not.toBe(0);
-    // openssl s_server serves one connection at a time: on a loaded machine a handshake can queue, so allow a retry.
-    const tlsDeclared = await until(async () => {
-      const r = await app('curl', ['-sk', '--max-time', '5', '--resolve', `secure.example.com:8443:${SECURE_ADDR}`, 'https://secure.example.com:8443/who']);
-      return r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
-    }, 20_000, 200);
-    expect(['tls-a', 'tls-b']).toContain(tlsDeclared);
+    const tlsDeclared = await app('curl', ['-sk', '--max-time', '10', '--resolve', `secure.example.com:8443:${SECURE_ADDR}`, 'https://secure.example.com:8443/who']);
+    expect(['tls-a', 'tls-b'], tlsDeclared.stderr).toContain(tlsDeclared.stdout.trim());
     expect(await node(ECHO_CLIENT_JS, POD_IPS.web, '9090', '10')).toMatch(/^ERR/);
     expect(await node(ECHO_CLIENT_JS, ECHO_VIP, '9090', '10')).toBe('ECHO 10');
     const refused = await until(async () => {

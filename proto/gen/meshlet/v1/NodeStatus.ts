@@ -15,6 +15,7 @@ export interface NodeStatus {
   'pushError'?: (string);
   'identity'?: (string);
   'certExpiresAt'?: (string);
+  'refused'?: (string);
 }
 
 export interface NodeStatus__Output {
@@ -31,4 +32,5 @@ export interface NodeStatus__Output {
   'pushError': (string);
   'identity': (string);
   'certExpiresAt': (string);
+  'refused': (string);
 }

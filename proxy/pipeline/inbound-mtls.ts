@@ -1,0 +1,38 @@
+// The inbound side's PeerAuthentication, as the connection dispatcher asks
+// for it: the mode for a connection (the workload port's port-level mode, else
+// the workload's, from the snapshot's resolved policy), termination with the
+// workload certificate, and the count of connections STRICT refused. Without
+// a workload certificate (standalone, --insecure) nothing can be terminated:
+// PERMISSIVE passes everything on as before, STRICT refuses everything.
+import type { Socket } from 'node:net';
+import type { MtlsMode } from '../config/model/index.js';
+import type { MeshTls, TlsCounters } from '../identity/mesh-tls.js';
+import type { ConnectionInfo, InboundMtls } from '../listener/connection-dispatch.js';
+import type { Snapshot } from '../snapshot/index.js';
+
+export interface InboundMtlsOptions {
+  readonly snapshot: () => Snapshot | undefined;
+  /** The app port a connection without an original destination is for (--app-port). */
+  readonly appPort: number;
+  readonly mesh: MeshTls | undefined;
+  readonly counters: TlsCounters;
+  readonly onRefused?: (conn: ConnectionInfo, why: 'plaintext' | 'no_certificate') => void;
+}
+
+export function inboundMtls(o: InboundMtlsOptions): InboundMtls {
+  return {
+    mode(conn: ConnectionInfo): MtlsMode {
+      const pa = o.snapshot()?.peerAuth;
+      if (pa === undefined) return 'PERMISSIVE';
+      const port = conn.redirected ? conn.dstPort : o.appPort;
+      return pa.ports.size > 0 ? (pa.ports.get(port) ?? pa.mode) : pa.mode;
+    },
+    terminate(socket: Socket, secured: (s: Socket) => void): boolean {
+      return o.mesh !== undefined && o.mesh.accept(socket, secured);
+    },
+    refused(conn: ConnectionInfo, why: 'plaintext' | 'no_certificate'): void {
+      o.counters.plaintextRefused++;
+      o.onRefused?.(conn, why);
+    },
+  };
+}
