@@ -72,7 +72,7 @@ export function flagsHelp(usage: string, spec: Record<string, FlagSpec>): string
   const rows = Object.entries(spec).map(([k, s]) => {
     const left = `  --${k}${s.type === 'string' ? ' VALUE' : ''}`;
     const def = s.default !== undefined && s.default !== '' ? ` (default: ${String(s.default)})` : '';
-    return `${left.padEnd(34)}${s.help}${def}  [${envName(k)}]`;
+    return `${left.length >= 34 ? `${left} ` : left.padEnd(34)}${s.help}${def}  [${envName(k)}]`;
   });
   return `${usage}\n\nFlags:\n${rows.join('\n')}\n`;
 }

@@ -22,7 +22,8 @@ export interface RunningInjector {
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
-export async function startInjector(o: InjectorOptions, kube: KubernetesSource | undefined, log: Log): Promise<RunningInjector> {
+/** `mesh`: the CA root and token audience injected sidecars authenticate with (absent: the control plane runs --insecure). */
+export async function startInjector(o: InjectorOptions, kube: KubernetesSource | undefined, log: Log, mesh?: { readonly caRootPem: string; readonly tokenAudience: string }): Promise<RunningInjector> {
   // Loaded on demand: x509 and the admission code are not needed otherwise.
   const inj = await import('./injector/index.js');
   let caPem: string;
@@ -37,7 +38,7 @@ export async function startInjector(o: InjectorOptions, kube: KubernetesSource |
     caPem = ca.certPem;
     tls = await inj.issueServingCert(ca, ['localhost', ...inj.serviceDnsNames('meshlet-control-plane', 'meshlet-system')], ['127.0.0.1']);
   }
-  const settings = { ...inj.DEFAULT_INJECT_SETTINGS, image: o.image, controlPlane: o.controlPlane, nativeSidecar: o.nativeSidecar };
+  const settings = { ...inj.DEFAULT_INJECT_SETTINGS, image: o.image, controlPlane: o.controlPlane, nativeSidecar: o.nativeSidecar, ...(mesh ?? {}) };
   const namespaceLabels = async (ns: string): Promise<Readonly<Record<string, string>> | undefined> => {
     if (!kube) return undefined;
     const cached = kube.namespaces.get(ns);

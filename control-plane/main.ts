@@ -215,7 +215,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   try {
     port = await server.listen(opts.grpcHost, opts.grpcPort, tls);
     if (opts.metricsPort >= 0) metricsServer = await serveMetrics(metrics, opts.metricsPort, opts.grpcHost);
-    if (opts.injector) injector = await startInjector(opts.injector, files.kubernetes, log);
+    const mesh = security ? { caRootPem: security.ca.rootPem, tokenAudience: ('tokenAudience' in opts.security ? opts.security.tokenAudience : undefined) ?? 'meshlet' } : undefined;
+    if (opts.injector) injector = await startInjector(opts.injector, files.kubernetes, log, mesh);
   } catch (err) {
     metricsServer?.close();
     files.close();

@@ -36,7 +36,8 @@ export async function runProxy(r: RunOptions): Promise<number> {
     const [{ CertificateClient, tokenFromFile }, { WorkloadIdentity: Identity }] = await Promise.all([import('./xds/index.js'), import('./identity/index.js')]);
     let ca: Buffer;
     try {
-      ca = await readFile(a.caFile);
+      // The injector passes the root itself (MESHLET_CA_CERT=<PEM>); by hand it is a file path.
+      ca = a.caFile.startsWith('-----BEGIN') ? Buffer.from(a.caFile) : await readFile(a.caFile);
     } catch (err) {
       process.stderr.write(`meshlet proxy: cannot read --ca-cert ${a.caFile}: ${(err as Error).message}\n`);
       return 1;

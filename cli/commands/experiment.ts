@@ -3,9 +3,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDuration } from '../../proxy/config/istio/index.js';
-import { loadExperiment, type Experiment } from '../experiment/experiment-schema.js';
+import { loadExperiment, needsOverlay, type Experiment } from '../experiment/experiment-schema.js';
 import { configDirTarget, controlPlaneGeneration, controlPlaneTarget, type FaultTarget } from '../experiment/fault-target.js';
 import { LiveView } from '../experiment/live-view.js';
+import { combinedTarget, networkFaultTarget } from '../experiment/network-fault.js';
 import type { Report } from '../experiment/report-model.js';
 import { renderCompareHtml, renderReportHtml } from '../experiment/report-html.js';
 import { runExperiment } from '../experiment/run-experiment.js';
@@ -13,11 +14,12 @@ import { ADMIN_CALL_FLAGS, adminCallOptions } from '../admin-call-flags.js';
 import { flagsHelp, parseOrUsage, type FlagSpec } from '../flags.js';
 
 const SPEC = {
-  'control-plane': { type: 'string', help: 'push the fault to this control plane (HOST:PORT of its gRPC port; loopback or mTLS)' },
+  'control-plane': { type: 'string', help: 'push the fault to this control plane (HOST:PORT of its gRPC port; loopback or mTLS); not needed for a network-only fault' },
   'config-dir': { type: 'string', help: 'or write the fault as a file into this Istio YAML directory (standalone sidecars or a control plane watch it)' },
   report: { type: 'string', help: 'write report.json and report.html (compare: compare.html) into this directory' },
   via: { type: 'string', help: "override spec.load.via (HOST:PORT of a sidecar's outbound listener)" },
   metrics: { type: 'string', help: 'override spec.observe.metrics (comma-separated HOST:PORT of sidecar metrics ports)' },
+  prometheus: { type: 'string', help: 'override spec.observe.prometheus (base URL of a Prometheus scraping the sidecars)' },
   'ttl-margin': { type: 'string', default: '10s', help: 'the fault expires this long after the inject phase should have ended, even if this process is killed' },
   'no-tty': { type: 'boolean', default: false, help: 'plain lines, one per second (automatic when stdout is not a terminal)' },
   ...ADMIN_CALL_FLAGS,
@@ -42,7 +44,14 @@ type Flags = ReturnType<typeof parseOrUsage<typeof SPEC>> & {};
 function withOverrides(e: Experiment, f: Flags['flags']): Experiment {
   let spec = e.spec;
   if (f.via !== undefined && spec.load) spec = { ...spec, load: { ...spec.load, via: f.via } };
-  if (f.metrics !== undefined) spec = { ...spec, observe: { ...spec.observe, metrics: f.metrics.split(',').map((s) => s.trim()).filter((s) => s !== '') } };
+  if (f.metrics !== undefined) {
+    const { prometheus: _replaced, ...rest } = spec.observe ?? {};
+    spec = { ...spec, observe: { ...rest, metrics: f.metrics.split(',').map((s) => s.trim()).filter((s) => s !== '') } };
+  }
+  if (f.prometheus !== undefined) {
+    const { metrics: _replaced, ...rest } = spec.observe ?? {};
+    spec = { ...spec, observe: { ...rest, prometheus: f.prometheus } };
+  }
   return { ...e, spec };
 }
 
@@ -50,13 +59,16 @@ async function runOne(file: string, f: Flags['flags'], signal: AbortSignal, view
   const loaded = await loadExperiment(file);
   if (!loaded.ok) return `invalid experiment:\n  ${loaded.errors.join('\n  ')}`;
   const e = withOverrides(loaded.experiment, f);
-  if (e.spec.load === undefined && (e.spec.observe?.metrics.length ?? 0) === 0) return 'spec.load or spec.observe.metrics is needed';
+  if (e.spec.load === undefined && (e.spec.observe?.metrics?.length ?? 0) === 0 && e.spec.observe?.prometheus === undefined) return 'spec.load, spec.observe.metrics or spec.observe.prometheus is needed';
   const cp = f['control-plane'];
   const dir = f['config-dir'];
-  if ((cp === undefined) === (dir === undefined)) return 'give exactly one of --control-plane HOST:PORT or --config-dir DIR';
+  if (cp !== undefined && dir !== undefined) return 'give one of --control-plane HOST:PORT or --config-dir DIR, not both';
+  if (needsOverlay(e) && cp === undefined && dir === undefined) return 'give --control-plane HOST:PORT or --config-dir DIR (the delay/abort fault or the policy is a VirtualService overlay)';
   const call = cp !== undefined ? adminCallOptions(f) : {};
   if (typeof call === 'string') return call;
-  const target: FaultTarget = cp !== undefined ? controlPlaneTarget(e, cp, call) : configDirTarget(e, dir!);
+  const overlay: FaultTarget | undefined = !needsOverlay(e) ? undefined : cp !== undefined ? controlPlaneTarget(e, cp, call) : configDirTarget(e, dir!);
+  const net = e.spec.fault.network !== undefined ? networkFaultTarget(e.spec.fault.network) : undefined;
+  const target: FaultTarget = overlay && net ? combinedTarget(overlay, net) : (overlay ?? net)!;
   const margin = parseDuration(f['ttl-margin'] ?? '10s');
   if (margin === undefined) return `--ttl-margin: not a duration: ${f['ttl-margin'] ?? ''}`;
   view.note(`experiment ${e.metadata.name}: ${e.spec.phases.baseline} baseline, ${e.spec.phases.inject} inject, ${e.spec.phases.recover} recover; fault via ${target.describe}`);
@@ -66,7 +78,7 @@ async function runOne(file: string, f: Flags['flags'], signal: AbortSignal, view
     target,
     ttlMarginMs: margin,
     signal,
-    ...(cp !== undefined ? { versionBefore: () => controlPlaneGeneration(cp, call) } : {}),
+    ...(cp !== undefined && overlay !== undefined ? { versionBefore: () => controlPlaneGeneration(cp, call) } : {}),
     onUpdate: (u) => view.update(u),
     onEvent: (line) => view.note(line),
   });

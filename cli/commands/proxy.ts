@@ -14,7 +14,7 @@ const SPEC = {
   'control-plane': { type: 'string', help: 'control plane HOST:PORT (sidecar mode)' },
   'node-id': { type: 'string', help: 'node id sent to the control plane (default: the one --token-file allows; else workload~host~pid)', default: '' },
   'token-file': { type: 'string', help: 'bootstrap token proving this workload\'s identity to the control plane (re-read on every use)' },
-  'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it' },
+  'ca-cert': { type: 'string', help: 'the control plane\'s root certificate (its --ca-dir/root-cert.pem), to verify it: a file, or the PEM itself (as the injector sets MESHLET_CA_CERT)' },
   'service-account': { type: 'string', default: 'default', help: 'service account of this workload (its identity: spiffe://<td>/ns/<namespace>/sa/<name>)' },
   'pod-name': { type: 'string', default: '', help: 'Kubernetes pod name (downward API), sent when subscribing; the control plane checks it, the pod IP and the service account against the Pod' },
   'pod-ip': { type: 'string', default: '', help: 'Kubernetes pod IP (downward API status.podIP), sent with --pod-name' },

@@ -32,8 +32,26 @@ const SpecSchema = z.strictObject({
     .strictObject({
       delay: z.strictObject({ fixedDelay: duration, percentage: percentage.default(100) }).optional(),
       abort: z.strictObject({ httpStatus: z.number().int().min(200).max(599), percentage: percentage.default(100) }).optional(),
+      /** A network fault with iptables in the target's network namespace (needs root / CAP_NET_ADMIN there). */
+      network: z
+        .strictObject({
+          /** Where: a named network namespace (`ip netns`, e.g. a pod-rig pod), or a process's (a container's pid); neither = this host. */
+          netns: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be an ip-netns name').optional(),
+          pid: z.number().int().positive().optional(),
+          /** Inbound TCP ports kill/drop apply to (original destination port); default every port but the sidecar's admin/metrics ports. */
+          ports: z.array(z.number().int().min(1).max(65535)).min(1).max(15).optional(),
+          /** The endpoint is down: connections to it are reset, open ones cut. */
+          kill: z.boolean().optional(),
+          /** This share of inbound packets is dropped at random. */
+          drop: z.strictObject({ percentage: z.number().gt(0).max(100) }).optional(),
+          /** No packet passes between the target and these peers (IP or CIDR), either way. */
+          partition: z.strictObject({ peers: z.array(z.string().regex(/^[0-9a-fA-F.:]+(\/\d{1,3})?$/, 'must be an IP or CIDR')).min(1).max(32) }).optional(),
+        })
+        .refine((n) => n.kill === true || n.drop !== undefined || n.partition !== undefined, { message: 'needs kill: true, drop or partition' })
+        .refine((n) => n.netns === undefined || n.pid === undefined, { message: 'netns or pid, not both' })
+        .optional(),
     })
-    .refine((f) => f.delay !== undefined || f.abort !== undefined, { message: 'needs a delay, an abort or both' }),
+    .refine((f) => f.delay !== undefined || f.abort !== undefined || f.network !== undefined, { message: 'needs a delay, an abort or a network fault' }),
   load: z
     .strictObject({
       /** The sidecar's outbound listener the load goes through. */
@@ -52,10 +70,13 @@ const SpecSchema = z.strictObject({
   observe: z
     .strictObject({
       /** Sidecar metrics endpoints (HOST:PORT of --metrics-port) scraped every second: retries, ejections, and the request figures when there is no `load`. */
-      metrics: z.array(hostPort).min(1),
+      metrics: z.array(hostPort).min(1).optional(),
+      /** Or a Prometheus server that scrapes the sidecars (base URL, e.g. http://prometheus:9090): the same figures through its HTTP API. */
+      prometheus: z.url({ protocol: /^https?$/ }).optional(),
       /** Without `load`: which destination's traffic to measure (istio_requests_total destination_service_name); default target.host. */
       service: z.string().min(1).optional(),
     })
+    .refine((o) => (o.metrics !== undefined) !== (o.prometheus !== undefined), { message: 'needs metrics (sidecar metrics ports) or prometheus (a URL), one of the two' })
     .optional(),
   /**
    * The resilience policy under test, laid over the target host's routes for
@@ -97,6 +118,11 @@ export const ExperimentSchema = z
   });
 
 export type Experiment = z.infer<typeof ExperimentSchema>;
+
+/** Whether the fault (or the policy) needs an overlay VirtualService, i.e. a control plane or config directory. */
+export function needsOverlay(e: Experiment): boolean {
+  return e.spec.fault.delay !== undefined || e.spec.fault.abort !== undefined || e.spec.policy !== undefined;
+}
 
 export function ms(d: string): number {
   return parseDuration(d) ?? 0;

@@ -50,7 +50,8 @@ export function overlayResource(e: Experiment, withFault: boolean, expiresAt?: n
   const p = e.spec.policy;
   const http: Record<string, unknown> = {
     ...(t.match ? { match: t.match } : {}),
-    ...(withFault ? { fault } : {}),
+    // A network-only fault has no HTTP part: the overlay then carries just the policy.
+    ...(withFault && Object.keys(fault).length > 0 ? { fault } : {}),
     ...(p?.retries ? { retries: p.retries } : {}),
     ...(p?.timeout ? { timeout: p.timeout } : {}),
     // The route is required by the VirtualService schema; an overlay ignores it.

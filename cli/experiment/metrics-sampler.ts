@@ -19,7 +19,7 @@ export interface MetricsSecond {
 
 const WANTED = new Set(['meshlet_retries_total', 'meshlet_outlier_ejections_total', 'istio_requests_total', 'istio_request_duration_milliseconds_bucket']);
 
-export class MetricsSampler {
+export class MetricsSampler implements Sampler {
   readonly #endpoints: readonly string[];
   readonly #service: string | undefined;
   #last: Totals | undefined;
@@ -67,14 +67,25 @@ export class MetricsSampler {
     const { totals, unreachable } = await this.#scrape();
     const before = this.#last;
     this.#last = totals;
-    const out: { -readonly [K in keyof MetricsSecond]: MetricsSecond[K] } = { retries: delta(totals, before, 'retries'), ejections: delta(totals, before, 'ejections'), unreachable };
-    if (this.#service !== undefined) {
-      const b = bucketDelta(totals, before, 'duration');
-      out.requests = delta(totals, before, 'requests');
-      out.ok = delta(totals, before, 'ok');
-      out.p50 = quantile(0.5, b);
-      out.p99 = quantile(0.99, b);
-    }
-    return out;
+    return secondOf(totals, before, unreachable, this.#service !== undefined);
   }
+}
+
+/** Where the per-second figures come from: sidecar metrics ports, or a Prometheus server. */
+export interface Sampler {
+  prime(): Promise<void>;
+  second(): Promise<MetricsSecond>;
+}
+
+/** One second's figures from two cumulative readings (counters: retries, ejections, requests, ok; histogram: duration). */
+export function secondOf(totals: Totals, before: Totals | undefined, unreachable: number, withTraffic: boolean): MetricsSecond {
+  const out: { -readonly [K in keyof MetricsSecond]: MetricsSecond[K] } = { retries: delta(totals, before, 'retries'), ejections: delta(totals, before, 'ejections'), unreachable };
+  if (withTraffic) {
+    const b = bucketDelta(totals, before, 'duration');
+    out.requests = delta(totals, before, 'requests');
+    out.ok = delta(totals, before, 'ok');
+    out.p50 = quantile(0.5, b);
+    out.p99 = quantile(0.99, b);
+  }
+  return out;
 }

@@ -3,6 +3,7 @@
 // and the verdict, with the charts. `compare` puts two runs side by side.
 import { ms, type Experiment } from './experiment-schema.js';
 import { histogramChart, latencyChart, rateChart, resilienceChart, successChart } from './report-charts.js';
+import { describeNetworkFault } from './network-fault.js';
 import type { Report } from './report-model.js';
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -15,6 +16,7 @@ export function faultInWords(e: Experiment, placement: 'client' | 'server'): str
   const f = e.spec.fault;
   if (f.delay) parts.push(`delay ${f.delay.percentage}% of requests by ${f.delay.fixedDelay}`);
   if (f.abort) parts.push(`abort ${f.abort.percentage}% of requests with HTTP ${f.abort.httpStatus}`);
+  if (f.network) parts.push(describeNetworkFault(f.network));
   const who = `${t.host}${t.subset ? ` (subset ${t.subset})` : ''}`;
   const narrowed = t.match ? `, only requests matching ${JSON.stringify(t.match)}` : '';
   const where = placement === 'server' ? "in the destination's inbound sidecars, so callers' retries and outlier detection see real failures" : "in the callers' sidecars (Istio's placement: retries do not apply to an injected fault)";

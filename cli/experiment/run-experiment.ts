@@ -7,7 +7,8 @@
 import { ms, placementOf, type Experiment } from './experiment-schema.js';
 import type { FaultTarget } from './fault-target.js';
 import { LoadGenerator, type SecondBucket } from './load-generator.js';
-import { MetricsSampler, type MetricsSecond } from './metrics-sampler.js';
+import { MetricsSampler, type MetricsSecond, type Sampler } from './metrics-sampler.js';
+import { PrometheusSampler } from './prometheus-sampler.js';
 import { PHASES, type ConfigEvent, type PhaseName, type PhaseResult, type Report, type Sample, type Verdict } from './report-model.js';
 import { abortReason, checksPhase, exitCodeOf, percentile, rate, violations } from './verdict.js';
 
@@ -58,7 +59,13 @@ export async function runExperiment(o: RunOptions): Promise<Report> {
   const load = spec.load
     ? new LoadGenerator({ ...spec.load, timeoutMs: ms(spec.load.timeout), ...(spec.load.headers ? { headers: spec.load.headers } : {}) })
     : undefined;
-  const sampler = spec.observe ? new MetricsSampler(spec.observe.metrics, load ? undefined : (spec.observe.service ?? spec.target.host)) : undefined;
+  const observed = load ? undefined : (spec.observe?.service ?? spec.target.host);
+  const sampler: Sampler | undefined =
+    spec.observe?.prometheus !== undefined
+      ? new PrometheusSampler(spec.observe.prometheus, observed)
+      : spec.observe?.metrics !== undefined
+        ? new MetricsSampler(spec.observe.metrics, observed)
+        : undefined;
   const events: ConfigEvent[] = [];
   const metricSeconds: MetricsSecond[] = [];
   const bounds = { baseline: [0, 0], inject: [0, 0], recover: [0, 0] } as Record<PhaseName, [number, number]>;

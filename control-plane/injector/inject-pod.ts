@@ -24,6 +24,9 @@ import {
   INIT_CONTAINER,
   NAMESPACE_LABEL,
   PROXY_CONTAINER,
+  TOKEN_DIR,
+  TOKEN_PATH,
+  TOKEN_VOLUME,
   type InjectSettings,
 } from './inject-settings.js';
 import { annotationCidrs, annotationPorts } from './traffic-annotations.js';
@@ -85,6 +88,13 @@ export function injectPod(template: PodTemplate, settings: InjectSettings, workl
     securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { add: ['NET_ADMIN', 'NET_RAW'], drop: ['ALL'] } },
     resources: { requests: { ...settings.resources.requests }, limits: { ...settings.resources.limits } },
   };
+  if (settings.caRootPem !== undefined) {
+    // The kubelet writes (and rotates) a short-lived token bound to this pod, for the control plane's audience only.
+    out.spec.volumes = [
+      ...(out.spec.volumes ?? []),
+      { name: TOKEN_VOLUME, projected: { sources: [{ serviceAccountToken: { audience: settings.tokenAudience ?? 'meshlet', expirationSeconds: 3600, path: TOKEN_PATH } }] } },
+    ];
+  }
   out.spec.initContainers = [init, ...(settings.nativeSidecar ? [{ ...proxy, restartPolicy: 'Always' }] : []), ...(out.spec.initContainers ?? [])];
   if (!settings.nativeSidecar) out.spec.containers = [proxy, ...out.spec.containers];
   meta.annotations = {
@@ -142,9 +152,14 @@ function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, strin
       fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
       { name: 'MESHLET_NODE_ID', value: '$(POD_NAME).$(MESHLET_NAMESPACE)' },
       { name: 'MESHLET_CONTROL_PLANE', value: s.controlPlane },
-      // Plaintext to the control plane until TokenReview credentials exist (issue 15), as k8s/control-plane.yaml runs it;
-      // without this the sidecar refuses to start (secure by default).
-      { name: 'MESHLET_INSECURE', value: 'true' },
+      // TLS to the control plane, verified against the mesh root (public, so an env value is fine), authenticated by the
+      // pod's projected token (TokenReview). Only a control plane run with --insecure injects plaintext sidecars.
+      ...(s.caRootPem !== undefined
+        ? [
+            { name: 'MESHLET_CA_CERT', value: s.caRootPem },
+            { name: 'MESHLET_TOKEN_FILE', value: `${TOKEN_DIR}/${TOKEN_PATH}` },
+          ]
+        : [{ name: 'MESHLET_INSECURE', value: 'true' }]),
       { name: 'MESHLET_SERVICE_ACCOUNT', value: '$(SERVICE_ACCOUNT)' },
       // Sent when subscribing; the control plane checks them against the Pod object.
       { name: 'MESHLET_POD_NAME', value: '$(POD_NAME)' },
@@ -159,6 +174,7 @@ function proxyContainer(s: InjectSettings, labels: Readonly<Record<string, strin
     ],
     // Named like Istio's, so its envoy-stats Prometheus job (port name *-envoy-prom) scrapes it unchanged.
     ports: [{ name: 'http-envoy-prom', containerPort: s.metricsPort, protocol: 'TCP' }],
+    ...(s.caRootPem !== undefined ? { volumeMounts: [{ name: TOKEN_VOLUME, mountPath: TOKEN_DIR, readOnly: true }] } : {}),
     readinessProbe: { httpGet: { path: '/healthz/ready', port: s.metricsPort }, initialDelaySeconds: 1, periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 30 },
     resources: { requests: { ...s.resources.requests }, limits: { ...s.resources.limits } },
     securityContext: {

@@ -33,7 +33,19 @@ export interface InjectSettings {
   /** Prometheus + /healthz/ready (the readiness probe target). */
   readonly metricsPort: number;
   readonly resources: { readonly requests: Readonly<Record<string, string>>; readonly limits: Readonly<Record<string, string>> };
+  /**
+   * The mesh CA root (PEM). Set: the sidecar verifies the control plane with it
+   * and authenticates with the pod's projected service-account token (audience
+   * `tokenAudience`). Unset (a control plane run with --insecure): plaintext.
+   */
+  readonly caRootPem?: string;
+  readonly tokenAudience?: string;
 }
+
+/** Where the injected sidecar finds its projected service-account token. */
+export const TOKEN_VOLUME = 'meshlet-token';
+export const TOKEN_DIR = '/var/run/secrets/meshlet/tokens';
+export const TOKEN_PATH = 'meshlet-token';
 
 export const DEFAULT_INJECT_SETTINGS: InjectSettings = Object.freeze({
   image: 'meshlet:dev',

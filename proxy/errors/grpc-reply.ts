@@ -54,3 +54,21 @@ export function writeGrpcReply(res: ServerResponse, e: MeshletError, extra: Outg
   res.end();
   return code;
 }
+
+/**
+ * Ends a gRPC response that already started (headers, maybe messages) with
+ * the failure as grpc-status/grpc-message trailers; the caller checks it is
+ * cut between messages. Returns the status, or -1 when node refused the
+ * trailers and the stream was reset instead.
+ */
+export function endGrpcStream(res: ServerResponse, e: MeshletError): number {
+  const code = grpcStatusFor(e);
+  try {
+    res.addTrailers({ 'grpc-status': String(code), 'grpc-message': encodeGrpcMessage(e.message) });
+  } catch {
+    res.destroy();
+    return -1;
+  }
+  res.end();
+  return code;
+}

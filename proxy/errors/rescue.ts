@@ -90,6 +90,12 @@ export function rescueUnrouted(res: ServerResponse, e: MeshletError): void {
     res.destroy();
     return;
   }
+  const ct = res.req?.headers['content-type'];
+  if (typeof ct === 'string' && ct.startsWith('application/grpc')) {
+    // A gRPC caller reads only grpc-status (Envoy: a 408 stream timeout becomes UNKNOWN).
+    writeGrpcReply(res, e, { [FLAGS_HEADER]: flagsToString(e.flag) });
+    return;
+  }
   const body = e.message + '\n';
   res.shouldKeepAlive = false;
   res.statusCode = e.status;

@@ -22,6 +22,8 @@ export type { ConnectionInfo, DeclaredProtocol } from '../exchange/index.js';
 import { readOriginalDst } from './original-dst.js';
 
 const CONNECTION = Symbol('meshlet.connection');
+/** Envoy's default listener_filters_timeout. */
+export const DECLARED_TLS_TIMEOUT_MS = 15_000;
 type TaggedSocket = Socket & { [CONNECTION]?: ConnectionInfo };
 
 /** The connection's info, for request handlers that need the original destination (read once at accept). */
@@ -57,6 +59,13 @@ const MESH_ALPN = 'istio-peer-exchange';
 export interface DispatchOptions {
   /** No client bytes for this long → opaque TCP (server-first protocols). */
   readonly detectionTimeoutMs: number;
+  /**
+   * How long a connection to a port declared TLS waits for its ClientHello
+   * (Envoy's listener-filter timeout, 15 s by default): a TLS client is
+   * client-first, and a slow one (a loaded machine, a big key exchange setup)
+   * must not be cut to opaque TCP after detectionTimeoutMs and lose its SNI.
+   */
+  readonly declaredTlsTimeoutMs?: number;
   /** True when ip:port is one of this proxy's own listeners. */
   readonly isOwnListener: (address: string, port: number) => boolean;
 }
@@ -84,7 +93,7 @@ export function createConnectionDispatcher(h: ConnectionHandlers, o: DispatchOpt
     }
     // Undeclared, or TLS (we still need the ClientHello for its SNI): sniff.
     conn.declared = declared === 'tls';
-    new Sniffer(socket, conn, h, o.detectionTimeoutMs);
+    new Sniffer(socket, conn, h, declared === 'tls' ? Math.max(o.detectionTimeoutMs, o.declaredTlsTimeoutMs ?? DECLARED_TLS_TIMEOUT_MS) : o.detectionTimeoutMs);
   };
 }
 

@@ -62,7 +62,25 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * (address, close, drain behave as before); connections are sniffed first.
  * The HTTP/2 compatibility request/response pair goes to the same handler.
  */
-export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs: number, streamIdleTimeoutMs = 0, sniffTimeoutMs = 0): Http2Server {
+/** The caller has sent END_STREAM (its request is complete), whether or not anyone read the body yet. */
+function remoteDone(stream: ServerHttp2Stream): boolean {
+  const st = stream.state.state;
+  return stream.endAfterHeaders || st === constants.NGHTTP2_STREAM_STATE_HALF_CLOSED_REMOTE || st === constants.NGHTTP2_STREAM_STATE_CLOSED;
+}
+
+const RESPONSE = Symbol('meshlet.h2response');
+const REARMED = Symbol('meshlet.h2idleRearmed');
+type IdleStream = ServerHttp2Stream & { [RESPONSE]?: Http2ServerResponse; [REARMED]?: boolean };
+
+/** `onStalled`: the stream idle timeout fired on a caller still sending its request, before any response (answers 408 SI). */
+export function addH2c(
+  server: Server,
+  onRequest: RequestHandler,
+  idleTimeoutMs: number,
+  streamIdleTimeoutMs = 0,
+  sniffTimeoutMs = 0,
+  onStalled: (res: ServerResponse) => void = (res) => res.destroy(),
+): Http2Server {
   const h2 = createH2Server({
     settings: {
       maxConcurrentStreams: h2Limits.maxConcurrentStreams,
@@ -71,7 +89,10 @@ export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs:
     },
     maxSessionMemory: 64,
   });
-  h2.on('request', onRequest as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void);
+  h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    (req.stream as IdleStream)[RESPONSE] = res;
+    onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  });
   const sessions = new Set<ServerHttp2Session>();
   h2.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
@@ -82,12 +103,31 @@ export function addH2c(server: Server, onRequest: RequestHandler, idleTimeoutMs:
     session.on('error', noop);
   });
   h2.setTimeout(0);
-  // Envoy's stream_idle_timeout, per stream: no frames either way for that long
-  // and the stream is reset (the pipeline sees the caller gone, flags DC and
-  // cancels the upstream stream). Long-lived gRPC streams are bounded by this,
-  // not by a route timeout.
+  // Envoy's stream_idle_timeout, per stream: no frames either way for that
+  // long. As Envoy: a caller that stalled before the response started gets a
+  // local 408 (SI; a gRPC caller reads grpc-status UNKNOWN, "stream idle
+  // timeout"). A request waiting on its upstream gets one more period, for
+  // the upstream stream's timer of the same length to answer (504 SI, or a
+  // gRPC status mid-stream). Otherwise (or one period after a 408 the caller
+  // never answered by ending its side) the stream is reset.
   if (streamIdleTimeoutMs > 0) {
-    h2.on('stream', (stream: ServerHttp2Stream) => stream.setTimeout(streamIdleTimeoutMs, () => stream.close(constants.NGHTTP2_CANCEL)));
+    const onIdle = function (this: IdleStream): void {
+      const res = this[RESPONSE];
+      if (res !== undefined && !res.headersSent && !remoteDone(this)) {
+        onStalled(res as unknown as ServerResponse);
+        // The caller may never end its side: reset the stream one period later if it is still open.
+        this[REARMED] = true;
+        this.setTimeout(streamIdleTimeoutMs);
+        return;
+      }
+      if (res !== undefined && this[REARMED] !== true && !res.writableEnded) {
+        this[REARMED] = true;
+        this.setTimeout(streamIdleTimeoutMs);
+        return;
+      }
+      this.close(constants.NGHTTP2_CANCEL);
+    };
+    h2.on('stream', (stream: ServerHttp2Stream) => stream.setTimeout(streamIdleTimeoutMs, onIdle));
   }
   // Only node's own HTTP/1.1 connection listener waits for the sniff; others
   // (the connection budget) still see every connection first.

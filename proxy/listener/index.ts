@@ -87,7 +87,7 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
     handle,
   );
   // HTTP/2 with prior knowledge on the same port: same guard, drain and pipeline.
-  addH2c(server, handle, o.idleTimeoutMs, o.streamIdleTimeoutMs, o.requestHeadersTimeoutMs);
+  addH2c(server, handle, o.idleTimeoutMs, o.streamIdleTimeoutMs, o.requestHeadersTimeoutMs, (res) => reject(o, res, 'stream_idle', STREAM_IDLE));
   // One past the limit, so a request over it is seen (node drops headers past its cap silently).
   server.maxHeadersCount = o.maxHeadersCount + 1;
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => onClientError(o, err, socket));

@@ -56,7 +56,7 @@ function refuseLoop(deps: RouterDeps): (socket: Socket, conn: ConnectionInfo) =>
 export function outboundHandlers(http: (socket: Socket) => void, deps: RouterDeps): ConnectionHandlers {
   const httpHandoff = toHttp(http);
   return {
-    declared: (conn): DeclaredProtocol => (conn.redirected ? deps.snapshot()?.l4.lookup(conn.dstAddress, conn.dstPort)?.protocol : undefined),
+    declared: (conn): DeclaredProtocol => (conn.redirected ? deps.snapshot()?.l4.declaredProtocol(conn.dstAddress, conn.dstPort) : undefined),
     http1: (socket) => httpHandoff(socket),
     // node:http's side of the listener also takes HTTP/2 prior knowledge (listener/h2c.ts reads the preface).
     http2: deps.http2 ?? httpHandoff,

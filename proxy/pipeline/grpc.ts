@@ -47,6 +47,11 @@ export class GrpcFrameCounter {
   #hdr = 0;
   #len = 0;
 
+  /** True between messages: a stream cut here loses no partial message. */
+  get atBoundary(): boolean {
+    return this.#skip === 0 && this.#hdr === 0;
+  }
+
   push(chunk: Buffer): void {
     let i = 0;
     const n = chunk.length;

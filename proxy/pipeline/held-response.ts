@@ -1,9 +1,11 @@
 // A gRPC response held back from the caller until its status is known. Only
 // when the route retries on gRPC statuses and the request can be replayed:
 // the status of a normal gRPC response arrives in trailers, after the body,
-// and once anything reached the caller a retry is impossible. A unary answer
-// is one message; a second message (a server stream) or more than the buffer
-// limit releases the response at once.
+// and once anything reached the caller a retry is impossible. Only a response
+// with no message yet is held (headers, then a failing status in trailers): the
+// first message releases it at once, so a stream that sends one message and
+// then waits (a watch, a subscription) is never stalled here, and neither is a
+// unary answer past the buffer limit.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 export class HeldResponse {
@@ -21,7 +23,7 @@ export class HeldResponse {
   push(chunk: Buffer, messagesSeen: number, limit: number): boolean {
     this.chunks.push(chunk);
     this.#size += chunk.length;
-    return messagesSeen <= 1 && this.#size <= limit;
+    return messagesSeen === 0 && this.#size <= limit;
   }
 }
 

@@ -16,6 +16,7 @@
 // Each policy is a layer compiled once per route (proxy/layers/*); a route
 // without a policy has `null` there and the step costs one comparison. Errors
 // are MeshletErrors turned into replies only by errors/rescue.ts.
+import { setForwardedClientCert } from '../identity/forwarded-client-cert.js';
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -24,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Flag, MeshletError, errors } from '../errors/index.js';
 import { rescue, FLAGS_HEADER } from '../errors/rescue.js';
+import { endGrpcStream } from '../errors/grpc-reply.js';
 import { flagsToString } from '../errors/flags.js';
 import { forwardableResponseHeaders } from '../listener/hop-by-hop.js';
 import { requestHash, generatedCookie } from '../layers/balance/index.js';
@@ -52,6 +54,8 @@ export interface PipelineDeps {
   readonly rng: () => number;
   /** Largest request body buffered for retries and mirroring. */
   readonly bufferLimit: number;
+  /** This workload's SPIFFE ID (the `By=` of x-forwarded-client-cert on inbound requests); absent = no identity. */
+  readonly selfIdentity?: () => string | undefined;
 }
 
 /** How a pipeline finds the route: outbound from the snapshot, inbound a fixed route to the app. */
@@ -233,6 +237,8 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     this.timeoutMs = route.timeoutMs;
     this.perTryTimeoutMs = route.retry?.perTryTimeoutMs ?? 0;
     takeTimeoutHeaders(this.upstreamHeaders, ex.direction === 'outbound', this);
+    // Inbound: the app learns the verified caller from XFCC; a caller's own XFCC never passes.
+    if (ex.direction === 'inbound') setForwardedClientCert(this.upstreamHeaders, req.socket, this.deps.selfIdentity?.());
     this.deps.observer.onStart(ex, this.upstreamHeaders);
 
     // ----------------------------------------------------------- deadline
@@ -467,7 +473,7 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     this.resFrames?.push(chunk);
     const held = this.held;
     if (held !== undefined) {
-      // A second message means a stream, not a unary answer; too much means we stop holding.
+      // A message means the server is answering: stop holding (held-response.ts says why).
       if (held.push(chunk, this.resFrames!.messages, this.deps.bufferLimit)) return true;
       return this.#flushHeld(a);
     }
@@ -522,6 +528,12 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     this.res.end();
   }
 
+  requestTrailers(): IncomingHttpHeaders | undefined {
+    const t = this.req.trailers;
+    for (const _ in t) return t;
+    return undefined;
+  }
+
   attemptError(a: UpstreamAttempt, err: Error): void {
     this.held = undefined;
     this.#release(a);
@@ -529,9 +541,13 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     if (kind === 'aborted') return;
     this.deps.outlier.record(this.cluster!, a.endpoint, kind === 'connect' ? 'connect' : 'reset');
     if (this.res.headersSent) {
-      // Mid-body failure: the client must see a truncated response, not a clean end.
       this.ex.flags |= kind === 'idle' ? Flag.SI : Flag.UR;
       this.done = true;
+      // A gRPC stream cut between messages ends with a status the caller can
+      // act on (UNAVAILABLE: the server went away or went silent). Envoy resets
+      // the stream instead, which gRPC clients report as INTERNAL or CANCELLED.
+      if (this.h2 && this.resFrames !== undefined && this.resFrames.atBoundary) return this.#endGrpcStream(kind === 'idle' ? errors.upstreamIdle() : errors.upstreamReset(err.message));
+      // Mid-body failure: the client must see a truncated response, not a clean end.
       this.res.destroy();
       return;
     }
@@ -542,6 +558,13 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     const e =
       kind === 'connect' ? errors.connectFailure(err.message) : kind === 'protocol' ? errors.upstreamProtocol(err.message) : errors.upstreamReset(err.message);
     this.#exhausted(e);
+  }
+
+  /** Ends a started gRPC response with the failure as trailers (errors/grpc-reply.ts). */
+  #endGrpcStream(e: MeshletError): void {
+    this.#clearDeadline();
+    const code = endGrpcStream(this.res, e);
+    if (code >= 0) this.ex.grpcStatus = code;
   }
 
   #canRetry(): boolean {

@@ -55,10 +55,20 @@ export class L4Index {
   readonly #byPort = new Map<number, L4Service>();
   readonly #tls: CompiledTlsRoute[] = [];
   readonly #tlsHosts = new Map<string, L4Service>();
+  /**
+   * Ports declared TLS for every address: a TLS/HTTPS ServiceEntry port without
+   * addresses, or a tls route's match port (Istio builds a 0.0.0.0:<port>
+   * listener matched by SNI for these). Only the protocol is declared here;
+   * routing still goes by SNI, then address, then the traffic policy.
+   */
+  readonly #tlsPorts = new Set<number>();
 
   constructor(config: MeshConfig, registry: UpstreamRegistry) {
     for (const s of config.services) this.#addService(s, registry);
-    for (const r of config.tlsRoutes ?? []) this.#tls.push(compileTlsRoute(r, registry, config.services));
+    for (const r of config.tlsRoutes ?? []) {
+      this.#tls.push(compileTlsRoute(r, registry, config.services));
+      if (r.port !== 0) this.#tlsPorts.add(r.port);
+    }
   }
 
   #addService(s: ServiceModel, registry: UpstreamRegistry): void {
@@ -76,6 +86,7 @@ export class L4Index {
         // Istio: only TCP-ish services claim a bare port for every address;
         // HTTP services are found by Host, so their port stays sniffed.
         if (svc.protocol === 'tcp' && !this.#byPort.has(p.number)) this.#byPort.set(p.number, svc);
+        if (svc.protocol === 'tls') this.#tlsPorts.add(p.number);
         continue;
       }
       const list = new BlockList();
@@ -94,6 +105,11 @@ export class L4Index {
       if (family !== undefined) for (const e of withAddr) if (e.list.check(address, family)) return e.svc;
     }
     return this.#byPort.get(port);
+  }
+
+  /** How a connection to this original destination is declared: its service's protocol, else TLS on a TLS port. */
+  declaredProtocol(address: string, port: number): DeclaredProtocol {
+    return this.lookup(address, port)?.protocol ?? (this.#tlsPorts.has(port) ? 'tls' : undefined);
   }
 
   /** A VirtualService tls route matching the SNI (and port), first declared wins. */

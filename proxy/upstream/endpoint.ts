@@ -111,6 +111,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
         maxConcurrentStreams: s.maxConcurrentStreams,
         maxConnections: s.maxConnections,
         initialWindowSize: h2Limits.initialWindowSize,
+        streamIdleTimeoutMs: streamIdleMs,
         ...(this.tls !== undefined ? { tls: this.tls, tlsSession: this.tlsSession } : {}),
       });
     }

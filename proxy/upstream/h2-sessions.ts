@@ -20,6 +20,8 @@ export interface H2Settings {
   readonly maxConnections: number | undefined;
   /** Our receive window per stream (SETTINGS_INITIAL_WINDOW_SIZE). */
   readonly initialWindowSize: number;
+  /** --stream-idle-timeout, upstream side: once the request is sent, a stream with no frames either way this long fails (0 = off). */
+  readonly streamIdleTimeoutMs: number;
   /** TLS towards the endpoint (mesh mTLS or DestinationRule TLS); absent = cleartext (h2c). */
   readonly tls?: UpstreamTls;
   readonly tlsSession?: SessionSlot;
@@ -70,16 +72,24 @@ export class H2Sessions {
     this.#settings = settings;
   }
 
+  /** --stream-idle-timeout for upstream streams (armed by the attempt once its request is sent). */
+  get streamIdleTimeoutMs(): number {
+    return this.#settings.streamIdleTimeoutMs;
+  }
+
   /** Open connections right now (for metrics and /clusters). */
   get connections(): number {
     return this.#conns.length;
   }
 
-  /** Opens a stream on a connection with room, opening a connection if none has. */
-  request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+  /**
+   * Opens a stream on a connection with room, opening a connection if none has.
+   * `waitForTrailers`: the stream stays open after the body for sendTrailers().
+   */
+  request(headers: OutgoingHttpHeaders, endStream: boolean, waitForTrailers = false): ClientHttp2Stream {
     if (this.#closed) throw Object.assign(new Error('endpoint closed'), { code: 'ECONNREFUSED' });
     const c = this.#pick();
-    const stream = c.session.request(headers, { endStream });
+    const stream = c.session.request(headers, { endStream, waitForTrailers });
     c.active++;
     c.served++;
     stream.once('close', () => {

@@ -138,20 +138,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleSuite');
     // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
     const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
+    // gRPC (issue 13): unary via sidecar vs direct, proxy CPU per call, RSS with 1,000 open streams.
+    const grpcBench = quick ? { skipped: '--quick (run node dist/test/bench/grpc.js --quick)' } : await optionalBench('./grpc.js', 'runGrpcBench');
     console.log('\n' + renderText(rows));
     if (featureRows.length > 0) console.log('\nCost of features\n' + renderText(featureRows));
     console.log(`\nIssue 17 targets (${JUDGED})\n` + renderTargetsText(checks));
     const runtimes = typeof node24 === 'string' ? null : renderRuntimeComparison(rows, JUDGED, 'meshlet-node24', mem.get(JUDGED), mem.get('meshlet-node24'), [process.version, node24.version]);
     if (runtimes !== null) console.log('\nNode runtimes\n' + runtimes);
     const root = repoRoot();
-    writeFileSync(path.join(root, 'bench-results.json'), JSON.stringify({ notes, plan, rows, featureRows, cells, memory: Object.fromEntries(mem), soak, targets: checks, micro, controlPlaneScale: cpScale, interception }, null, 2));
+    writeFileSync(path.join(root, 'bench-results.json'), JSON.stringify({ notes, plan, rows, featureRows, cells, memory: Object.fromEntries(mem), soak, targets: checks, micro, controlPlaneScale: cpScale, interception, grpc: grpcBench }, null, 2));
     const md = ['## Benchmark results', '', `### Issue 17 targets (${JUDGED}, this run)`, '', renderTargetsMarkdown(checks), renderMarkdown(rows, notes)];
     if (runtimes !== null) md.push('### Node runtimes (same sidecar, same run)', '', runtimes);
     if (mem.size > 0) md.push('### Memory probe (fresh process, 1,000 req/s open loop)', '', '```json', JSON.stringify(Object.fromEntries(mem), null, 2), '```', '');
     if (soak !== undefined) md.push(`### Soak (${soak.minutes} min: ${SOAK_DEFAULTS.rate} req/s small/64 KiB, ${SOAK_DEFAULTS.abortFraction * 100}% client aborts, endpoint churn + config push every ${SOAK_DEFAULTS.pushEveryMs / 1000} s)`, '',
-      `completed ${soak.completed}, aborted ${soak.aborted}, errors ${soak.errors}, pushes ${soak.pushes}; RSS slope ${soak.rssSlopeMiBPerHour.toFixed(1)} MiB/h, heap slope ${soak.heapSlopeMiBPerHour.toFixed(1)} MiB/h (fitted over the per-30 s minimum after the first quarter).`, '');
+      `completed ${soak.completed}, aborted ${soak.aborted}, errors ${soak.errors}, pushes ${soak.pushes}; RSS slope ${soak.rssSlopeMiBPerHour.toFixed(1)} MiB/h, heap slope ${soak.heapSlopeMiBPerHour.toFixed(1)} MiB/h (fitted over the per-60 s minimum after the first quarter).`, '');
     if (featureRows.length > 0) md.push('### Cost of features', '', renderMarkdown(featureRows, []));
-    md.push('### Micro-benchmarks', '', '```json', JSON.stringify(micro, null, 2), '```', '', '### Control-plane scale', '', '```json', JSON.stringify(cpScale, null, 2), '```', '', '### Interception', '', '```json', JSON.stringify(interception, null, 2), '```', '');
+    md.push('### Micro-benchmarks', '', '```json', JSON.stringify(micro, null, 2), '```', '', '### Control-plane scale', '', '```json', JSON.stringify(cpScale, null, 2), '```', '', '### Interception', '', '```json', JSON.stringify(interception, null, 2), '```', '', '### gRPC (sidecar vs direct)', '', '```json', JSON.stringify(grpcBench, null, 2), '```', '');
     writeFileSync(path.join(root, 'bench-results.md'), md.join('\n'));
     console.log(`\nwrote ${path.join(root, 'bench-results.json')} and bench-results.md`);
     return 0;

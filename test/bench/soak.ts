@@ -4,7 +4,7 @@
 // compile-and-swap path a control-plane push takes), sampling RSS and the JS
 // heap. A leak shows as a slope; the first quarter is warm-up and not fitted.
 // The JS heap is a saw-tooth (old space grows until a mark-compact), so the
-// fit is over the floor: the minimum of each 30 s window, what survives GC.
+// fit is over the floor: the minimum of each 60 s window, what survives GC.
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -92,6 +92,8 @@ export async function runSoak(ctx: BenchContext, o: SoakOptions, log: (s: string
     const started = Date.now();
     const endAt = started + o.minutes * 60_000;
     let seq = 0;
+    // Requests still in flight when the soak ends fail as the agent closes: not the proxy's errors.
+    let stopping = false;
     const send = (): void => {
       const abort = Math.random() < o.abortFraction;
       const req = http.request({ agent, host: '127.0.0.1', port: t.port, path: seq++ % 2 === 0 ? '/small' : '/64k', headers: { host: MESH_HOST } }, (res) => {
@@ -99,7 +101,7 @@ export async function runSoak(ctx: BenchContext, o: SoakOptions, log: (s: string
         res.on('end', () => { stats.completed++; });
         res.on('error', noop);
       });
-      req.on('error', () => { if (!abort) stats.errors++; });
+      req.on('error', () => { if (!abort && !stopping) stats.errors++; });
       req.end();
       if (abort) setTimeout(() => { stats.aborted++; req.destroy(); }, Math.floor(Math.random() * 3));
     };
@@ -117,12 +119,13 @@ export async function runSoak(ctx: BenchContext, o: SoakOptions, log: (s: string
         log(`  soak t=${s.tSec.toFixed(0)}s rss ${s.rssMiB.toFixed(1)} MiB heap ${s.heapUsedMiB.toFixed(1)} MiB done ${stats.completed} aborted ${stats.aborted} errors ${stats.errors} pushes ${stats.pushes}`);
       }
     } finally {
+      stopping = true;
       clearInterval(load);
       clearInterval(push);
       agent.destroy();
       await t.stop();
     }
-    const fit = floors(samples.slice(Math.floor(samples.length / 4)), Math.max(1, Math.round(30_000 / o.sampleEveryMs)));
+    const fit = floors(samples.slice(Math.floor(samples.length / 4)), Math.max(1, Math.round(60_000 / o.sampleEveryMs)));
     const xs = fit.map((s) => s.tSec / 3600);
     return {
       minutes: o.minutes, samples,

@@ -44,9 +44,10 @@ beforeAll(async () => {
   up = await startUpstream('up');
   const dir = tempConfig({ 'svc.yaml': serviceEntry('svc', [up.port]) + svcRoute('') });
   outbound = await freePort();
-  mesh = await startMeshlet(['--config', dir, '--concurrency', '2', '--outbound-port', String(outbound), '--access-log', 'off', '--drain-seconds', '1']);
-  await until(async () => (await send(mesh.admin, { path: '/ready' }).catch(() => undefined))?.status === 200, 20_000);
-}, 30_000);
+  // Three processes start here; bounds are generous for a loaded CI machine.
+  mesh = await startMeshlet(['--config', dir, '--concurrency', '2', '--outbound-port', String(outbound), '--access-log', 'off', '--drain-seconds', '1'], {}, 30_000);
+  await until(async () => (await send(mesh.admin, { path: '/ready' }).catch(() => undefined))?.status === 200, 45_000);
+}, 90_000);
 
 afterAll(async () => {
   await mesh?.stop();
@@ -63,7 +64,7 @@ describe('--concurrency 2', () => {
 
     // One connection per request: node:cluster hands connections out round robin.
     for (let i = 0; i < 30; i++) expect(await call()).toBe(200);
-    expect(await until(async () => ((await scrapeTotal()) === 30 ? true : undefined), 5000)).toBe(true);
+    expect(await until(async () => ((await scrapeTotal()) === 30 ? true : undefined), 15_000)).toBe(true);
 
     // Now scrape while more requests run: the sum never decreases and never exceeds what was sent.
     let sent = 30;
@@ -85,7 +86,7 @@ describe('--concurrency 2', () => {
       last = t;
     }
     await load;
-    const final = await until(async () => ((await scrapeTotal()) === 70 ? 70 : undefined), 5000);
+    const final = await until(async () => ((await scrapeTotal()) === 70 ? 70 : undefined), 15_000);
     expect(final).toBe(70);
     for (let i = 0; i < 5; i++) expect(await scrapeTotal()).toBe(70);
     expect(seen.length).toBeGreaterThan(1);
@@ -103,7 +104,7 @@ describe('--concurrency 2', () => {
     const merged = await getJson(mesh.admin, '/clusters');
     expect(merged['workers']).toBe(2);
     expect(endpointTotal(merged)).toBe(70);
-  }, 60_000);
+  }, 90_000);
 
   it('/config_dump shows every worker on the same version; /ready needs both', async () => {
     const dump = await getJson(mesh.admin, '/config_dump');

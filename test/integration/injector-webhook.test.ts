@@ -3,13 +3,18 @@
 // the result validated against the Kubernetes OpenAPI schemas
 // (kubernetes-models). Namespace opt-in is read through the Kubernetes source
 // from the fake API server (test double, real list/watch protocol).
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControlPlane, type RunningControlPlane } from '../../control-plane/index.js';
 import { FakeKubeApiServer, type KubeObject } from '../support/fake-kube-apiserver.js';
 import { namespace } from '../support/kube-objects.js';
 import { validateKubeObject } from '../support/kube-schema.js';
+import { send } from '../support/http-client.js';
+import { startMeshlet, until } from '../support/meshlet-process.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -149,4 +154,47 @@ describe('injection webhook (HTTPS AdmissionReview)', () => {
     });
     expect(r).toBe(200);
   });
+});
+
+describe('secure injection (a control plane with a CA, Kubernetes TokenReview)', () => {
+  it('injects the mesh root and a projected token volume, and a sidecar started from that env is authenticated by its token', async () => {
+    const api = await FakeKubeApiServer.start();
+    cleanups.push(() => api.close());
+    api.apply(namespace('mesh', { 'meshlet-injection': 'enabled' }));
+    const cp = await startControlPlane({
+      security: {},
+      grpcHost: '127.0.0.1',
+      grpcPort: 0,
+      metricsPort: -1,
+      log: () => {},
+      kubernetes: { kubeconfig: api.writeKubeconfig(), timing: { resyncMs: 0 } },
+      injector: { host: '127.0.0.1', port: 0, image: 'meshlet:test', controlPlane: 'cp:15010', nativeSidecar: true },
+    });
+    cleanups.push(() => cp.close());
+    const pod = podOf('ReplicaSet', 'reviews', 'mesh');
+    const reply = await post(cp.injector!.port, cp.injector!.caPem, review(pod, 'mesh'));
+    const out = applied(pod, reply) as KubeObject & { spec: { volumes?: unknown[]; initContainers: { name: string; env?: { name: string; value?: string }[]; volumeMounts?: unknown[] }[] } };
+    validateKubeObject(out);
+    const proxy = out.spec.initContainers.find((c) => c.name === 'meshlet-proxy')!;
+    const env = new Map((proxy.env ?? []).map((e) => [e.name, e.value]));
+    expect(env.has('MESHLET_INSECURE')).toBe(false);
+    expect(env.get('MESHLET_CA_CERT')).toBe(cp.rootCertPem);
+    expect(env.get('MESHLET_TOKEN_FILE')).toBe('/var/run/secrets/meshlet/tokens/meshlet-token');
+    expect(out.spec.volumes).toContainEqual({ name: 'meshlet-token', projected: { sources: [{ serviceAccountToken: { audience: 'meshlet', expirationSeconds: 3600, path: 'meshlet-token' } }] } });
+    expect(proxy.volumeMounts).toContainEqual({ name: 'meshlet-token', mountPath: '/var/run/secrets/meshlet/tokens', readOnly: true });
+
+    // What the kubelet would do: write the pod's token there; the sidecar runs with exactly the injected env.
+    const dir = mkdtempSync(join(tmpdir(), 'meshlet-inj-'));
+    const tokenFile = join(dir, 'meshlet-token');
+    writeFileSync(tokenFile, api.issueServiceAccountToken('mesh', 'default', { pod: 'reviews-abc', audiences: ['meshlet'] }));
+    const sidecar = await startMeshlet(['--namespace', 'mesh', '--node-id', 'reviews-abc.mesh'], {
+      MESHLET_CONTROL_PLANE: `127.0.0.1:${cp.port}`,
+      MESHLET_CA_CERT: env.get('MESHLET_CA_CERT')!,
+      MESHLET_TOKEN_FILE: tokenFile,
+    }, 40_000);
+    cleanups.push(() => sidecar.stop());
+    await until(async () => ((await send(sidecar.admin, { path: '/ready' })).status === 200 ? true : undefined), 30_000);
+    const info = JSON.parse((await send(sidecar.admin, { path: '/server_info' })).body) as { identity: string };
+    expect(info.identity).toBe('spiffe://cluster.local/ns/mesh/sa/default');
+  }, 90_000);
 });

@@ -40,6 +40,8 @@ export interface EchoServer {
   /** Delay before a unary answer, ms. */
   delayMs: number;
   close(): Promise<void>;
+  /** Stops at once, cutting calls in flight (a crashed server). */
+  kill(): void;
 }
 
 function metaOf(md: grpc.Metadata): Record<string, string> {
@@ -48,7 +50,8 @@ function metaOf(md: grpc.Metadata): Record<string, string> {
   return out;
 }
 
-export async function startEchoServer(name: string): Promise<EchoServer> {
+/** `bind`: where to listen (a pod app binds 0.0.0.0:<port>); `extend` adds services (e.g. grpc.health.v1) before binding. */
+export async function startEchoServer(name: string, bind = '127.0.0.1:0', extend?: (server: grpc.Server) => void): Promise<EchoServer> {
   const server = new grpc.Server();
   const s: EchoServer = {
     name,
@@ -58,6 +61,7 @@ export async function startEchoServer(name: string): Promise<EchoServer> {
     fail: () => undefined,
     delayMs: 0,
     close: () => new Promise<void>((r) => server.tryShutdown(() => r())).then(() => server.forceShutdown()),
+    kill: () => server.forceShutdown(),
   };
   const record = (method: string, md: grpc.Metadata): Failure => {
     s.calls.push({ method, metadata: metaOf(md) });
@@ -93,7 +97,8 @@ export async function startEchoServer(name: string): Promise<EchoServer> {
         }
         call.end();
       };
-      if (call.request.count < 0) return; // never ends: a long-lived stream the caller cancels
+      // Never ends: a long-lived stream. One message first, so the caller learns which server holds it.
+      if (call.request.count < 0) return void call.write({ text: `${call.request.text}-open`, server: name, metadata: {} });
       pump();
     },
     ClientStream: (call: grpc.ServerReadableStream<EchoRequest, EchoReply>, cb: grpc.sendUnaryData<EchoReply>) => {
@@ -109,8 +114,9 @@ export async function startEchoServer(name: string): Promise<EchoServer> {
       call.on('cancelled', () => s.cancelled++);
     },
   });
+  extend?.(server);
   const port = await new Promise<number>((res, rej) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
+    server.bindAsync(bind, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? rej(err) : res(p))),
   );
   (s as { port: number }).port = port;
   return s;

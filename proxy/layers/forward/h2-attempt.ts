@@ -26,8 +26,29 @@ function onEnd(this: ClientHttp2Stream & { [OWNER]?: H2Attempt }): void {
 function onClose(this: ClientHttp2Stream & { [OWNER]?: H2Attempt }): void {
   this[OWNER]?.onClose();
 }
-function onError(this: ClientHttp2Stream & { [OWNER]?: H2Attempt }, err: Error): void {
-  this[OWNER]?.fail(err);
+function onError(this: ClientHttp2Stream & { [OWNER]?: H2Attempt }, err: Error & { code?: string; cause?: unknown }): void {
+  // A stream queued on a connection that failed to open is cancelled "caused
+  // by" the connect error (ECONNREFUSED, our connect timeout): that cause is
+  // the failure (UF, retriable as connect-failure), not a reset of the stream.
+  const cause = err.code === 'ERR_HTTP2_STREAM_CANCEL' ? err.cause : undefined;
+  this[OWNER]?.fail(cause instanceof Error ? cause : err);
+}
+/** --stream-idle-timeout on the upstream stream: read as undici's idle timers are (504 SI, or a gRPC status mid-stream). */
+function onIdle(this: ClientHttp2Stream & { [OWNER]?: H2Attempt }): void {
+  this[OWNER]?.fail(Object.assign(new Error('upstream stream idle timeout'), { code: 'UND_ERR_BODY_TIMEOUT' }));
+  if (!this.closed) this.close(NGHTTP2_CANCEL);
+}
+/** The request body has been sent: forward the caller's trailers (or none: an empty END_STREAM). */
+function onWantTrailers(this: ClientHttp2Stream & { [OWNER]?: H2Attempt }): void {
+  const a = this[OWNER];
+  a?.armIdle();
+  const t = a?.owner.requestTrailers();
+  try {
+    this.sendTrailers(t ?? {});
+  } catch {
+    // node refuses a trailer it may not send (a pseudo-header): end without them.
+    this.close();
+  }
 }
 const OWNER = Symbol('meshlet.h2attempt');
 
@@ -51,7 +72,8 @@ export class H2Attempt implements UpstreamAttempt {
   start(method: string, path: string, headers: Record<string, string | string[]>, body: Buffer | Readable | null): void {
     let stream: ClientHttp2Stream;
     try {
-      stream = this.endpoint.h2.request(toH2Headers(method, path, headers), body === null);
+      // With a body, the stream waits for trailers: a gRPC client stream may end with some.
+      stream = this.endpoint.h2.request(toH2Headers(method, path, headers), body === null, body !== null);
     } catch (err) {
       queueMicrotask(() => this.fail(err as Error));
       return;
@@ -63,7 +85,9 @@ export class H2Attempt implements UpstreamAttempt {
     stream.on('end', onEnd);
     stream.on('close', onClose);
     stream.on('error', onError);
-    if (body === null) return;
+    stream.on('timeout', onIdle);
+    if (body === null) return this.armIdle();
+    stream.once('wantTrailers', onWantTrailers);
     if (Buffer.isBuffer(body)) {
       stream.end(body);
       return;
@@ -72,6 +96,16 @@ export class H2Attempt implements UpstreamAttempt {
     const readable = body as Readable;
     this.#body = readable;
     readable.pipe(stream);
+  }
+
+  /**
+   * Starts the upstream stream-idle timer once the whole request is sent (as
+   * undici's headers timer): a caller still streaming its request is the
+   * downstream timer's business (408 SI there, as Envoy).
+   */
+  armIdle(): void {
+    const ms = this.endpoint.h2.streamIdleTimeoutMs;
+    if (ms > 0 && this.#stream !== undefined && !this.#stream.closed) this.#stream.setTimeout(ms);
   }
 
   commit(): void {
@@ -108,6 +142,11 @@ export class H2Attempt implements UpstreamAttempt {
 
   onEnd(): void {
     if (this.cancelled || this.#ended) return;
+    // node ends the readable side when the connection dies too (EOF: the
+    // upstream process was killed), with a non-zero RST code already set; a
+    // real END_STREAM leaves it unset or NO_ERROR. That is a reset, not a response.
+    const rst = this.#stream!.rstCode;
+    if (rst !== undefined && rst !== 0) return this.onClose();
     this.#ended = true;
     if (this.status === 0) return this.fail(Object.assign(new Error('stream ended without a response'), { code: 'ERR_HTTP2_STREAM_ERROR' }));
     this.owner.attemptEnd(this, this.trailers);

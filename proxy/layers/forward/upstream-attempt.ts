@@ -12,6 +12,8 @@ export interface AttemptOwner {
   /** The response is complete; `trailers` when the upstream sent any (gRPC status lives there). */
   attemptEnd(a: UpstreamAttempt, trailers: IncomingHttpHeaders | undefined): void;
   attemptError(a: UpstreamAttempt, err: Error): void;
+  /** The caller's request trailers once its body has ended (gRPC client streams may send some); undefined = none. Read by HTTP/2 attempts only. */
+  requestTrailers(): IncomingHttpHeaders | undefined;
   /** The upstream switched protocols (101): `socket` now carries the upgraded stream. Only for attempts started with `upgrade`. */
   attemptUpgrade(a: UpstreamAttempt, status: number, headers: IncomingHttpHeaders, socket: Duplex): void;
 }

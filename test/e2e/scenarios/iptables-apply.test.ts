@@ -59,7 +59,8 @@ describe.skipIf(!avail.ok)('meshlet iptables --apply in a pod namespace', () => 
   let keep = process.env['MESHLET_E2E_KEEP'] === '1';
 
   const sh = async (pod: string, script: string): Promise<string> => {
-    const r = await rig.exec(pod, '/bin/sh', ['-c', script], { env: { PATH: path } });
+    // Generous: each step starts node (the CLI), which takes seconds on a loaded machine.
+    const r = await rig.exec(pod, '/bin/sh', ['-c', script], { env: { PATH: path }, timeoutMs: 90_000 });
     if (r.code !== 0) throw new Error(`${script} in ${pod}: exit ${r.code}: ${r.stderr}`);
     return r.stdout;
   };
@@ -127,7 +128,7 @@ describe.skipIf(!avail.ok)('meshlet iptables --apply in a pod namespace', () => 
     expect(await natTable('docker')).toEqual(before);
     expect(await dial('docker', '127.0.0.11', 53)).toBe('docker:41235 127.0.0.1');
     await servers.kill();
-  }, 90_000);
+  }, 300_000);
 
   it('the init container command from `meshlet inject`, with exclude annotations, intercepts and excludes as annotated', async () => {
     const podYaml = join(work, 'pod.yaml');
@@ -153,7 +154,7 @@ spec:
     expect(init?.command.slice(0, 3)).toEqual(['meshlet', 'iptables', '--apply']);
     const [cmd, ...args] = init!.command;
     // Exactly what the kubelet would exec (as root, the init container's user), with `meshlet` on PATH.
-    const r = await rig.exec('app', cmd!, args, { env: { PATH: path } });
+    const r = await rig.exec('app', cmd!, args, { env: { PATH: path }, timeoutMs: 90_000 });
     expect(r.code, r.stderr).toBe(0);
     const table = await natTable('app');
     expect(table).toContain('-A ISTIO_OUTPUT -p tcp -m tcp --dport 7001 -j RETURN');
@@ -197,5 +198,5 @@ spec:
       keep = true;
       throw new Error(`${err.message}: last answer "${last}" (logs in ${work})`);
     });
-  }, 180_000);
+  }, 300_000);
 });
