@@ -139,6 +139,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     version: () => holder.current?.version,
     ...(identity ? { certExpiry: () => identity.current()?.notAfter.getTime() } : {}),
     tls: () => tlsCounters,
+    ...(identity ? { principal: () => identity.current()?.spiffeId } : {}),
   });
   const outlier = new OutlierDetector((cluster, ep, reason) => {
     obs.events.ejection(cluster.destination.service, ep.id, reason);
@@ -152,6 +153,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
     outlier,
     rng: Math.random,
     bufferLimit: o.bufferLimit,
+    ...(identity ? { selfIdentity: () => identity.current()?.spiffeId } : {}),
   };
 
   let dnsPending: Promise<void> = Promise.resolve();

@@ -1,6 +1,7 @@
 // The gRPC side of the control plane: one bidi stream per sidecar, pushes
 // debounced after store changes, ACK/NACK bookkeeping, health, and the admin
 // RPCs behind `meshlet status` / `meshlet config`.
+import { markSidecarEndpoints, peerAddress, type KnownSidecar } from '../build/sidecar-endpoints.js';
 import { randomBytes } from 'node:crypto';
 import { Metadata, Server, ServerCredentials, status as GrpcStatus, type ServerOptions } from '@grpc/grpc-js';
 import { loadDiscoveryProto, loadHealthProto } from '../../proto/load.js';
@@ -76,6 +77,10 @@ export class DiscoveryServer {
   readonly #debouncer: PushDebouncer;
   readonly #guard: CallGuard;
   readonly #certs: CertificateService;
+  /** Sidecars with a certificate, by stream (automatic mTLS marks their endpoints); recomputed when streams change. */
+  #sidecarsDirty = true;
+  #sidecars: KnownSidecar[] = [];
+  #marked: { readonly base: MeshConfig; readonly sidecars: KnownSidecar[]; readonly config: MeshConfig } | undefined;
   readonly #admission: NodeAdmission;
   #nonce = 0;
   /** Scoped snapshots whose left-out VirtualServices were logged (once per snapshot). */
@@ -166,6 +171,36 @@ export class DiscoveryServer {
     );
   }
 
+  /**
+   * The config nodes get: the store's, with endpoints that run a known
+   * sidecar marked for automatic mTLS (build/sidecar-endpoints.ts). Cached
+   * per store config and set of sidecars.
+   */
+  #config(): MeshConfig | undefined {
+    const base = this.#opts.store.current();
+    if (!base) return undefined;
+    if (this.#sidecarsDirty) {
+      const list: KnownSidecar[] = [];
+      for (const st of this.#streams) {
+        const id = st.node ? this.#certs.issued.get(st.node.id)?.spiffeId : undefined;
+        if (id !== undefined) list.push({ address: peerAddress(st.call.getPeer()), spiffeId: id });
+      }
+      this.#sidecars = list;
+      this.#sidecarsDirty = false;
+    }
+    const m = this.#marked;
+    if (m !== undefined && m.base === base && m.sidecars === this.#sidecars) return m.config;
+    const config = markSidecarEndpoints(base, this.#sidecars);
+    this.#marked = { base, sidecars: this.#sidecars, config };
+    return config;
+  }
+
+  /** A sidecar came or went: its endpoints' automatic mTLS may change, so push (debounced). */
+  #sidecarsChanged(): void {
+    this.#sidecarsDirty = true;
+    this.#debouncer.trigger();
+  }
+
   /** The store changed: push after the debounce. */
   onStoreChange(): void {
     this.#debouncer.trigger();
@@ -173,7 +208,7 @@ export class DiscoveryServer {
 
   /** Sends the current snapshot to every subscribed stream that does not have it. */
   pushAll(): void {
-    const config = this.#opts.store.current();
+    const config = this.#config();
     if (!config) return;
     const pending = new Set<NodeStream>();
     for (const s of this.#streams) if (s.node && this.#pushTo(s, config)) pending.add(s);
@@ -181,7 +216,7 @@ export class DiscoveryServer {
   }
 
   status(): NodeStatusView[] {
-    const config = this.#opts.store.current();
+    const config = this.#config();
     const rows: NodeStatusView[] = [];
     for (const s of this.#streams) {
       if (!s.node) continue;
@@ -207,7 +242,7 @@ export class DiscoveryServer {
 
   /** The MeshConfig `nodeId` gets (an anonymous node with that id when not connected). */
   nodeConfig(nodeId: string): NodeConfigResponse {
-    const config = this.#opts.store.current();
+    const config = this.#config();
     let node = undefined;
     for (const s of this.#streams) if (s.node?.id === nodeId) node = s.node;
     if (!config) return { version: '', connected: node !== undefined, configJson: '' };
@@ -286,7 +321,8 @@ export class DiscoveryServer {
         return;
       }
       if (outcome === 'subscribed') {
-        const config = this.#opts.store.current();
+        this.#sidecarsChanged();
+        const config = this.#config();
         if (config) this.#pushTo(stream, config);
       } else if (outcome === 'nack') {
         this.#opts.metrics.nacks.inc();
@@ -301,6 +337,7 @@ export class DiscoveryServer {
     });
     const gone = (): void => {
       if (!this.#streams.delete(stream)) return;
+      this.#sidecarsChanged();
       this.#drop(stream);
       this.#opts.metrics.connectedSidecars.dec();
     };
@@ -352,7 +389,7 @@ export class DiscoveryServer {
 
   /** A sidecar refused an endpoint-only update (it does not run its base): send the whole snapshot. */
   #resendWhole(s: NodeStream): void {
-    const config = this.#opts.store.current();
+    const config = this.#config();
     if (!config) return;
     const snap = this.#opts.builder.build(config, s.node);
     if (s.push(snap, true, this.#maxBytes)) {
@@ -370,7 +407,7 @@ export class DiscoveryServer {
     if (!snap.hasTtl || every <= 0) return;
     s.heartbeat = setInterval(() => {
       // Never re-send a version the sidecar NACKed or has not answered yet.
-      const config = this.#opts.store.current();
+      const config = this.#config();
       if (!config || s.versionAcked !== s.versionSent) return;
       if (s.push(this.#opts.builder.build(config, s.node), true, this.#maxBytes)) this.#opts.metrics.pushes.inc();
     }, every);

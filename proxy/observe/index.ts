@@ -53,6 +53,8 @@ export interface ObserversOptions {
   version?: () => string | undefined;
   /** Expiry (epoch ms) of the workload certificate, for meshlet_cert_expiry_seconds. */
   certExpiry?: () => number | undefined;
+  /** This workload's SPIFFE ID, for source/destination_principal. */
+  principal?: () => string | undefined;
   /** TLS handshake counters, for meshlet_tls_*. */
   tls?: () => TlsCountersView;
 }
@@ -152,6 +154,7 @@ export async function createObservers(opts: ObserversOptions): Promise<Observers
     workload: opts.workload,
     namespace: opts.namespace,
     labels: { app: opts.labels?.['app'] ?? '', version: opts.labels?.['version'] ?? '' },
+    ...(opts.principal !== undefined ? { principal: opts.principal } : {}),
   });
   gauges(metrics, opts.registry, opts.version);
   if (opts.certExpiry !== undefined) metrics.provide({ certExpiry: opts.certExpiry });

@@ -13,6 +13,7 @@ import type { HeaderBag } from './b3.js';
 import { BoundCounter, BoundHistogram, type CounterSeries, type HistogramSeries } from './bound-metrics.js';
 import { PeerCache, type PeerEntry } from './peer-cache.js';
 import { decodePeer, encodePeer, PEER_HEADER, peerHeaderOf, UNKNOWN_PEER, type WorkloadIdentity } from './peer.js';
+import { trustedPeerKey } from './trusted-peer.js';
 
 /** Istio's default duration buckets (ms). */
 export const DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
@@ -51,6 +52,8 @@ export interface IstioMetricsOptions {
   cluster?: string;
   /** Max distinct peer identities tracked on inbound; the rest are `unknown`. Default 1024. */
   maxPeers?: number;
+  /** This workload's SPIFFE ID (workload certificate), read when a series is first bound. */
+  principal?: () => string | undefined;
 }
 
 interface StdSeries {
@@ -88,6 +91,7 @@ export class IstioMetrics implements ExchangeObserver {
   private readonly self: WorkloadIdentity;
   private readonly cluster: string;
   private readonly maxPeers: number;
+  private readonly principal: () => string | undefined;
   /** Built once: what outbound requests carry in x-meshlet-peer. */
   readonly peerHeaderValue: string;
 
@@ -95,6 +99,7 @@ export class IstioMetrics implements ExchangeObserver {
     this.self = opts.self;
     this.cluster = opts.cluster ?? 'Kubernetes';
     this.maxPeers = opts.maxPeers ?? 1024;
+    this.principal = opts.principal ?? ((): undefined => undefined);
     // Evicting a peer drops its series too, so the exposition stays bounded by maxPeers.
     this.peers = new PeerCache(this.maxPeers, (e) => {
       for (const key of e.seriesKeys) {
@@ -143,7 +148,8 @@ export class IstioMetrics implements ExchangeObserver {
     let peer: PeerEntry | undefined;
     if (outbound) second = ex.endpoint ?? NO_ENDPOINT;
     else {
-      const raw = peerHeaderOf(ex.req.headers);
+      // The peer header counts only on a verified mTLS connection (trusted-peer.ts); '' otherwise.
+      const raw = trustedPeerKey(ex.req.socket, peerHeaderOf(ex.req.headers));
       if (raw !== '') peer = this.peers.touch(raw);
       second = raw;
     }
@@ -217,17 +223,18 @@ export class IstioMetrics implements ExchangeObserver {
           version: orUnknown(ep?.version),
         }
       : this.self;
+    const own = this.principal() ?? 'unknown';
     const values = [
       outbound ? 'source' : 'destination',
       src.workload,
       src.namespace,
-      'unknown',
+      outbound ? own : (src.principal ?? 'unknown'),
       src.app,
       src.version,
       src === UNKNOWN_PEER ? 'unknown' : this.cluster,
       dst.workload,
       dst.namespace,
-      'unknown',
+      outbound ? 'unknown' : own,
       dst.app,
       dst.version,
       dest.service,
@@ -238,8 +245,8 @@ export class IstioMetrics implements ExchangeObserver {
       String(status),
       flagsToString(ex.flags),
       ex.grpcStatus >= 0 ? String(ex.grpcStatus) : '',
-      // Istio reports `unknown` from the client side and `none` for plaintext on the server side.
-      outbound ? 'unknown' : 'none',
+      // Istio reports `unknown` from the client side; the server side knows: mutual_tls or none.
+      outbound ? 'unknown' : src.principal !== undefined ? 'mutual_tls' : 'none',
     ];
     const key = values.join('\u0001');
     if (!outbound && second !== '') this.peers.get(second as string)?.seriesKeys.push(key);

@@ -19,6 +19,8 @@ export interface MetricsOptions {
   cluster?: string;
   /** prom-client's process_* / nodejs_* metrics. Default true. */
   defaultMetrics?: boolean;
+  /** This workload's SPIFFE ID (source_principal outbound, destination_principal inbound). */
+  principal?: () => string | undefined;
 }
 
 export class MeshMetrics extends MeshletMetrics implements ExchangeObserver {
@@ -37,7 +39,11 @@ export class MeshMetrics extends MeshletMetrics implements ExchangeObserver {
       app: opts.labels?.app || 'unknown',
       version: opts.labels?.version || 'unknown',
     });
-    this.istio = new IstioMetrics(registry, { self: this.identity, ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}) });
+    this.istio = new IstioMetrics(registry, {
+      self: this.identity,
+      ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}),
+      ...(opts.principal !== undefined ? { principal: opts.principal } : {}),
+    });
     this.tcp = new IstioTcpMetrics(registry, this.identity, opts.cluster);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   }

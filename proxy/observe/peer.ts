@@ -1,12 +1,12 @@
 // Workload identity of the calling sidecar, for inbound metrics. Istio learns
-// it through its metadata-exchange filter over mTLS; we have no mTLS, so the
-// outbound sidecar sends its identity in ONE header, `x-meshlet-peer:
-// workload;namespace;app;version`, built once at start-up (one header write
-// per request, and the inbound side keys its cache by the raw value with no
-// string building). The inbound side strips it before the app sees it.
-// It is not authenticated: a client that forges it only mislabels its own
-// requests in metrics. Distinct values are bounded by recency (peer-cache.ts),
-// so it can neither blow up series nor lock genuine callers out of their labels.
+// it through its metadata-exchange filter over mTLS; here the outbound sidecar
+// sends it in ONE header, `x-meshlet-peer: workload;namespace;app;version`,
+// built once at start-up. The inbound side trusts it only on a mesh mTLS
+// connection, and only when its namespace is the one the verified certificate
+// names (istio-metrics.ts, trustedPeerKey); on plaintext it is ignored, so it
+// cannot be forged. It is stripped before the app sees it. Distinct values are
+// bounded by recency (peer-cache.ts), so they can neither blow up series nor
+// lock genuine callers out of their labels.
 import type { IncomingHttpHeaders } from 'node:http';
 
 export const PEER_HEADER = 'x-meshlet-peer';
@@ -16,6 +16,8 @@ export interface WorkloadIdentity {
   readonly namespace: string;
   readonly app: string;
   readonly version: string;
+  /** The verified SPIFFE ID (mTLS), when there is one. */
+  readonly principal?: string;
 }
 
 export const UNKNOWN_PEER: WorkloadIdentity = Object.freeze({ workload: 'unknown', namespace: 'unknown', app: 'unknown', version: 'unknown' });
@@ -30,9 +32,11 @@ export function encodePeer(id: WorkloadIdentity): string {
 /** Parses a peer header value; malformed values are the unknown peer. */
 export function decodePeer(value: string): WorkloadIdentity {
   const p = value.split(';');
-  if (p.length !== 4) return UNKNOWN_PEER;
+  if (p.length !== 4 && p.length !== 5) return UNKNOWN_PEER;
   const f = (s: string | undefined): string => (s === undefined || s === '' ? 'unknown' : s.slice(0, 253));
-  return Object.freeze({ workload: f(p[0]), namespace: f(p[1]), app: f(p[2]), version: f(p[3]) });
+  const id = { workload: f(p[0]), namespace: f(p[1]), app: f(p[2]), version: f(p[3]) };
+  // A fifth field is only ever written by the inbound side itself: the verified principal.
+  return Object.freeze(p.length === 5 && p[4] !== '' ? { ...id, principal: p[4]!.slice(0, 512) } : id);
 }
 
 /** The raw peer header of an incoming request, '' when absent. */

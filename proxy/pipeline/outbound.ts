@@ -16,6 +16,7 @@
 // Each policy is a layer compiled once per route (proxy/layers/*); a route
 // without a policy has `null` there and the step costs one comparison. Errors
 // are MeshletErrors turned into replies only by errors/rescue.ts.
+import { setForwardedClientCert } from '../identity/forwarded-client-cert.js';
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -53,6 +54,8 @@ export interface PipelineDeps {
   readonly rng: () => number;
   /** Largest request body buffered for retries and mirroring. */
   readonly bufferLimit: number;
+  /** This workload's SPIFFE ID (the `By=` of x-forwarded-client-cert on inbound requests); absent = no identity. */
+  readonly selfIdentity?: () => string | undefined;
 }
 
 /** How a pipeline finds the route: outbound from the snapshot, inbound a fixed route to the app. */
@@ -234,6 +237,8 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     this.timeoutMs = route.timeoutMs;
     this.perTryTimeoutMs = route.retry?.perTryTimeoutMs ?? 0;
     takeTimeoutHeaders(this.upstreamHeaders, ex.direction === 'outbound', this);
+    // Inbound: the app learns the verified caller from XFCC; a caller's own XFCC never passes.
+    if (ex.direction === 'inbound') setForwardedClientCert(this.upstreamHeaders, req.socket, this.deps.selfIdentity?.());
     this.deps.observer.onStart(ex, this.upstreamHeaders);
 
     // ----------------------------------------------------------- deadline

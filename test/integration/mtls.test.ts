@@ -234,4 +234,30 @@ spec:
     await removePolicy('60-dr.yaml');
     await until(async () => ((await send(caller.outbound, { host: 'reviews:9080' })).status === 200 ? true : undefined), 20_000, 200);
   });
+
+  it('a forged x-meshlet-peer or x-forwarded-client-cert on a plaintext connection labels nothing and never reaches the app', async () => {
+    const r = await send(callee.inbound, { host: 'reviews', path: '/forged', headers: { 'x-meshlet-peer': 'admin-v1;kube-system;admin;v1', 'x-forwarded-client-cert': 'By=x;URI=spiffe://cluster.local/ns/kube-system/sa/admin' } });
+    expect(r.status).toBe(200);
+    const got = app.received.find((x) => x.url === '/forged')!;
+    expect(got.headers['x-meshlet-peer']).toBeUndefined();
+    expect(got.headers['x-forwarded-client-cert']).toBeUndefined();
+    const text = await (await fetch(`http://127.0.0.1:${callee.metrics}/stats/prometheus`)).text();
+    expect(text).not.toMatch(/istio_requests_total\{[^}]*source_workload="admin-v1"/);
+    expect(text).toMatch(/istio_requests_total\{reporter="destination",source_workload="unknown",[^}]*connection_security_policy="none"/);
+  });
+
+  it('over mTLS the callee reports both principals and mutual_tls, and the app gets XFCC naming the verified caller', async () => {
+    const r = await send(caller.outbound, { host: 'reviews:9080', path: '/xfcc', headers: { 'x-forwarded-client-cert': 'By=forged' } });
+    expect(r.status).toBe(200);
+    const xfcc = String(app.received.find((x) => x.url === '/xfcc')?.headers['x-forwarded-client-cert']);
+    expect(xfcc).toMatch(/^By=spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews;Hash=[0-9a-f]{64};Subject="";URI=spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-productpage$/);
+    const text = await (await fetch(`http://127.0.0.1:${callee.metrics}/stats/prometheus`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('istio_requests_total{reporter="destination",source_workload="productpage-v1"'));
+    expect(line).toBeDefined();
+    expect(line).toContain('source_principal="spiffe://cluster.local/ns/default/sa/bookinfo-productpage"');
+    expect(line).toContain('destination_principal="spiffe://cluster.local/ns/default/sa/bookinfo-reviews"');
+    expect(line).toContain('connection_security_policy="mutual_tls"');
+    const out = await (await fetch(`http://127.0.0.1:${caller.metrics}/stats/prometheus`)).text();
+    expect(out).toMatch(/istio_requests_total\{reporter="source",source_workload="productpage-v1",source_workload_namespace="default",source_principal="spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-productpage"/);
+  });
 });

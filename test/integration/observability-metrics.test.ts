@@ -250,7 +250,9 @@ describe('Prometheus metrics after known traffic', () => {
     expect(total(samples, 'istio_requests_total', { destination_service: svc('mirrored') })).toBe(3);
   });
 
-  it('reports destination-side metrics on the inbound sidecar with the peer as source', async () => {
+  // These sidecars have no workload certificate (plaintext): the caller's x-meshlet-peer is not
+  // trusted, so the source is unknown. Labelled sources over mTLS: test/integration/mtls.test.ts.
+  it('reports destination-side metrics on the inbound sidecar; off mTLS the source is unknown', async () => {
     for (let i = 0; i < 4; i++) expect((await send(a.outbound, { host: 'reviews' })).status).toBe(200);
     // The peer header is for the sidecars only.
     expect(app.received.at(-1)?.headers['x-meshlet-peer']).toBeUndefined();
@@ -259,10 +261,9 @@ describe('Prometheus metrics after known traffic', () => {
     expect(inbound[0]!.value).toBe(4);
     expect(inbound[0]!.labels).toMatchObject({
       reporter: 'destination',
-      source_workload: 'productpage-v1',
-      source_workload_namespace: 'default',
-      source_app: 'productpage',
-      source_version: 'v1',
+      source_workload: 'unknown',
+      source_app: 'unknown',
+      connection_security_policy: 'none',
       destination_workload: 'reviews-v2',
       destination_app: 'reviews',
       destination_version: 'v2',
@@ -276,8 +277,8 @@ describe('Prometheus metrics after known traffic', () => {
   it('labels inbound requests without a peer header as from an unknown source', async () => {
     for (let i = 0; i < 2; i++) expect((await send(b.inbound, { host: 'reviews' })).status).toBe(200);
     const { samples } = await scrape(b.metrics);
-    expect(total(samples, 'istio_requests_total', { reporter: 'destination', source_workload: 'unknown', source_app: 'unknown', destination_workload: 'reviews-v2' })).toBe(2);
-    expect(total(samples, 'istio_requests_total', { reporter: 'destination', source_workload: 'productpage-v1' })).toBe(4);
+    expect(total(samples, 'istio_requests_total', { reporter: 'destination', source_workload: 'unknown', source_app: 'unknown', destination_workload: 'reviews-v2' })).toBe(6);
+    expect(total(samples, 'istio_requests_total', { reporter: 'destination', source_workload: 'productpage-v1' })).toBe(0);
   });
 
   it('serves exposition that a real Prometheus parser accepts', async () => {
