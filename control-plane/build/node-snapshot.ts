@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterModel, MeshConfig, VirtualHostModel } from '../../proxy/config/model/index.js';
 import { isScoped, scopeConfig } from './scope-config.js';
 
-export type ResourceKind = 'cluster' | 'virtual_host' | 'service' | 'peer_authentication' | 'authorization_policy';
+export type ResourceKind = 'cluster' | 'virtual_host' | 'service' | 'peer_authentication' | 'authorization_policy' | 'tls_route' | 'outbound_traffic_policy';
 
 export interface SnapshotResource {
   readonly kind: ResourceKind;
@@ -72,6 +72,11 @@ export function buildNodeSnapshot(full: MeshConfig, node: NodeIdentity | undefin
   for (const pa of config.peerAuthentications ?? []) resources.push({ kind: 'peer_authentication', name: pa.source, body: JSON.stringify(pa), ttlMs: 0 });
   // Every policy goes to every node; the sidecar keeps those that select it (model/authorization.ts).
   for (const p of config.authorizationPolicies ?? []) resources.push({ kind: 'authorization_policy', name: p.name, body: JSON.stringify(p), ttlMs: 0 });
+  for (const r of config.tlsRoutes ?? []) resources.push({ kind: 'tls_route', name: r.name, body: JSON.stringify(r), ttlMs: 0 });
+  // One per mesh (translation refuses Sidecars that disagree): a single resource with a fixed name.
+  if (config.outboundTrafficPolicy !== undefined) {
+    resources.push({ kind: 'outbound_traffic_policy', name: 'mesh', body: JSON.stringify({ mode: config.outboundTrafficPolicy }), ttlMs: 0 });
+  }
   const h = createHash('sha256');
   for (const r of resources) h.update(`${r.kind}\0${r.name}\0${r.ttlMs}\0${r.body}\0`);
   return { version: h.digest('hex').slice(0, 16), resources, hasTtl, ...(leftOut.length > 0 ? { leftOut } : {}) };

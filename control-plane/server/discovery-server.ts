@@ -432,9 +432,22 @@ function toConfigError(i: { file?: string; resource: string; path: string; reaso
   return { resource: i.resource, path: i.path, reason: i.reason, file: i.file ?? '' };
 }
 
-/** The snapshot as one MeshConfig document, for `meshlet config`. */
+/** The snapshot as one MeshConfig document, for `meshlet config` (every kind buildNodeSnapshot writes). */
 function assemble(snap: NodeSnapshot): MeshConfig {
   const pick = (kind: string): unknown[] => snap.resources.filter((r) => r.kind === kind).map((r) => JSON.parse(r.body) as unknown);
-  const peerAuthentications = pick('peer_authentication');
-  return { version: snap.version, services: pick('service'), clusters: pick('cluster'), virtualHosts: pick('virtual_host'), ...(peerAuthentications.length > 0 ? { peerAuthentications } : {}) } as unknown as MeshConfig;
+  const optional = (key: string, kind: string): Record<string, unknown[]> => {
+    const items = pick(kind);
+    return items.length > 0 ? { [key]: items } : {};
+  };
+  const policy = pick('outbound_traffic_policy')[0] as { mode: string } | undefined;
+  return {
+    version: snap.version,
+    services: pick('service'),
+    clusters: pick('cluster'),
+    virtualHosts: pick('virtual_host'),
+    ...optional('tlsRoutes', 'tls_route'),
+    ...optional('peerAuthentications', 'peer_authentication'),
+    ...optional('authorizationPolicies', 'authorization_policy'),
+    ...(policy !== undefined ? { outboundTrafficPolicy: policy.mode } : {}),
+  } as unknown as MeshConfig;
 }

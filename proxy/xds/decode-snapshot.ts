@@ -1,7 +1,7 @@
 // Wire → model for one DiscoveryResponse: parse every resource body, reject
 // duplicates, assemble the MeshConfig, and stamp TTL'd fault/mirror rules
 // with an absolute `expiresAt`. Pure: the caller validates and applies.
-import type { AuthorizationPolicyModel, ClusterModel, ConfigIssue, MeshConfig, PeerAuthenticationModel, RouteModel, ServiceModel, VirtualHostModel } from '../config/model/index.js';
+import type { AuthorizationPolicyModel, ClusterModel, ConfigIssue, MeshConfig, OutboundTrafficPolicy, PeerAuthenticationModel, RouteModel, ServiceModel, TlsRouteModel, VirtualHostModel } from '../config/model/index.js';
 
 export interface WireResource {
   readonly kind: string;
@@ -41,6 +41,8 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
   const virtualHosts: VirtualHostModel[] = [];
   const peerAuthentications: PeerAuthenticationModel[] = [];
   const authorizationPolicies: AuthorizationPolicyModel[] = [];
+  const tlsRoutes: TlsRouteModel[] = [];
+  let outboundTrafficPolicy: OutboundTrafficPolicy | undefined;
   const seen = new Set<string>();
   let expiresAt: number | undefined;
   for (const r of resources) {
@@ -75,6 +77,8 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
       virtualHosts.push(vh);
     } else if (r.kind === 'peer_authentication') peerAuthentications.push(body as PeerAuthenticationModel);
     else if (r.kind === 'authorization_policy') authorizationPolicies.push(body as AuthorizationPolicyModel);
+    else if (r.kind === 'tls_route') tlsRoutes.push(body as TlsRouteModel);
+    else if (r.kind === 'outbound_traffic_policy') outboundTrafficPolicy = (body as { mode: OutboundTrafficPolicy }).mode;
     // Unknown kinds are ignored, as xDS clients ignore resources they did not ask for,
     // so a newer control plane can add kinds without breaking older sidecars.
   }
@@ -86,6 +90,8 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
     virtualHosts,
     ...(peerAuthentications.length > 0 ? { peerAuthentications } : {}),
     ...(authorizationPolicies.length > 0 ? { authorizationPolicies } : {}),
+    ...(tlsRoutes.length > 0 ? { tlsRoutes } : {}),
+    ...(outboundTrafficPolicy !== undefined ? { outboundTrafficPolicy } : {}),
   };
   return { ok: true, config, expiresAt };
 }
