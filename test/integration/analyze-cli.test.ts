@@ -37,14 +37,14 @@ metadata: { name: web }
       'b.yaml': `apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: { name: reviews }
-spec: { host: reviews, trafficPolicy: { tls: { mode: ISTIO_MUTUAL } } }
+spec: { host: reviews, exportTo: ['.'] }
 `,
     });
     const r = run(['analyze', dir]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain(`error: ${dir}/a.yaml: VirtualService/default/reviews: spec.http[0].timout: unknown field "timout" (did you mean \`timeout\`?)`);
     expect(r.stdout).toContain(`error: ${dir}/a.yaml: VirtualServce/default/typo: kind: unknown networking.istio.io kind "VirtualServce" (did you mean \`VirtualService\`?)`);
-    expect(r.stdout).toContain(`warning: ${dir}/b.yaml: DestinationRule/default/reviews: spec.trafficPolicy.tls: accepted, not applied`);
+    expect(r.stdout).toContain(`warning: ${dir}/b.yaml: DestinationRule/default/reviews: spec.exportTo: accepted, not applied`);
     expect(r.stdout).toContain(`info: ${dir}/a.yaml: Deployment/default/web: : skipped: apps/v1 is not an Istio networking or security API`);
     expect(r.stdout).toMatch(/2 error\(s\), 1 warning\(s\), 1 note\(s\)/);
     const json = JSON.parse(run(['analyze', '--json', dir]).stdout) as { severity: string; path: string }[];

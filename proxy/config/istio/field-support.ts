@@ -30,7 +30,7 @@ function each(bases: readonly string[], field: string, severity: Severity, reaso
 
 export const FIELD_SUPPORT: readonly FieldSupport[] = [
   // ---------------------------------------------------------------- VirtualService
-  { kind: 'VirtualService', path: 'spec.tcp', severity: 'warning', reason: 'accepted, not applied: Meshlet proxies HTTP only; TCP traffic is not intercepted by these rules' },
+  { kind: 'VirtualService', path: 'spec.tcp', severity: 'warning', reason: 'accepted, not applied: TCP connections are balanced over the destination service (tls routes are applied; tcp route matches and weights are not)' },
   { kind: 'VirtualService', path: 'spec.http[].delegate', severity: 'error', reason: 'delegate VirtualServices are not supported' },
   { kind: 'VirtualService', path: 'spec.http[].corsPolicy', severity: 'warning', reason: 'accepted, not applied: CORS preflights and headers are passed to the app unchanged' },
   { kind: 'VirtualService', path: 'spec.http[].match[].statPrefix', severity: 'warning', reason: 'accepted, not applied: metrics carry the route name only' },
