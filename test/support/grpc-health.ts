@@ -1,4 +1,4 @@
-// grpc.health.v1 (test/fixtures/health.proto) for real grpc-js servers and
+// grpc.health.v1 (proto/meshlet/v1/health.proto, the file the control plane serves too) for real grpc-js servers and
 // clients: a server answers Check from a status table (unknown service →
 // NOT_FOUND, as the protocol says); a client asks one Check.
 import * as grpc from '@grpc/grpc-js';
@@ -6,7 +6,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { join } from 'node:path';
 import { ROOT } from './meshlet-process.js';
 
-const def = loadSync(join(ROOT, 'test/fixtures/health.proto'), { keepCase: true, enums: String, defaults: true });
+const def = loadSync(join(ROOT, 'proto/meshlet/v1/health.proto'), { keepCase: true, enums: String, defaults: true });
 const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
 export const HealthClient = pkg.grpc.health.v1.Health;
 
