@@ -4,6 +4,7 @@
 // the MutatingWebhookConfiguration's caBundle is set to that CA so the API
 // server trusts every replica and every restart.
 import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { readOrCreateSecret } from '../sources/kubernetes/secret-once.js';
 import { createCertAuthority, issueServingCert, loadCertAuthority, type CertAuthority, type PemPair } from './serving-cert.js';
 
 export interface WebhookCertOptions {
@@ -22,11 +23,6 @@ export interface WebhookCert {
   readonly tls: PemPair;
 }
 
-function codeOf(err: unknown): number | undefined {
-  const c = (err as { code?: unknown }).code;
-  return typeof c === 'number' ? c : undefined;
-}
-
 /** DNS names the API server may use to reach the webhook Service. */
 export function serviceDnsNames(service: string, namespace: string): string[] {
   return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
@@ -41,41 +37,22 @@ export async function bootstrapWebhookCert(o: WebhookCertOptions): Promise<Webho
 }
 
 async function loadOrCreateCa(core: CoreV1Api, o: WebhookCertOptions): Promise<CertAuthority> {
-  const read = async (): Promise<CertAuthority | undefined> => {
-    try {
-      const s = await core.readNamespacedSecret({ name: o.secretName, namespace: o.namespace });
-      const crt = s.data?.['ca.crt'];
-      const key = s.data?.['ca.key'];
+  const { value, created } = await readOrCreateSecret(core, {
+    namespace: o.namespace,
+    name: o.secretName,
+    decode: async (data) => {
+      const crt = data?.['ca.crt'];
+      const key = data?.['ca.key'];
       if (!crt || !key) throw new Error(`Secret ${o.namespace}/${o.secretName} lacks ca.crt/ca.key`);
-      return await loadCertAuthority({ certPem: Buffer.from(crt, 'base64').toString(), keyPem: Buffer.from(key, 'base64').toString() });
-    } catch (err) {
-      if (codeOf(err) === 404) return undefined;
-      throw err;
-    }
-  };
-  const existing = await read();
-  if (existing) return existing;
-  const ca = await createCertAuthority('meshlet-injector-ca');
-  try {
-    await core.createNamespacedSecret({
-      namespace: o.namespace,
-      body: {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        type: 'Opaque',
-        metadata: { name: o.secretName, namespace: o.namespace, labels: { 'app.kubernetes.io/part-of': 'meshlet' } },
-        data: { 'ca.crt': Buffer.from(ca.certPem).toString('base64'), 'ca.key': Buffer.from(ca.keyPem).toString('base64') },
-      },
-    });
-    o.log('info', `injector: created CA Secret ${o.namespace}/${o.secretName}`);
-    return ca;
-  } catch (err) {
-    if (codeOf(err) !== 409) throw err;
-    // Another replica created it first: use theirs.
-    const theirs = await read();
-    if (!theirs) throw new Error(`Secret ${o.namespace}/${o.secretName} vanished after a create conflict`, { cause: err });
-    return theirs;
-  }
+      return loadCertAuthority({ certPem: Buffer.from(crt, 'base64').toString(), keyPem: Buffer.from(key, 'base64').toString() });
+    },
+    create: async () => {
+      const ca = await createCertAuthority('meshlet-injector-ca');
+      return { value: ca, data: { 'ca.crt': Buffer.from(ca.certPem).toString('base64'), 'ca.key': Buffer.from(ca.keyPem).toString('base64') } };
+    },
+  });
+  if (created) o.log('info', `injector: created CA Secret ${o.namespace}/${o.secretName}`);
+  return value;
 }
 
 async function patchCaBundle(o: WebhookCertOptions, caPem: string): Promise<void> {
