@@ -124,6 +124,10 @@ export async function runProxy(r: RunOptions): Promise<number> {
     r.proxy.worker === true
       ? `meshlet proxy worker pid=${process.pid} ${listeners}${config}`
       : `meshlet proxy listening ${listeners} admin=${r.proxy.adminAddress}:${proxy.adminPort} metrics=${proxy.metricsPort}${config}`;
+  // Handlers first: a supervisor that signals as soon as it reads the line
+  // (stderr to a pipe is a synchronous write) must find them installed.
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
   process.stderr.write(line);
 
   async function shutdown(why: string): Promise<void> {
@@ -143,7 +147,5 @@ export async function runProxy(r: RunOptions): Promise<number> {
     // Idle upstream sockets may outlive the listeners: give them a moment, then leave.
     setTimeout(() => process.exit(0), 500).unref();
   }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
   return exited;
 }

@@ -71,6 +71,19 @@ export async function run(argv: string[]): Promise<number> {
   }
   const clientCaFile = f['client-ca'];
   installLastResort('meshlet control-plane');
+  // Armed before start-up prints its "listening" line: a supervisor that
+  // signals as soon as it reads it must reach this handler, not the default
+  // one that kills the process mid-stream.
+  let stop = (): void => undefined;
+  const stopRequested = new Promise<void>((resolve) => {
+    stop = (): void => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
   let cp;
   try {
     const ttl = intFlag('fault-ttl-ms', f['fault-ttl-ms']);
@@ -139,20 +152,12 @@ export async function run(argv: string[]): Promise<number> {
       maxConfigBytes: intFlag('max-config-bytes', f['max-config-bytes']),
     });
   } catch (err) {
+    stop();
     process.stderr.write(`control-plane: ${(err as Error).message}\n`);
     return 1;
   }
-  const running = cp;
   // Graceful: end every stream so sidecars reconnect (with their config intact), then exit.
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.off('SIGTERM', stop);
-      process.off('SIGINT', stop);
-      resolve();
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-  });
-  await running.close();
+  await stopRequested;
+  await cp.close();
   return 0;
 }

@@ -73,27 +73,54 @@ describe('a port that cannot be bound stops start-up with one clear line', () =>
 });
 
 describe('signals and the last resort', () => {
-  it('bin/meshlet.js run directly (shebang) stops on SIGTERM and on SIGINT with exit 0', async () => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-      const proc: ChildProcess = spawn(BIN, proxyArgs({}), { stdio: ['ignore', 'ignore', 'pipe'] });
-      cleanups.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
-      let err = '';
-      proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-      await new Promise<void>((resolve, reject) => {
-        const t = setInterval(() => {
-          if (/meshlet proxy listening/.test(err)) {
-            clearInterval(t);
-            resolve();
-          } else if (proc.exitCode !== null) {
-            clearInterval(t);
-            reject(new Error(err));
-          }
-        }, 50);
+  // The signal goes out the moment the "listening" line arrives, as a strict
+  // supervisor would send it. Before the handlers were armed ahead of that line,
+  // a signal landing between the write and process.on() killed the process
+  // outright (exit by signal, code null; seen in CI). The preload widens that
+  // gap to 300 ms after any "listening" write, so the race is always lost
+  // when the order is wrong and never when it is right.
+  const widenGap =
+    '--import=data:text/javascript,' +
+    encodeURIComponent(
+      'const w=process.stderr.write.bind(process.stderr);process.stderr.write=(c,...a)=>{const r=w(c,...a);if(/listening/.test(String(c))){const t=Date.now()+300;while(Date.now()<t);}return r}',
+    );
+  async function signalOnListening(cmd: string, args: string[], line: RegExp, sig: NodeJS.Signals): Promise<{ code: number | null; err: string }> {
+    const proc: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: widenGap } });
+    cleanups.push(() => proc.exitCode === null && proc.kill('SIGKILL'));
+    let err = '';
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    await new Promise<void>((resolve, reject) => {
+      proc.stderr!.on('data', (c: Buffer) => {
+        const before = err;
+        err += c.toString();
+        if (!line.test(before) && line.test(err)) {
+          proc.kill(sig);
+          resolve();
+        }
       });
-      const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-      proc.kill(sig);
-      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), 10_000))]);
-      expect(code, err).toBe(0);
+      void exited.then(() => reject(new Error(`exited before listening:\n${err}`)));
+    });
+    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+    return { code, err };
+  }
+
+  it('bin/meshlet.js run directly (shebang) stops on SIGTERM and on SIGINT with exit 0, even signalled the instant it is listening', async () => {
+    for (let round = 0; round < 2; round++) {
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+        const { code, err } = await signalOnListening(BIN, proxyArgs({}), /meshlet proxy listening/, sig);
+        expect(code, `${sig} round ${round}\n${err}`).toBe(0);
+      }
+    }
+  });
+
+  it('the control plane stops on SIGTERM and on SIGINT with exit 0, even signalled the instant it is listening', async () => {
+    const dir = config();
+    const args = ['control-plane', '--config-dir', dir, '--grpc-host', '127.0.0.1', '--grpc-port', '0', '--metrics-port', '0', '--insecure'];
+    for (let round = 0; round < 2; round++) {
+      for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+        const { code, err } = await signalOnListening(process.execPath, [BIN, ...args], /listening on /, sig);
+        expect(code, `${sig} round ${round}\n${err}`).toBe(0);
+      }
     }
   });
 
