@@ -30,9 +30,9 @@ const file = (name: string): string => join(dir, name);
 
 interface Seen {
   url: string;
-  sni: string | false;
-  alpn: string | false;
-  clientCert: string | undefined;
+  sni: string | false | null;
+  alpn: string | false | null;
+  clientCert: string | string[] | undefined;
 }
 interface TlsUpstream {
   port: number;
