@@ -1,9 +1,10 @@
 // One upstream replica. Long-lived: it survives config swaps as long as the
 // same ip:port stays in its cluster, so its connection pool, in-flight count
 // and outlier state are not reset by an unrelated route change.
+import { Agent } from 'node:http';
 import type { Socket } from 'node:net';
 import type { buildConnector } from 'undici';
-import { Pool } from './undici-pool.js';
+import { undiciPool, type Pool } from './undici-pool.js';
 import { H2Sessions } from './h2-sessions.js';
 import type { SessionSlot, UpstreamTls } from './upstream-tls.js';
 import { h2Limits } from './h2-limits.js';
@@ -55,6 +56,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   requestsTotal = 0;
   errorsTotal = 0;
   #pool: Pool | undefined;
+  #agent: Agent | undefined;
   #h2: H2Sessions | undefined;
   #poolSettings: PoolSettings;
   readonly origin: string;
@@ -88,6 +90,7 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   get pool(): Pool {
     if (this.#pool === undefined) {
       const s = this.#poolSettings;
+      const Pool = undiciPool();
       this.#pool = new Pool(this.origin, {
         connections: s.maxConnections ?? null,
         pipelining: 1,
@@ -103,6 +106,49 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
       });
     }
     return this.#pool;
+  }
+
+  /** connectionPool.tcp.connectTimeout for a new connection (Http1Attempt). */
+  get connectTimeoutMs(): number {
+    return this.#poolSettings.connectTimeoutMs;
+  }
+
+  /** --stream-idle-timeout for this endpoint's attempts (0 = off). */
+  get streamIdleMs(): number {
+    return streamIdleMs;
+  }
+
+  /**
+   * node:http's keep-alive agent for HTTP/1.1 attempts (Http1Attempt), created on first use:
+   * maxConnections as maxSockets (requests queue beyond it, as undici's Pool), idle sockets
+   * closed after the idle timeout, a connection retired after maxRequestsPerConnection.
+   */
+  get agent(): Agent {
+    if (this.#agent === undefined) {
+      const s = this.#poolSettings;
+      const agent = new Agent({ keepAlive: true, maxSockets: s.maxConnections ?? Infinity, timeout: s.idleTimeoutMs, scheduling: 'lifo', noDelay: true } as import('node:http').AgentOptions);
+      const max = s.maxRequestsPerConnection;
+      // node's agent destroys a socket whose keepSocketAlive answers false (typed void in @types/node).
+      const keep = agent.keepSocketAlive.bind(agent) as unknown as (s: Socket) => boolean;
+      (agent as unknown as { keepSocketAlive: (s: Socket) => boolean }).keepSocketAlive = (socket: Socket & { [SERVED]?: number }): boolean => {
+        const n = (socket[SERVED] = (socket[SERVED] ?? 0) + 1);
+        if (this.#agent !== agent || (max !== undefined && max > 0 && n >= max)) return false;
+        return keep(socket);
+      };
+      if (this.tls !== undefined) {
+        const tls = this.tls;
+        (agent as unknown as { createConnection: (o: unknown, cb: (err: Error | null, s?: Socket) => void) => Socket | undefined }).createConnection = (_o, cb) => {
+          try {
+            return tls.connect(this.address, this.port, 'http1', this.tlsSession);
+          } catch (err) {
+            cb(err as Error, undefined);
+            return undefined;
+          }
+        };
+      }
+      this.#agent = agent;
+    }
+    return this.#agent;
   }
 
   /** HTTP/2 connections, created on first use by an HTTP/2 cluster (or the inbound cluster for an HTTP/2 caller). */
@@ -158,11 +204,13 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
 
   /** Connected sockets right now (for metrics and /clusters). */
   get connections(): number {
-    return (this.#pool?.stats.connected ?? 0) + (this.#h2?.connections ?? 0);
+    return (this.#pool?.stats.connected ?? 0) + agentSockets(this.#agent) + (this.#h2?.connections ?? 0);
   }
 
   /** Pool settings changed (a new DestinationRule): close the old pool gracefully; the next request makes a new one. */
   reconfigure(pool: PoolSettings): void {
+    retireAgent(this.#agent);
+    this.#agent = undefined;
     const old = this.#pool;
     this.#poolSettings = pool;
     this.#pool = undefined;
@@ -173,10 +221,28 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
 
   close(): void {
     this.removed = true;
+    retireAgent(this.#agent);
+    this.#agent = undefined;
     const old = this.#pool;
     this.#pool = undefined;
     if (old !== undefined) void old.close().catch(() => undefined);
     this.#h2?.close();
     this.#h2 = undefined;
   }
+}
+
+const SERVED = Symbol('meshlet.requestsServed');
+
+function agentSockets(a: Agent | undefined): number {
+  if (a === undefined) return 0;
+  let n = 0;
+  for (const k in a.sockets) n += a.sockets[k]?.length ?? 0;
+  for (const k in a.freeSockets) n += a.freeSockets[k]?.length ?? 0;
+  return n;
+}
+
+/** Graceful, as undici's Pool.close(): idle sockets close now, busy ones once their response is done (keepSocketAlive refuses them). */
+function retireAgent(a: Agent | undefined): void {
+  if (a === undefined) return;
+  for (const k in a.freeSockets) for (const s of a.freeSockets[k] ?? []) s.destroy();
 }

@@ -26,6 +26,8 @@ const VARIANTS: readonly Variant[] = [
   { name: 'single-threaded', flags: ['--single-threaded'] },
   { name: 'arena-2', flags: [], env: { MALLOC_ARENA_MAX: '2' } },
   { name: 'single-threaded+arena-1', flags: ['--single-threaded'], env: { MALLOC_ARENA_MAX: '1' } },
+  // HTTP/1.1 upstreams through node:http instead of undici (MESHLET_UPSTREAM_HTTP1_CLIENT, proxy/pipeline/outbound.ts).
+  { name: 'node-http-client', flags: [], env: { MESHLET_UPSTREAM_HTTP1_CLIENT: 'node' } },
   // The two HTTP/1.1 clients alone, same V8 flags: node:http's native llhttp vs undici's WebAssembly llhttp.
   { name: 'peer-node-http', flags: [], peer: ['peers/bare-node-http'] },
   { name: 'peer-undici-dispatch', flags: [], peer: ['peers/bare-undici', '--variant', 'dispatch'] },
