@@ -111,7 +111,10 @@ async function serialLatency(port: number, host: string, sec: number): Promise<S
       req.on('error', () => resolve(0));
     });
     if (status === 200) samples.push(performance.now() - t0);
-    else errors++;
+    else {
+      errors++;
+      console.log(`  serial request failed: ${status === 0 ? 'socket error' : `status ${status}`}`);
+    }
   }
   agent.destroy();
   samples.sort((a, b) => a - b);
@@ -261,7 +264,7 @@ export async function runMtlsBench(argv: readonly string[]): Promise<string> {
           callee: { full: after[1].full - before[1].full, resumed: after[1].resumed - before[1].resumed },
         });
         samples.set(name, list);
-        console.log(`round ${round + 1}/${rounds} ${name}: ${Math.round(tput.reqPerSec)} req/s, serial p50 ${lat.p50Ms.toFixed(2)} ms p99 ${lat.p99Ms.toFixed(2)} ms`);
+        console.log(`round ${round + 1}/${rounds} ${name}: ${Math.round(tput.reqPerSec)} req/s, serial p50 ${lat.p50Ms.toFixed(2)} ms p99 ${lat.p99Ms.toFixed(2)} ms` + (tput.errors + tput.non2xx + lat.errors > 0 ? `; failures: ${tput.errors} socket errors/timeouts, ${tput.non2xx} non-2xx (closed loop), ${lat.errors} (serial)` : ''));
       }
     }
     // Handshakes per 10,000 requests: a fixed number of requests over 8 client
