@@ -13,7 +13,7 @@ const SPEC = {
   apply: { type: 'boolean', default: false, help: 'run the rules (root, NET_ADMIN) instead of printing them' },
   cleanup: { type: 'boolean', default: false, help: "remove Meshlet's chains and jumps, nothing else (prints the script unless --apply)" },
   format: { type: 'string', default: 'script', help: 'what to print: script (idempotent sh, safe to `| sh`), iptables-save or ip6tables-save (the resulting nat table, to read or diff)' },
-  ipv6: { type: 'string', default: 'auto', help: 'the ip6tables twin: auto (when the namespace has IPv6 addresses), on (always; Istio --dual-stack), off (IPv4 only: IPv6 bypasses the sidecar)' },
+  ipv6: { type: 'string', default: 'auto', help: 'the ip6tables twin: auto (when the namespace has a routable IPv6 address), on (always; Istio --dual-stack), off (IPv4 only: IPv6 bypasses the sidecar)' },
   'outbound-port': { type: 'string', default: String(d.outboundPort), help: 'sidecar outbound port' },
   'inbound-port': { type: 'string', default: String(d.inboundPort), help: 'sidecar inbound port' },
   'proxy-uid': { type: 'string', default: String(d.proxyUid), help: 'uid the sidecar runs as (its traffic is not captured)' },

@@ -259,11 +259,11 @@ describe('IPv6: the ip6tables twin', () => {
     return start < 0 ? [] : lines.slice(start);
   };
 
-  it("--ipv6 auto (default): the twin runs only when the namespace has an IPv6 address", () => {
+  it('--ipv6 auto (default): the twin runs only when the namespace has a routable IPv6 address (not just ::1 or fe80::)', () => {
     const script = interceptionScript(ISTIO_DEFAULT_INTERCEPTION);
     expect(interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, ipv6: 'auto' })).toBe(script);
     const lines = script.split('\n');
-    const guard = lines.indexOf('if grep -q . /proc/net/if_inet6 2>/dev/null; then');
+    const guard = lines.indexOf(`if awk '$4 == "00" { found = 1 } END { exit !found }' /proc/net/if_inet6 2>/dev/null; then`);
     expect(guard).toBeGreaterThan(lines.indexOf('MESHLET_RULES'));
     expect(lines[guard + 1]).toBe("ip6tables-restore --noflush <<'MESHLET_RULES6'");
     const body = v6Part(script);

@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 // dual-stack pod: ::1 for loopback, ::6 for the inbound passthrough source,
 // each family's own CIDRs from the include/exclude lists.
 
-/** Whether the script also writes the ip6tables twin: 'auto' = when the namespace has IPv6 addresses. */
+/** Whether the script also writes the ip6tables twin: 'auto' = when the namespace has a routable IPv6 address. */
 export type Ipv6Mode = 'auto' | 'on' | 'off';
 export const IPV6_MODES: readonly Ipv6Mode[] = ['auto', 'on', 'off'];
 
@@ -46,8 +46,9 @@ export interface InterceptionOptions {
   /**
    * The ip6tables twin (default 'auto'): without it a dual-stack pod's IPv6
    * connections bypass the sidecar. 'auto' writes it when the namespace has
-   * any IPv6 address (and then fails if ip6tables is missing, rather than
-   * leaving IPv6 open); 'on' always (Istio's --dual-stack); 'off' never.
+   * a routable (global or ULA) IPv6 address, as istio-iptables does for a pod
+   * with an IPv6 address, and then fails if ip6tables is missing rather than
+   * leave IPv6 open; 'on' always (Istio's --dual-stack); 'off' never.
    */
   readonly ipv6?: Ipv6Mode;
 }
@@ -223,8 +224,13 @@ function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunne
   return { jumps, rules };
 }
 
-/** `sh` test that is true when the namespace has an IPv6 address (none at all when IPv6 is disabled). */
-const HAS_IPV6 = 'grep -q . /proc/net/if_inet6 2>/dev/null';
+/**
+ * `sh` test that is true when the namespace has a routable IPv6 address
+ * (scope global, ULAs included; column 4 of /proc/net/if_inet6): loopback ::1
+ * and fe80:: link-local alone, which every IPv4-only pod with IPv6 in its
+ * kernel has, carry no app traffic worth a rule set (and ::1 is excluded anyway).
+ */
+const HAS_IPV6 = `awk '$4 == "00" { found = 1 } END { exit !found }' /proc/net/if_inet6 2>/dev/null`;
 
 /**
  * The interception as a POSIX sh script that touches only what it owns: it
