@@ -144,6 +144,13 @@ const ClientTlsSchema = z
   });
 export type IstioClientTls = z.infer<typeof ClientTlsSchema>;
 
+/** Istio 1.26+ `trafficPolicy.retryBudget` (Envoy's circuit-breaker retry_budget). */
+const RetryBudgetSchema = z.strictObject({
+  percent: z.number().min(0).max(100).optional(),
+  minRetryConcurrency: z.number().int().min(0).max(4_294_967_295).optional(),
+  budgetInterval: declared,
+});
+
 const PortTrafficPolicySchema = z.strictObject({
   port: z.strictObject({ number: z.number().int().min(1).max(65535) }),
   loadBalancer: LoadBalancerSchema.optional(),
@@ -161,7 +168,7 @@ export const IstioTrafficPolicySchema = z
     tls: ClientTlsSchema.optional(),
     tunnel: declared,
     proxyProtocol: declared,
-    retryBudget: declared,
+    retryBudget: RetryBudgetSchema.optional(),
   })
   .superRefine((tp, ctx) => {
     const seen = new Set<number>();
@@ -175,6 +182,7 @@ export type IstioPortTrafficPolicy = z.infer<typeof PortTrafficPolicySchema>;
 export type IstioLoadBalancer = z.infer<typeof LoadBalancerSchema>;
 export type IstioConnectionPool = z.infer<typeof ConnectionPoolSchema>;
 export type IstioOutlierDetection = z.infer<typeof OutlierDetectionSchema>;
+export type IstioRetryBudget = z.infer<typeof RetryBudgetSchema>;
 
 const SubsetSchema = z.strictObject({
   name: z.string().min(1, 'subset name is required'),
