@@ -78,7 +78,7 @@ const LoadBalancerSchema = z
     }
   });
 
-const ConnectionPoolSchema = z.strictObject({
+export const ConnectionPoolSchema = z.strictObject({
   tcp: z
     .strictObject({
       maxConnections: z.number().int().min(1).optional(),
@@ -105,7 +105,7 @@ const ConnectionPoolSchema = z.strictObject({
 
 const Percent0to100 = z.number().int().min(0, 'must be within 0..100').max(100, 'must be within 0..100');
 
-const OutlierDetectionSchema = z.strictObject({
+export const OutlierDetectionSchema = z.strictObject({
   consecutive5xxErrors: z.number().int().min(0).optional(),
   consecutiveGatewayErrors: z.number().int().min(0).optional(),
   consecutiveErrors: z.number().int().min(0).optional(),
@@ -145,7 +145,7 @@ const ClientTlsSchema = z
 export type IstioClientTls = z.infer<typeof ClientTlsSchema>;
 
 /** Istio 1.26+ `trafficPolicy.retryBudget` (Envoy's circuit-breaker retry_budget). */
-const RetryBudgetSchema = z.strictObject({
+export const RetryBudgetSchema = z.strictObject({
   percent: z.number().min(0).max(100).optional(),
   minRetryConcurrency: z.number().int().min(0).max(4_294_967_295).optional(),
   budgetInterval: declared,
