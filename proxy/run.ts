@@ -59,7 +59,8 @@ export async function runProxy(r: RunOptions): Promise<number> {
   }
   let proxy: RunningProxy;
   try {
-    proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'), identity);
+    const options = identity !== undefined && r.explicitNodeId !== true ? { ...r.proxy, nodeIdFromCredential: true } : r.proxy;
+    proxy = await startProxy(options, log, () => void shutdown('quitquitquit'), identity);
   } catch (err) {
     if (!(err instanceof BindError)) throw err;
     process.stderr.write(`meshlet proxy: ${err.message}\n`);
