@@ -6,6 +6,7 @@ import type { UpstreamRegistry } from '../upstream/registry.js';
 import type { OutlierDetector } from '../upstream/outlier.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import { listenOn } from '../listener/bind-error.js';
+import { json, text } from './reply.js';
 
 export interface AdminDeps {
   readonly holder: SnapshotHolder;
@@ -121,15 +122,4 @@ function clusterView(c: ClusterRuntime, outlier: OutlierDetector): Record<string
       connections: e.connections,
     })),
   };
-}
-
-function json(res: ServerResponse, body: unknown): void {
-  const s = JSON.stringify(body, null, 2) + '\n';
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
-  res.end(s);
-}
-
-function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

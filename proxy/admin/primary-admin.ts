@@ -7,6 +7,7 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import { listenOn } from '../listener/bind-error.js';
 import { parseTapQuery } from '../observe/tap.js';
 import { mergeClusters, mergeConfigDumps, mergeServerInfo, type WorkerRef } from './merge-views.js';
+import { json, text } from './reply.js';
 
 export interface WorkerAdmin extends WorkerRef {
   /** The worker's private admin port on 127.0.0.1. */
@@ -144,15 +145,4 @@ function tapAll(d: PrimaryAdminDeps, url: string, res: ServerResponse): void {
   }
   if (open === 0) finish();
   res.on('close', finish);
-}
-
-function json(res: ServerResponse, body: unknown): void {
-  const s = JSON.stringify(body, null, 2) + '\n';
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
-  res.end(s);
-}
-
-function text(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConfigIssue, MeshConfig } from '../../proxy/config/model/index.js';
 import { ConfigStreamClient, type ConfigStreamClientOptions } from '../../proxy/xds/index.js';
+import { startControlPlane, type RunningControlPlane } from '../../control-plane/index.js';
+import type { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 
 export const SERVICES = `
 apiVersion: networking.istio.io/v1
@@ -114,3 +116,20 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A plaintext control plane on the Kubernetes source only, watching `api`
+ * (the fake API server) with timings short enough for tests: fast backoff,
+ * 1 s watches, a 3 s watchdog, no periodic resync. The caller closes it.
+ */
+export function kubeControlPlane(api: FakeKubeApiServer): Promise<RunningControlPlane> {
+  return startControlPlane({
+    security: { insecure: true },
+    grpcHost: '127.0.0.1',
+    grpcPort: 0,
+    metricsPort: -1,
+    debounceMs: 20,
+    log: () => {},
+    kubernetes: { kubeconfig: api.writeKubeconfig(), debounceMs: 20, timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchTimeoutS: 1, watchdogMs: 3000, resyncMs: 0 } },
+  });
+}

@@ -6,11 +6,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startControlPlane, type RunningControlPlane } from '../../control-plane/index.js';
+import type { RunningControlPlane } from '../../control-plane/index.js';
 import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { BIN } from '../support/meshlet-process.js';
 import { namespace, pod } from '../support/kube-objects.js';
-import { FakeProxy, waitFor } from './control-plane-fixtures.js';
+import { FakeProxy, kubeControlPlane, waitFor } from './control-plane-fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -24,15 +24,7 @@ async function setup(): Promise<{ api: FakeKubeApiServer; cp: RunningControlPlan
   cleanups.push(() => api.close());
   api.apply(namespace('default'));
   api.apply(pod('reviews-1', '10.0.0.11', { app: 'reviews', version: 'v1', 'pod-template-hash': 'abc' }, { serviceAccount: 'bookinfo-reviews' }));
-  const cp = await startControlPlane({
-    security: { insecure: true },
-    grpcHost: '127.0.0.1',
-    grpcPort: 0,
-    metricsPort: -1,
-    debounceMs: 20,
-    log: () => {},
-    kubernetes: { kubeconfig: api.writeKubeconfig(), debounceMs: 20, timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchTimeoutS: 1, watchdogMs: 3000, resyncMs: 0 } },
-  });
+  const cp = await kubeControlPlane(api);
   cleanups.push(() => cp.close());
   return { api, cp, target: `127.0.0.1:${cp.port}` };
 }

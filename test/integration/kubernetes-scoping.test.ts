@@ -3,11 +3,11 @@
 // double in test/support/), the control plane, and real gRPC subscriptions
 // from sidecar config clients in two namespaces.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startControlPlane, type RunningControlPlane } from '../../control-plane/index.js';
+import type { RunningControlPlane } from '../../control-plane/index.js';
 import type { MeshConfig } from '../../proxy/config/model/index.js';
 import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { endpointSlice, istio, namespace, pod, service } from '../support/kube-objects.js';
-import { FakeProxy, waitFor } from './control-plane-fixtures.js';
+import { FakeProxy, kubeControlPlane, waitFor } from './control-plane-fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -36,15 +36,7 @@ async function setup(): Promise<{ api: FakeKubeApiServer; cp: RunningControlPlan
   api.apply(istio('ServiceEntry', 'payments', { hosts: ['payments.example.com'], location: 'MESH_EXTERNAL', resolution: 'STATIC', ports: [{ number: 80, name: 'http' }], endpoints: [{ address: '192.0.2.7' }], exportTo: ['team-b'] }, { ns: 'team-a' }));
   // team-a's own routing for reviews: team-b must route reviews by default.
   api.apply(istio('VirtualService', 'reviews', { hosts: ['reviews'], exportTo: ['.'], http: [{ route: [{ destination: { host: 'reviews' } }], timeout: '2s' }] }, { ns: 'team-a' }));
-  const cp = await startControlPlane({
-    security: { insecure: true },
-    grpcHost: '127.0.0.1',
-    grpcPort: 0,
-    metricsPort: -1,
-    debounceMs: 20,
-    log: () => {},
-    kubernetes: { kubeconfig: api.writeKubeconfig(), debounceMs: 20, timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchTimeoutS: 1, watchdogMs: 3000, resyncMs: 0 } },
-  });
+  const cp = await kubeControlPlane(api);
   cleanups.push(() => cp.close());
   const target = `127.0.0.1:${cp.port}`;
   const node = (ns: string) => ({ node: { id: `app-1.${ns}`, workload: 'app', namespace: ns, labels: { app: 'app' } } });

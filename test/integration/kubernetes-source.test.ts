@@ -7,7 +7,7 @@ import { fetchStatus, startControlPlane, type RunningControlPlane } from '../../
 import type { MeshConfig } from '../../proxy/config/model/index.js';
 import { FakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { endpointSlice, istio, namespace, pod, service } from '../support/kube-objects.js';
-import { FakeProxy, waitFor } from './control-plane-fixtures.js';
+import { FakeProxy, kubeControlPlane, waitFor } from './control-plane-fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -27,19 +27,7 @@ async function setup(): Promise<{ api: FakeKubeApiServer; cp: RunningControlPlan
   api.apply(service('reviews', [{ name: 'http', port: 9080 }]));
   api.apply(endpointSlice('reviews', [{ ip: '10.0.0.11', pod: 'reviews-v1-a' }, { ip: '10.0.0.12', pod: 'reviews-v2-a' }], [{ name: 'http', port: 9080 }]));
   api.apply(istio('DestinationRule', 'reviews', { host: 'reviews', subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v2', labels: { version: 'v2' } }] }));
-  const cp = await startControlPlane({
-    security: { insecure: true },
-    grpcHost: '127.0.0.1',
-    grpcPort: 0,
-    metricsPort: -1,
-    debounceMs: 20,
-    log: () => {},
-    kubernetes: {
-      kubeconfig: api.writeKubeconfig(),
-      debounceMs: 20,
-      timing: { backoffInitialMs: 50, backoffMaxMs: 200, watchTimeoutS: 1, watchdogMs: 3000, resyncMs: 0 },
-    },
-  });
+  const cp = await kubeControlPlane(api);
   cleanups.push(() => cp.close());
   const target = `127.0.0.1:${cp.port}`;
   const proxy = new FakeProxy(target, 'productpage-1.default');
