@@ -4,7 +4,8 @@
 // sidecar and no rules; the control plane in the node namespace with its CA,
 // bootstrap tokens and short-lived certificates (never --insecure). Mesh-wide
 // STRICT PeerAuthentication, ratings opened to PERMISSIVE, and an
-// AuthorizationPolicy letting only productpage's service account call reviews.
+// AuthorizationPolicy letting only productpage's service account call reviews
+// (HTTP) and redis (TCP).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +78,16 @@ kind: AuthorizationPolicy
 metadata: { name: reviews-from-productpage, namespace: default }
 spec:
   selector: { matchLabels: { app: reviews } }
+  action: ALLOW
+  rules:
+  - from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }]
+`,
+  // The same rule on an opaque TCP workload: enforced per connection, on the verified peer.
+  `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: redis-from-productpage, namespace: default }
+spec:
+  selector: { matchLabels: { app: redis } }
   action: ALLOW
   rules:
   - from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }]
