@@ -34,11 +34,13 @@ export type MeshPodName = (typeof MESH_PODS)[number];
 
 export const spiffe = (app: string): string => `spiffe://cluster.local/ns/default/sa/bookinfo-${app}`;
 
-const httpService = (app: 'productpage' | 'reviews' | 'ratings'): string => `apiVersion: networking.istio.io/v1
+// Each service has its VIP (a ClusterIP: the name resolves to it in every pod), so its port's protocol is declared.
+const httpService = (app: 'productpage' | 'reviews' | 'ratings', vip: string): string => `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: ${app}, namespace: default }
 spec:
   hosts: [${app}]
+  addresses: [${vip}]
   location: MESH_INTERNAL
   resolution: STATIC
   ports: [{ number: 9080, name: http, protocol: HTTP }]
@@ -46,15 +48,16 @@ spec:
 `;
 
 /** The control plane's config dir: services, peer authentication, authorization. */
-export const MESH_YAML = [
-  httpService('productpage'),
-  httpService('reviews'),
-  httpService('ratings'),
+export const meshYaml = (vipOf: (service: string) => string): string => [
+  httpService('productpage', vipOf('productpage')),
+  httpService('reviews', vipOf('reviews')),
+  httpService('ratings', vipOf('ratings')),
   `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: redis, namespace: default }
 spec:
   hosts: [redis]
+  addresses: [${vipOf('redis')}]
   location: MESH_INTERNAL
   resolution: STATIC
   ports: [{ number: 6379, name: tcp-redis, protocol: TCP }]
@@ -136,12 +139,12 @@ export class ZeroTrustMesh {
   async up(certTtl: string): Promise<void> {
     chmodSync(this.work, 0o777);
     mkdirSync(this.configDir);
-    writeFileSync(join(this.configDir, 'mesh.yaml'), MESH_YAML);
     // One credential per pod (node id = pod name); legacy's is used only by the subscriber probes.
     const entries = (Object.keys(PODS) as PodName[]).map((p) => ({ token: randomBytes(24).toString('hex'), nodeId: p, namespace: 'default', serviceAccount: `bookinfo-${p}` }));
     for (const e of entries) writeFileSync(this.tokenFile(e.nodeId as PodName), `${e.token}\n`, { mode: 0o644 });
     writeFileSync(this.tokensFile, stringify(entries));
     await this.rig.up((Object.keys(PODS) as PodName[]).map((name) => ({ name, service: name, ip: PODS[name].ip, ...(name === 'legacy' ? { interception: null } : {}) })));
+    writeFileSync(join(this.configDir, 'mesh.yaml'), meshYaml((s) => this.rig.vipOf(s)));
     const cp = this.rig.runInNode(process.execPath, [
       'bin/meshlet.js', 'control-plane', '--config-dir', this.configDir, '--grpc-port', '15010', '--metrics-port', String(CP_METRICS),
       '--ca-dir', this.caDir, '--bootstrap-tokens', this.tokensFile, '--cert-ttl', certTtl,
