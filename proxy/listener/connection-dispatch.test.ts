@@ -3,6 +3,9 @@
 // while an undeclared port still gives up after the detection timeout
 // (server-first protocols). Before, a loaded machine that delayed curl's
 // ClientHello past 100 ms turned declared TLS into opaque TCP, SNI lost.
+// Also: first bytes that arrived while the loop was busy are still sniffed
+// (the timer used to run before the pending read), and a STRICT port waits
+// for a slow caller's ClientHello instead of refusing it as plaintext.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { Worker } from 'node:worker_threads';
