@@ -39,6 +39,11 @@ export type { IdentitySource } from './identity/mesh-tls.js';
 
 export interface ProxyOptions {
   readonly nodeId: string;
+  /**
+   * No --node-id under an authenticated control plane: the node id is the one
+   * the workload credential allows (named by the CA's answer), not `nodeId`.
+   */
+  readonly nodeIdFromCredential?: boolean;
   readonly namespace: string;
   readonly workload: string;
   readonly labels: Readonly<Record<string, string>>;
@@ -302,7 +307,8 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
       tap: obs.tap,
       quit: onQuit,
       serverInfo: () => ({
-        node_id: o.nodeId,
+        // The node id the sidecar subscribes as: the credential's, once the CA has named it.
+        node_id: o.nodeIdFromCredential === true ? (identity?.current()?.nodeId ?? null) : o.nodeId,
         workload: o.workload,
         namespace: o.namespace,
         labels: o.labels,

@@ -5,7 +5,6 @@ import type { WorkloadIdentity } from './identity/index.js';
 import { createLogger } from './logger.js';
 import { BindError } from './listener/index.js';
 import { startProxy, type ProxyOptions, type RunningProxy } from './main.js';
-import { startFileSource, issuesText } from './standalone.js';
 
 export interface RunOptions {
   readonly configPath: string | undefined;
@@ -59,7 +58,8 @@ export async function runProxy(r: RunOptions): Promise<number> {
   }
   let proxy: RunningProxy;
   try {
-    proxy = await startProxy(r.proxy, log, () => void shutdown('quitquitquit'), identity);
+    const options = identity !== undefined && r.explicitNodeId !== true ? { ...r.proxy, nodeIdFromCredential: true } : r.proxy;
+    proxy = await startProxy(options, log, () => void shutdown('quitquitquit'), identity);
   } catch (err) {
     if (!(err instanceof BindError)) throw err;
     process.stderr.write(`meshlet proxy: ${err.message}\n`);
@@ -68,6 +68,8 @@ export async function runProxy(r: RunOptions): Promise<number> {
   let stopSource: () => void = () => undefined;
 
   if (r.configPath !== undefined) {
+    // The YAML parser and the Istio translation load only in standalone mode: a sidecar fed by a control plane never pays their memory.
+    const { startFileSource, issuesText } = await import('./standalone.js');
     const source = startFileSource(
       r.configPath,
       proxy.applyConfig,

@@ -3,6 +3,7 @@
 // exchange completes. A plain class with every field initialised in the
 // constructor keeps one hidden class for V8 (no shape changes on the hot path).
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 
 export type Direction = 'outbound' | 'inbound';
 
@@ -36,11 +37,26 @@ export interface EndpointInfo {
   readonly version: string;
   readonly workload: string;
   readonly namespace: string;
+  /** The SPIFFE ID TLS verified on the endpoint's connections (destination_principal on the source side). */
+  readonly peerPrincipal?: string | undefined;
+}
+
+/**
+ * The connection a request came on. For HTTP/2 it is the session's socket: the
+ * compat API's `req.socket` is a per-stream view that stops pointing at the
+ * connection once the stream closes (before observers run), and
+ * per-connection caches (the peer's identity, XFCC) need one key per connection.
+ */
+function connectionSocketOf(req: IncomingMessage): Socket {
+  const session = (req as IncomingMessage & { stream?: { session?: { socket: Socket } } }).stream?.session;
+  return session !== undefined ? session.socket : req.socket;
 }
 
 export class Exchange {
   readonly direction: Direction;
   readonly req: IncomingMessage;
+  /** The downstream connection, read while the request is live (see connectionSocketOf). */
+  readonly socket: Socket;
   /** process.hrtime-free start time in ms (performance.now()). */
   readonly startMs: number;
   /** Wall clock at start, ms since epoch, for access logs. */
@@ -78,6 +94,7 @@ export class Exchange {
   constructor(direction: Direction, req: IncomingMessage, now: number, epoch: number) {
     this.direction = direction;
     this.req = req;
+    this.socket = connectionSocketOf(req);
     this.startMs = now;
     this.startEpochMs = epoch;
     this.method = req.method ?? 'GET';

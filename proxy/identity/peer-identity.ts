@@ -20,10 +20,19 @@ const cache = new WeakMap<Socket, PeerIdentity | null>();
 
 /** The verified SPIFFE identity of the peer on `socket`, or undefined. */
 export function peerIdentityOf(socket: Socket | null | undefined): PeerIdentity | undefined {
-  if (socket === null || socket === undefined || !(socket instanceof TLSSocket)) return undefined;
+  if (socket === null || socket === undefined) return undefined;
+  // The cache first: an HTTP/2 session's socket (a proxy) throws on any use once
+  // the session is gone, and observers may ask after that; the pipeline asks
+  // first while the request is live (Pipeline's constructor, inbound).
   const hit = cache.get(socket);
   if (hit !== undefined) return hit ?? undefined;
-  const id = readPeer(socket);
+  let id: PeerIdentity | undefined;
+  try {
+    if (!(socket instanceof TLSSocket)) return undefined;
+    id = readPeer(socket);
+  } catch {
+    return undefined;
+  }
   cache.set(socket, id ?? null);
   return id;
 }

@@ -59,6 +59,8 @@ export interface IstioMetricsOptions {
 interface StdSeries {
   /** The label-set key the four series were bound with (released together). */
   readonly key: string;
+  /** Outbound: the endpoint's verified principal it was bound with (a change rebinds). */
+  readonly peer: string | undefined;
   readonly requests: CounterSeries;
   readonly duration: HistogramSeries;
   readonly requestBytes: HistogramSeries;
@@ -149,7 +151,7 @@ export class IstioMetrics implements ExchangeObserver {
     if (outbound) second = ex.endpoint ?? NO_ENDPOINT;
     else {
       // The peer header counts only on a verified mTLS connection (trusted-peer.ts); '' otherwise.
-      const raw = trustedPeerKey(ex.req.socket, peerHeaderOf(ex.req.headers));
+      const raw = trustedPeerKey(ex.socket, peerHeaderOf(ex.req.headers));
       if (raw !== '') peer = this.peers.touch(raw);
       second = raw;
     }
@@ -166,6 +168,11 @@ export class IstioMetrics implements ExchangeObserver {
     const grpc = ex.grpcStatus >= 0 && ex.grpcStatus <= 16 ? ex.grpcStatus + 1 : 0;
     const key = ((ex.flags * 18 + grpc) * 4 + proto) * 1000 + status;
     let s = l3.get(key);
+    // The endpoint's verified identity changed (another workload at that address): new series.
+    if (s !== undefined && outbound && s.peer !== (second as EndpointInfo).peerPrincipal) {
+      this.#release(s);
+      s = undefined;
+    }
     if (s === undefined) {
       s = this.bind(ex, dest, outbound, second, proto, status);
       l3.set(key, s);
@@ -234,7 +241,8 @@ export class IstioMetrics implements ExchangeObserver {
       src === UNKNOWN_PEER ? 'unknown' : this.cluster,
       dst.workload,
       dst.namespace,
-      outbound ? 'unknown' : own,
+      // Source side: the SPIFFE ID the endpoint's TLS handshake verified (Istio's upstream peer principal).
+      outbound ? (ep?.peerPrincipal ?? 'unknown') : own,
       dst.app,
       dst.version,
       dest.service,
@@ -252,6 +260,7 @@ export class IstioMetrics implements ExchangeObserver {
     if (!outbound && second !== '') this.peers.get(second as string)?.seriesKeys.push(key);
     return {
       key,
+      peer: outbound ? ep?.peerPrincipal : undefined,
       requests: this.requests.bind(key, values),
       duration: this.duration.bind(key, values),
       requestBytes: this.requestBytes.bind(key, values),

@@ -17,6 +17,7 @@
 // without a policy has `null` there and the step costs one comparison. Errors
 // are MeshletErrors turned into replies only by errors/rescue.ts.
 import { setForwardedClientCert } from '../identity/forwarded-client-cert.js';
+import { peerIdentityOf } from '../identity/peer-identity.js';
 import { ServerResponse, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -192,6 +193,9 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
     this.method = this.ex.method;
     this.headers = req.headers;
     this.h2 = req.httpVersionMajor === 2;
+    // Read the caller's verified identity while the connection is certainly
+    // live: observers ask again once the request is over (cached per connection).
+    if (direction === 'inbound') peerIdentityOf(this.ex.socket);
     if (isGrpcContentType(req.headers['content-type'])) {
       // Known before anything can fail: local replies to a gRPC caller are gRPC.
       this.grpc = true;
@@ -576,6 +580,8 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
       return false;
     }
     if (!admitRetry(this.cluster!, this.retries > 0)) {
+      // Envoy's retry overflow: no retry, the answer in hand goes back flagged UO.
+      this.ex.flags |= Flag.UO;
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
     }

@@ -61,7 +61,12 @@ export class Endpoint implements PickableEndpoint, EndpointInfo {
   /** How connections to this endpoint are secured (undefined = plaintext); fixed for the endpoint's life. */
   readonly tls: UpstreamTls | undefined;
   /** The last TLS session, so the next connection resumes instead of a full handshake. */
-  readonly tlsSession: SessionSlot = { context: undefined, session: undefined };
+  readonly tlsSession: SessionSlot = { context: undefined, session: undefined, peer: undefined };
+
+  /** The SPIFFE ID the endpoint's latest TLS handshake verified (undefined: plaintext, or none yet). */
+  get peerPrincipal(): string | undefined {
+    return this.tlsSession.peer;
+  }
 
   constructor(model: EndpointModel, address: string, serviceName: string, serviceNamespace: string, pool: PoolSettings, tls?: UpstreamTls) {
     this.tls = tls;

@@ -20,6 +20,11 @@ export type WireProtocol = 'http1' | 'http2' | 'tcp';
 export interface SessionSlot {
   context: SecureContext | undefined;
   session: Buffer | undefined;
+  /**
+   * The verified peer's SPIFFE ID (its certificate's first spiffe:// URI SAN),
+   * from the endpoint's latest handshake: the source side's destination_principal.
+   */
+  peer: string | undefined;
 }
 
 /**
@@ -53,16 +58,25 @@ function remember(socket: TLSSocket, slot: SessionSlot, context: SecureContext, 
     slot.context = context;
     slot.session = s;
   });
-  if (counters === undefined) return;
   let secured = false;
   socket.once('secureConnect', () => {
     secured = true;
+    // Once per connection; a resumed session still carries the peer's certificate.
+    if (socket.authorized) slot.peer = spiffeIdOf(socket.getPeerCertificate());
+    if (counters === undefined) return;
     if (socket.isSessionReused()) counters.outboundResumed++;
     else counters.outboundFull++;
   });
+  if (counters === undefined) return;
   socket.once('error', () => {
     if (!secured) counters.outboundFailed++;
   });
+}
+
+function spiffeIdOf(cert: PeerCertificate | null | undefined): string | undefined {
+  if (cert === null || cert === undefined) return undefined;
+  for (const s of sansOf(cert)) if (s.startsWith('spiffe://')) return s;
+  return undefined;
 }
 
 /** The URI and DNS names of a certificate's subjectAltName ("URI:spiffe://…, DNS:x"). */

@@ -83,7 +83,8 @@ describe('Kubernetes bootstrap credential (TokenReview) and the CA in a Secret',
       return j.identity !== null ? j : undefined;
     }, 30_000);
     expect(info.identity).toBe('spiffe://cluster.local/ns/default/sa/bookinfo-reviews');
-    // The node id comes from the token's pod binding (/server_info still shows the locally made-up default).
+    // The node id comes from the token's pod binding, and /server_info shows that one.
+    expect(info.node_id).toBe('reviews-v1-7d4f.default');
     await waitFor('status shows the node', async () => (await fetchStatus(target, { creds: credentials.createSsl(root) })).nodes.some((n) => n.nodeId === 'reviews-v1-7d4f.default'), 20_000);
     await until(async () => ((await send(sidecar.inbound, { method: 'DELETE', path: '/r/1' })).status === 403 ? true : undefined), 20_000);
     expect((await send(sidecar.inbound, { path: '/r/1' })).status).toBe(200);

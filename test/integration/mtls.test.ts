@@ -260,6 +260,8 @@ spec:
     expect(line).toContain('connection_security_policy="mutual_tls"');
     const out = await (await fetch(`http://127.0.0.1:${caller.metrics}/stats/prometheus`)).text();
     expect(out).toMatch(/istio_requests_total\{reporter="source",source_workload="productpage-v1",source_workload_namespace="default",source_principal="spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-productpage"/);
+    // The caller names the callee it verified (HTTP/1.1 over mTLS; the HTTP/2 case is in mtls-modes.test.ts).
+    expect(out).toMatch(/istio_requests_total\{reporter="source",source_workload="productpage-v1",[^}]*destination_principal="spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-reviews",[^}]*response_code="200"/);
   });
 
   it('keeps serving across certificate rotations of both sidecars: steady traffic, 0 failures', async () => {

@@ -84,6 +84,8 @@ describe('sidecar identity', () => {
     await until(async () => ((await fetch(`http://127.0.0.1:${p.admin}/ready`)).status === 200 ? true : undefined), 10_000, 100);
     const info = await json(`http://127.0.0.1:${p.admin}/server_info`);
     expect(info['identity']).toBe('spiffe://cluster.local/ns/default/sa/bookinfo-productpage');
+    // The node id the token allows (what it subscribed as), not a locally made-up one.
+    expect(info['node_id']).toBe('productpage-v1');
     const firstExpiry = String(info['cert_expires_at']);
     const metrics = await (await fetch(`http://127.0.0.1:${p.metrics}/stats/prometheus`)).text();
     const gauge = Number(/^meshlet_cert_expiry_seconds (\S+)$/m.exec(metrics)?.[1]);

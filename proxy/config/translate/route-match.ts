@@ -9,7 +9,7 @@
 // plaintext listeners. `sourceLabels` / `sourceNamespace` depend on the
 // sidecar and go into the model for it to evaluate.
 
-import { RE2JS } from 're2js';
+import { re2js } from '../validate/re2js-lazy.js';
 import type { RouteMatch, StringMatch } from '../model/index.js';
 import type { IstioHTTPMatchRequest, IstioStringMatch } from '../istio/index.js';
 
@@ -36,7 +36,7 @@ function matchesStatic(m: StringMatch, value: string): boolean {
     case 'prefix':
       return value.startsWith(m.value);
     case 'regex':
-      return RE2JS.compile(m.value).testExact(value);
+      return re2js().compile(m.value).testExact(value);
   }
 }
 

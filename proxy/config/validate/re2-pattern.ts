@@ -3,7 +3,7 @@
 // a pure-JS port of RE2 (Go's regexp) and needs no native build. Patterns are
 // compiled here once, at validation and snapshot build, never per request.
 
-import { RE2JS } from 're2js';
+import { re2js, type RE2JS } from './re2js-lazy.js';
 
 /**
  * Envoy's `max_program_size` default: a pattern whose compiled program is
@@ -22,7 +22,8 @@ const BACKREF = /\\[1-9]|\\k</;
 /** Compiles an RE2 pattern, explaining the JavaScript-only constructs RE2 refuses. */
 export function compileRe2(pattern: string, ignoreCase = false): Re2Compiled {
   try {
-    return { ok: true, re: RE2JS.compile(pattern, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0) };
+    const RE2 = re2js();
+    return { ok: true, re: RE2.compile(pattern, ignoreCase ? RE2.CASE_INSENSITIVE : 0) };
   } catch (err) {
     if (LOOKAROUND.test(pattern)) return { ok: false, reason: 'lookahead/lookbehind is not RE2 syntax (Istio regexes are RE2)' };
     if (BACKREF.test(pattern)) return { ok: false, reason: 'backreferences are not RE2 syntax (Istio regexes are RE2)' };
