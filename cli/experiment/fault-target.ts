@@ -20,6 +20,7 @@ import {
   ANNOTATION_FAULT_SUBSET,
 } from '../../proxy/config/index.js';
 import { placementOf, type Experiment } from './experiment-schema.js';
+import { retryTransient } from './retry-transient.js';
 
 export interface FaultChange {
   /** Config version/generation after the change, when the target can tell. */
@@ -99,7 +100,7 @@ export function overlayYaml(e: Experiment, withFault: boolean, expiresAt?: numbe
 async function synced(address: string, generation: number, call: AdminCallOptions, boundMs = 5000): Promise<string> {
   const end = Date.now() + boundMs;
   for (;;) {
-    const st = await fetchStatus(address, call);
+    const st = await retryTransient(() => fetchStatus(address, call));
     const nodes = st.nodes.map((n) => ({ ...n, pushError: n.pushError ?? '' }));
     const ok = nodes.filter((n) => syncState(n) === 'SYNCED').length;
     if ((st.generation >= generation && ok === nodes.length) || Date.now() > end) {
@@ -114,11 +115,11 @@ export function controlPlaneTarget(e: Experiment, address: string, call: AdminCa
   return {
     describe: `control plane ${address}`,
     async apply(ttlMs, withFault) {
-      const r = await applyExperiment(address, { name, virtualServiceYaml: overlayYaml(e, withFault), ttlMs }, call);
+      const r = await retryTransient(() => applyExperiment(address, { name, virtualServiceYaml: overlayYaml(e, withFault), ttlMs }, call));
       return { version: await synced(address, r.generation, call), at: Date.now() };
     },
     async revert() {
-      const r = await removeExperiment(address, name, call);
+      const r = await retryTransient(() => removeExperiment(address, name, call));
       return { version: await synced(address, r.generation, call), at: Date.now() };
     },
   };
@@ -126,7 +127,7 @@ export function controlPlaneTarget(e: Experiment, address: string, call: AdminCa
 
 /** Generation of the control plane now (for the report's version before the fault). */
 export async function controlPlaneGeneration(address: string, call: AdminCallOptions = {}): Promise<string> {
-  return String((await fetchStatus(address, call)).generation);
+  return String((await retryTransient(() => fetchStatus(address, call))).generation);
 }
 
 export function configDirTarget(e: Experiment, dir: string): FaultTarget {

@@ -73,7 +73,7 @@ ${phaseTable(r)}
 }
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#222;background:#fff}
-h1{font-size:20px}h2{font-size:17px;margin-top:0}h3{font-size:14px;margin:18px 0 4px}
+h1{font-size:20px}code{overflow-wrap:anywhere}h2{font-size:17px;margin-top:0}h3{font-size:14px;margin:18px 0 4px}
 .muted{color:#666;font-size:12px}.verdict{font-size:13px;padding:2px 8px;border-radius:4px;color:#fff;margin-left:8px}
 .held{background:#27ae60}.violated{background:#c0392b}.error{background:#7f8c8d}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child,td:last-child{text-align:left}
