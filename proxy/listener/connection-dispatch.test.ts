@@ -115,6 +115,7 @@ async function dispatchBusy(opts: { strict?: boolean; firstBytes: Buffer; sendAf
       return true;
     },
     refused: (conn: ConnectionInfo, why: string): void => done({ handler: `refused:${why}`, conn }),
+    admitted: (): void => undefined,
   };
   const h: ConnectionHandlers = { declared: () => undefined, http1: take('http1'), http2: undefined, tls: take('tls'), tcp: take('tcp'), loop: take('loop'), ...(opts.strict ? { mtls } : {}) };
   const dispatcher = createConnectionDispatcher(h, { detectionTimeoutMs: 50, isOwnListener: () => false });

@@ -52,6 +52,8 @@ export interface InboundMtls {
   terminate(socket: Socket, secured: (s: Socket) => void): boolean;
   /** STRICT refused this connection (plaintext, non-mesh TLS, or no certificate to terminate with): counted. */
   refused(conn: ConnectionInfo, why: 'plaintext' | 'no_certificate'): void;
+  /** A connection without mesh mTLS was let in (PERMISSIVE / DISABLE): tracked until it closes, for `enforce`. */
+  admitted(socket: Socket, conn: ConnectionInfo): void;
 }
 
 const MESH_ALPN = 'istio-peer-exchange';
@@ -130,7 +132,10 @@ function applyMtls(m: InboundMtls, h: ConnectionHandlers, socket: Socket, conn: 
 }
 
 function handOff(h: ConnectionHandlers, socket: Socket, conn: ConnectionInfo, p: DetectedProtocol, timeoutMs = 0): void {
-  if (h.mtls !== undefined && conn.mtls !== true && applyMtls(h.mtls, h, socket, conn, p, timeoutMs)) return;
+  if (h.mtls !== undefined && conn.mtls !== true) {
+    if (applyMtls(h.mtls, h, socket, conn, p, timeoutMs)) return;
+    h.mtls.admitted(socket, conn);
+  }
   if (p === 'http2' && h.http2 === undefined) p = 'tcp';
   // Not redirected (explicit proxy, standalone): the listener is the only
   // destination there is, so whatever is not HTTP/2 is HTTP/1.1, as it always

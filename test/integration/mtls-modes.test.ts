@@ -266,6 +266,28 @@ describe('PeerAuthentication scopes', () => {
     await until(async () => ((await plaintextToReviews()) === 200 ? true : undefined), 20_000, 200);
   });
 
+  it('tightening to STRICT closes plaintext connections opened before it (counted), while mTLS keeps working', async () => {
+    expect(await plaintextToReviews()).toBe(200);
+    // A keep-alive plaintext connection, used once, then left open.
+    const sock = connect(reviews.inbound, '127.0.0.1');
+    let closed = false;
+    let got = '';
+    sock.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    sock.on('close', () => (closed = true));
+    sock.on('error', () => undefined);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write('GET /before-strict HTTP/1.1\r\nHost: reviews\r\n\r\n');
+    await until(() => (got.startsWith('HTTP/1.1 200') && got.includes('/before-strict') ? true : undefined), 10_000, 20);
+    const refusedBefore = await metric(reviews, 'meshlet_mtls_refused_connections_total');
+    await writeConfig('70-mesh.yaml', pa('default', 'istio-system', '  mtls: { mode: STRICT }'));
+    await until(() => (closed ? true : undefined), 20_000, 50);
+    expect(await metric(reviews, 'meshlet_mtls_refused_connections_total')).toBeGreaterThan(refusedBefore);
+    expect(await plaintextToReviews()).toBe('refused');
+    expect(await viaMesh('/after-strict')).toBe(200);
+    await removeConfig('70-mesh.yaml');
+    await until(async () => ((await plaintextToReviews()) === 200 ? true : undefined), 20_000, 200);
+  });
+
   it('DISABLE terminates nothing: plaintext is served, a caller\'s mesh mTLS fails (503 UF) until a DestinationRule DISABLE; port-level DISABLE under a STRICT workload', async () => {
     await writeConfig('70-mesh.yaml', pa('default', 'istio-system', '  mtls: { mode: STRICT }'));
     await until(async () => ((await plaintextToReviews()) === 'refused' ? true : undefined), 20_000, 200);
