@@ -208,6 +208,33 @@ describe('gRPC between sidecars over automatic mTLS', () => {
     expect(line).toContain('source_principal="spiffe://cluster.local/ns/default/sa/bookinfo-productpage"');
     expect(line).toContain('destination_principal="spiffe://cluster.local/ns/default/sa/bookinfo-ratings"');
   });
+
+  it('an AuthorizationPolicy on the callee matches the caller\'s principal read from mTLS over HTTP/2: DENY → PERMISSION_DENIED', async () => {
+    await writeConfig(
+      '80-authz.yaml',
+      `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: no-productpage, namespace: default }
+spec:
+  selector: { matchLabels: { app: ratings } }
+  action: DENY
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }] }]
+`,
+    );
+    const cl = echoClient(caller.outbound, 'ratings:9090') as grpc.Client;
+    try {
+      const code = await until(async () => {
+        const e = await unary(cl, 'Unary', {}).then(() => undefined, (err: grpc.ServiceError) => err);
+        return e?.code === grpc.status.PERMISSION_DENIED ? e.code : undefined;
+      }, 20_000, 200);
+      expect(code).toBe(grpc.status.PERMISSION_DENIED);
+      await removeConfig('80-authz.yaml');
+      await until(async () => ((await unary(cl, 'Unary', {}).then(() => true, () => undefined)) === true ? true : undefined), 20_000, 200);
+    } finally {
+      cl.close();
+      await removeConfig('80-authz.yaml');
+    }
+  });
 });
 
 describe('DestinationRule tls DISABLE to a sidecar', () => {
