@@ -33,7 +33,7 @@ import { setStreamIdleTimeout } from './upstream/endpoint.js';
 import { setH2Limits, type H2Limits } from './upstream/h2-limits.js';
 import type { Logger } from './logger.js';
 import { MeshTls, TlsCounters, type IdentitySource } from './identity/mesh-tls.js';
-import { inboundMtls } from './pipeline/inbound-mtls.js';
+import { inboundMtls, type InboundMtlsGate } from './pipeline/inbound-mtls.js';
 
 export type { IdentitySource } from './identity/mesh-tls.js';
 
@@ -163,11 +163,14 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
 
   let dnsPending: Promise<void> = Promise.resolve();
   let expiryTimer: NodeJS.Timeout | undefined;
+  /** The inbound listener's PeerAuthentication gate: re-applied to open connections after each swap. */
+  const mtlsGates: InboundMtlsGate[] = [];
   const applyConfig = (config: MeshConfig): ConfigIssue[] => {
     try {
       const { prune, resolved } = registry.sync(config);
       const snap = compileSnapshot(config, registry, { namespace: o.namespace, labels: o.labels, now: Date.now() });
       holder.swap(snap);
+      for (const g of mtlsGates) g.enforce();
       prune();
       dnsPending = resolved;
       obs.events.configApplied(snap.version);
@@ -287,6 +290,7 @@ export async function startProxy(o: ProxyOptions, log: Logger, onQuit: () => voi
               counters: tlsCounters,
               onRefused: (conn, why) => log.warn({ src: `${conn.srcAddress}:${conn.srcPort}`, dstPort: conn.dstPort, why }, 'PeerAuthentication STRICT refused a connection'),
             });
+            mtlsGates.push(mtls);
             return createConnectionDispatcher(inboundHandlers(http, routerDeps, appTarget, mtls), dispatchOptions);
           },
           onRequest: pipeline.handler,

@@ -4,7 +4,7 @@
 // --apply runs it, --cleanup removes exactly what it added. It only ever
 // touches Meshlet's own chains, so Docker's or a CNI's rules survive.
 import { spawn } from 'node:child_process';
-import { cleanupScript, interceptionRules, interceptionScript, ISTIO_DEFAULT_INTERCEPTION, OWN_CHAINS, type InterceptionOptions } from '../../proxy/interception/index.js';
+import { cleanupScript, interceptionRules, interceptionScript, IPV6_MODES, ISTIO_DEFAULT_INTERCEPTION, OWN_CHAINS, type InterceptionOptions, type Ipv6Mode } from '../../proxy/interception/index.js';
 import { FlagError, flagsHelp, intFlag, parseFlags, type FlagSpec } from '../flags.js';
 import { exitQuietlyOnEpipe } from '../quiet-epipe.js';
 
@@ -12,7 +12,8 @@ const d = ISTIO_DEFAULT_INTERCEPTION;
 const SPEC = {
   apply: { type: 'boolean', default: false, help: 'run the rules (root, NET_ADMIN) instead of printing them' },
   cleanup: { type: 'boolean', default: false, help: "remove Meshlet's chains and jumps, nothing else (prints the script unless --apply)" },
-  format: { type: 'string', default: 'script', help: 'what to print: script (idempotent sh, safe to `| sh`) or iptables-save (the resulting nat table, to read or diff)' },
+  format: { type: 'string', default: 'script', help: 'what to print: script (idempotent sh, safe to `| sh`), iptables-save or ip6tables-save (the resulting nat table, to read or diff)' },
+  ipv6: { type: 'string', default: 'auto', help: 'the ip6tables twin: auto (when the namespace has a routable IPv6 address), on (always; Istio --dual-stack), off (IPv4 only: IPv6 bypasses the sidecar)' },
   'outbound-port': { type: 'string', default: String(d.outboundPort), help: 'sidecar outbound port' },
   'inbound-port': { type: 'string', default: String(d.inboundPort), help: 'sidecar inbound port' },
   'proxy-uid': { type: 'string', default: String(d.proxyUid), help: 'uid the sidecar runs as (its traffic is not captured)' },
@@ -55,7 +56,14 @@ function options(flags: ReturnType<typeof parseFlags<typeof SPEC>>['flags']): In
     excludeOutboundIpRanges: list(flags['exclude-outbound-ip-ranges']),
     excludeOutboundPorts: ports('exclude-outbound-ports'),
     excludeUids: ports('exclude-uids'),
+    ipv6: ipv6Mode(flags.ipv6),
   };
+}
+
+function ipv6Mode(v: string | undefined): Ipv6Mode {
+  const mode = (v ?? 'auto').trim();
+  if (!(IPV6_MODES as readonly string[]).includes(mode)) throw new FlagError(`--ipv6 must be one of ${IPV6_MODES.join(', ')}, got "${mode}"`);
+  return mode as Ipv6Mode;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -63,12 +71,12 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, positionals } = parseFlags(argv, SPEC);
   if (positionals.length > 0) throw new FlagError(`unexpected argument "${positionals[0]}"`);
   const format = flags.format ?? 'script';
-  if (format !== 'script' && format !== 'iptables-save') throw new FlagError(`--format must be script or iptables-save, got "${format}"`);
+  if (format !== 'script' && format !== 'iptables-save' && format !== 'ip6tables-save') throw new FlagError(`--format must be script, iptables-save or ip6tables-save, got "${format}"`);
   let script: string;
   try {
     const opts = options(flags);
-    if (format === 'iptables-save' && !flags.apply && !flags.cleanup) {
-      process.stdout.write(interceptionRules(opts));
+    if (format !== 'script' && !flags.apply && !flags.cleanup) {
+      process.stdout.write(interceptionRules(opts, format === 'ip6tables-save' ? 6 : 4));
       return 0;
     }
     script = flags.cleanup ? cleanupScript() : interceptionScript(opts);

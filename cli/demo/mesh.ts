@@ -115,7 +115,8 @@ export async function startSidecar(sup: Supervisor, root: string, controlPlane: 
       '--token-file', inst.tokenFile ?? '',
       '--service-account', `bookinfo-${inst.role}`,
       '--workload', inst.role === 'loadgen' ? 'loadgen' : `${app}-${inst.version}`,
-      '--labels', `app=${app},version=${inst.version}`,
+      // `pod` tells pods of one version apart, so an experiment can fault one pod (target.labels).
+      '--labels', `app=${app},version=${inst.version},pod=${inst.name}`,
       '--app-port', String(inst.appPort),
       '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--metrics-port', '0',
       '--listen-address', '127.0.0.1',

@@ -43,4 +43,29 @@ spec:
     expect(bad(base.replace('subset: v3', 'subset: v3, placement: client'))).toMatch(/spec\.target\.placement/);
     expect(bad(base.replace('  fault: { abort: { httpStatus: 503, percentage: 20 } }\n', '  fault: {}\n'))).toMatch(/spec\.fault: needs a delay/);
   });
+
+  it('policy carries DestinationRule settings, validated with Istio\'s own strict field schemas', () => {
+    const withPolicy = (policy: string): string => base.replace('  phases:', `  policy: ${policy}\n  phases:`);
+    const good = parseExperiment(
+      withPolicy('{ retries: { attempts: 3 }, trafficPolicy: { connectionPool: { http: { http2MaxRequests: 2 } }, outlierDetection: { consecutive5xxErrors: 3, interval: 1s }, retryBudget: { percent: 20, minRetryConcurrency: 3 } }, subsets: [{ name: v3, trafficPolicy: { outlierDetection: { consecutive5xxErrors: 1 } } }] }'),
+      'x',
+    );
+    expect(good.ok ? [] : good.errors).toEqual([]);
+    const bad = (policy: string): string => {
+      const r = parseExperiment(withPolicy(policy), 'f.yaml');
+      return r.ok ? '' : r.errors.join('\n');
+    };
+    expect(bad('{ trafficPolicy: { connectionPool: { http: { http2MaxRequest: 2 } } } }')).toMatch(/spec\.policy\.trafficPolicy\.connectionPool\.http.*http2MaxRequest/);
+    expect(bad('{ trafficPolicy: { loadBalancer: { simple: RANDOM } } }')).toMatch(/spec\.policy\.trafficPolicy.*loadBalancer/);
+    expect(bad('{ trafficPolicy: { retryBudget: { percent: 120 } } }')).toMatch(/spec\.policy\.trafficPolicy\.retryBudget\.percent/);
+    expect(bad('{ trafficPolicy: {} }')).toMatch(/spec\.policy\.trafficPolicy: needs connectionPool/);
+    expect(bad('{}')).toMatch(/spec\.policy: needs retries/);
+  });
+
+  it('pod labels narrow a fault to some pods (server placement)', () => {
+    const r = parseExperiment(base.replace('subset: v3', 'labels: { pod: reviews-v3-b }'), 'x');
+    expect(r.ok && placementOf(r.experiment)).toBe('server');
+    const c = parseExperiment(base.replace('subset: v3', 'labels: { pod: reviews-v3-b }, placement: client'), 'x');
+    expect(c.ok ? '' : c.errors.join()).toMatch(/spec\.target\.placement/);
+  });
 });

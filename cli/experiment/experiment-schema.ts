@@ -5,12 +5,22 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseDuration } from '../../proxy/config/istio/index.js';
+import { ConnectionPoolSchema, OutlierDetectionSchema, RetryBudgetSchema } from '../../proxy/config/istio/destination-rule-schema.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, { message: 'must be a duration such as 500ms, 10s or 1m' });
 const percentage = z.number().min(0).max(100);
 const fraction = z.number().min(0).max(1);
 const hostPort = z.string().regex(/^[^\s:]+:\d+$/, 'must be HOST:PORT');
 const stringMatch = z.strictObject({ exact: z.string().optional(), prefix: z.string().optional(), regex: z.string().optional() });
+
+/** The DestinationRule-level part of a policy: Istio's own field schemas, strict. */
+const RulePolicySchema = z
+  .strictObject({
+    connectionPool: ConnectionPoolSchema.optional(),
+    outlierDetection: OutlierDetectionSchema.optional(),
+    retryBudget: RetryBudgetSchema.optional(),
+  })
+  .refine((t) => t.connectionPool !== undefined || t.outlierDetection !== undefined || t.retryBudget !== undefined, { message: 'needs connectionPool, outlierDetection or retryBudget' });
 
 const MatchSchema = z.strictObject({
   headers: z.record(z.string(), stringMatch).optional(),
@@ -23,6 +33,8 @@ const SpecSchema = z.strictObject({
     host: z.string().min(1),
     /** A DestinationRule subset: only its pods fail (server placement). */
     subset: z.string().min(1).optional(),
+    /** Pod labels (a sidecar's --labels): only those pods fail, e.g. one bad pod (server placement). */
+    labels: z.record(z.string().regex(/^[A-Za-z0-9_./-]+$/, 'must be a label key'), z.string().regex(/^[A-Za-z0-9_.-]*$/, 'must be a label value')).optional(),
     /** Narrows the fault to matching requests (OR across entries). */
     match: z.array(MatchSchema).optional(),
     /** `server`: the destination's inbound sidecar fails the call, so caller retries and outlier detection react (default when a subset is given). */
@@ -87,12 +99,19 @@ const SpecSchema = z.strictObject({
     .strictObject({
       retries: z.strictObject({ attempts: z.number().int().min(0).max(20), perTryTimeout: duration.optional(), retryOn: z.string().min(1).optional() }).optional(),
       timeout: duration.optional(),
+      /** DestinationRule settings for the target host, every subset included (circuit breaking, outlier detection, retry budget). */
+      trafficPolicy: RulePolicySchema.optional(),
+      /** The same for one subset of the host's DestinationRule only. */
+      subsets: z.array(z.strictObject({ name: z.string().min(1), trafficPolicy: RulePolicySchema })).min(1).optional(),
     })
+    .refine((p) => p.retries !== undefined || p.timeout !== undefined || p.trafficPolicy !== undefined || p.subsets !== undefined, { message: 'needs retries, timeout, trafficPolicy or subsets' })
     .optional(),
   phases: z.strictObject({ baseline: duration, inject: duration, recover: duration }),
   hypothesis: z.strictObject({
     successRate: z.strictObject({ min: fraction }).optional(),
     latencyP99: z.strictObject({ max: duration }).optional(),
+    /** Retries (counted by the `observe` sidecars) per request of the phase: how much a failure multiplies the load on its service. */
+    retriesPerRequest: z.strictObject({ max: z.number().min(0) }).optional(),
     /** false: the steady state need not hold while the fault is in (it must come back in recover). */
     during: z.boolean().default(true),
   }),
@@ -112,8 +131,8 @@ export const ExperimentSchema = z
     spec: SpecSchema,
   })
   .refine((e) => e.spec.load !== undefined || e.spec.observe !== undefined, { message: 'spec needs `load` (built-in load) or `observe` (measure real traffic)', path: ['spec'] })
-  .refine((e) => !(e.spec.target.subset !== undefined && e.spec.target.placement === 'client'), {
-    message: 'a subset can only be targeted with placement: server (a client-side fault cannot tell pods apart)',
+  .refine((e) => !((e.spec.target.subset !== undefined || e.spec.target.labels !== undefined) && e.spec.target.placement === 'client'), {
+    message: 'a subset or pod labels can only be targeted with placement: server (a client-side fault cannot tell pods apart)',
     path: ['spec', 'target', 'placement'],
   });
 
@@ -128,9 +147,10 @@ export function ms(d: string): number {
   return parseDuration(d) ?? 0;
 }
 
-/** Where the fault is applied: server when a subset is targeted, unless said otherwise. */
+/** Where the fault is applied: server when a subset or pod labels are targeted, unless said otherwise. */
 export function placementOf(e: Experiment): 'client' | 'server' {
-  return e.spec.target.placement ?? (e.spec.target.subset !== undefined ? 'server' : 'client');
+  const t = e.spec.target;
+  return t.placement ?? (t.subset !== undefined || t.labels !== undefined ? 'server' : 'client');
 }
 
 export type LoadResult = { ok: true; experiment: Experiment } | { ok: false; errors: string[] };

@@ -15,10 +15,12 @@ import type { AdminCallOptions } from '../../control-plane/server/index.js';
 import {
   ANNOTATION_EXPERIMENT,
   ANNOTATION_EXPERIMENT_EXPIRES_AT,
+  ANNOTATION_FAULT_LABELS,
   ANNOTATION_FAULT_PLACEMENT,
   ANNOTATION_FAULT_SUBSET,
 } from '../../proxy/config/index.js';
 import { placementOf, type Experiment } from './experiment-schema.js';
+import { retryTransient } from './retry-transient.js';
 
 export interface FaultChange {
   /** Config version/generation after the change, when the target can tell. */
@@ -42,6 +44,7 @@ export function overlayResource(e: Experiment, withFault: boolean, expiresAt?: n
     [ANNOTATION_FAULT_PLACEMENT]: placementOf(e),
   };
   if (t.subset !== undefined) annotations[ANNOTATION_FAULT_SUBSET] = t.subset;
+  if (t.labels !== undefined) annotations[ANNOTATION_FAULT_LABELS] = Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',');
   if (expiresAt !== undefined) annotations[ANNOTATION_EXPERIMENT_EXPIRES_AT] = new Date(expiresAt).toISOString();
   const f = e.spec.fault;
   const fault: Record<string, unknown> = {};
@@ -66,13 +69,38 @@ export function overlayResource(e: Experiment, withFault: boolean, expiresAt?: n
 }
 
 /**
+ * The overlay DestinationRule carrying the policy's DestinationRule-level
+ * settings (connectionPool, outlierDetection, retryBudget), or undefined when
+ * the policy has none. Same experiment annotation and expiry as the
+ * VirtualService overlay, which it always accompanies.
+ */
+export function ruleOverlayResource(e: Experiment, expiresAt?: number): Record<string, unknown> | undefined {
+  const p = e.spec.policy;
+  if (p?.trafficPolicy === undefined && p?.subsets === undefined) return undefined;
+  const annotations: Record<string, string> = { [ANNOTATION_EXPERIMENT]: e.metadata.name };
+  if (expiresAt !== undefined) annotations[ANNOTATION_EXPERIMENT_EXPIRES_AT] = new Date(expiresAt).toISOString();
+  return {
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'DestinationRule',
+    metadata: { name: `experiment-${e.metadata.name}`, annotations },
+    spec: { host: e.spec.target.host, ...(p.trafficPolicy ? { trafficPolicy: p.trafficPolicy } : {}), ...(p.subsets ? { subsets: p.subsets } : {}) },
+  };
+}
+
+/** The overlay as YAML: the VirtualService, then the DestinationRule when there is one. */
+export function overlayYaml(e: Experiment, withFault: boolean, expiresAt?: number): string {
+  const rule = ruleOverlayResource(e, expiresAt);
+  return [overlayResource(e, withFault, expiresAt), ...(rule ? [rule] : [])].map((r) => stringify(r)).join('---\n');
+}
+
+/**
  * Waits (bounded) until every connected sidecar has ACKed the control plane's
  * current config, so a phase starts when the change is really in place.
  */
 async function synced(address: string, generation: number, call: AdminCallOptions, boundMs = 5000): Promise<string> {
   const end = Date.now() + boundMs;
   for (;;) {
-    const st = await fetchStatus(address, call);
+    const st = await retryTransient(() => fetchStatus(address, call));
     const nodes = st.nodes.map((n) => ({ ...n, pushError: n.pushError ?? '' }));
     const ok = nodes.filter((n) => syncState(n) === 'SYNCED').length;
     if ((st.generation >= generation && ok === nodes.length) || Date.now() > end) {
@@ -87,11 +115,11 @@ export function controlPlaneTarget(e: Experiment, address: string, call: AdminCa
   return {
     describe: `control plane ${address}`,
     async apply(ttlMs, withFault) {
-      const r = await applyExperiment(address, { name, virtualServiceYaml: stringify(overlayResource(e, withFault)), ttlMs }, call);
+      const r = await retryTransient(() => applyExperiment(address, { name, virtualServiceYaml: overlayYaml(e, withFault), ttlMs }, call));
       return { version: await synced(address, r.generation, call), at: Date.now() };
     },
     async revert() {
-      const r = await removeExperiment(address, name, call);
+      const r = await retryTransient(() => removeExperiment(address, name, call));
       return { version: await synced(address, r.generation, call), at: Date.now() };
     },
   };
@@ -99,7 +127,7 @@ export function controlPlaneTarget(e: Experiment, address: string, call: AdminCa
 
 /** Generation of the control plane now (for the report's version before the fault). */
 export async function controlPlaneGeneration(address: string, call: AdminCallOptions = {}): Promise<string> {
-  return String((await fetchStatus(address, call)).generation);
+  return String((await retryTransient(() => fetchStatus(address, call))).generation);
 }
 
 export function configDirTarget(e: Experiment, dir: string): FaultTarget {
@@ -109,7 +137,7 @@ export function configDirTarget(e: Experiment, dir: string): FaultTarget {
     async apply(ttlMs, withFault) {
       const at = Date.now();
       // Written whole to a temporary name and renamed: a watcher never reads half a file.
-      await writeFile(`${file}.tmp`, `# Written by \`meshlet experiment run\`; removed when it ends, inert after the expiry.\n${stringify(overlayResource(e, withFault, at + ttlMs))}`);
+      await writeFile(`${file}.tmp`, `# Written by \`meshlet experiment run\`; removed when it ends, inert after the expiry.\n${overlayYaml(e, withFault, at + ttlMs)}`);
       await rename(`${file}.tmp`, file);
       return { version: `file ${file} written`, at };
     },

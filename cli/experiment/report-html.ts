@@ -17,7 +17,8 @@ export function faultInWords(e: Experiment, placement: 'client' | 'server'): str
   if (f.delay) parts.push(`delay ${f.delay.percentage}% of requests by ${f.delay.fixedDelay}`);
   if (f.abort) parts.push(`abort ${f.abort.percentage}% of requests with HTTP ${f.abort.httpStatus}`);
   if (f.network) parts.push(describeNetworkFault(f.network));
-  const who = `${t.host}${t.subset ? ` (subset ${t.subset})` : ''}`;
+  const labels = t.labels ? Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',') : '';
+  const who = `${t.host}${t.subset ? ` (subset ${t.subset})` : ''}${labels ? ` (pods labelled ${labels})` : ''}`;
   const narrowed = t.match ? `, only requests matching ${JSON.stringify(t.match)}` : '';
   const where = placement === 'server' ? "in the destination's inbound sidecars, so callers' retries and outlier detection see real failures" : "in the callers' sidecars (Istio's placement: retries do not apply to an injected fault)";
   return `${parts.join(' and ')} to ${who}${narrowed}, ${where}, for ${e.spec.phases.inject}.`;
@@ -28,6 +29,7 @@ export function hypothesisInWords(e: Experiment): string {
   const parts: string[] = [];
   if (h.successRate) parts.push(`success rate ≥ ${(h.successRate.min * 100).toFixed(2)}%`);
   if (h.latencyP99) parts.push(`p99 latency ≤ ${ms(h.latencyP99.max)} ms`);
+  if (h.retriesPerRequest) parts.push(`at most ${h.retriesPerRequest.max} retries per request`);
   const when = h.during ? 'in every phase, the fault included' : 'in baseline and recover (not while the fault is in)';
   let s = `Steady state: ${parts.join(' and ') || 'requests complete'} ${when}.`;
   const a = e.spec.abortWhen;
@@ -57,6 +59,7 @@ function runSection(r: Report, title: string): string {
 <h2>${esc(title)} <span class="verdict ${verdictClass}">${r.verdict.toUpperCase()} (exit ${r.exitCode})</span></h2>
 <p class="muted">${esc(r.file)} · started ${esc(r.startedAt)} · fault via ${esc(r.target)} · TTL ${r.ttlMs} ms</p>
 <p><strong>Fault:</strong> ${esc(faultInWords(r.experiment, r.placement))}</p>
+${r.experiment.spec.policy ? `<p><strong>Policy under test</strong> (whole run, on ${esc(r.experiment.spec.target.host)}): <code>${esc(JSON.stringify(r.experiment.spec.policy))}</code></p>` : ''}
 <p><strong>Hypothesis:</strong> ${esc(hypothesisInWords(r.experiment))}</p>
 ${r.stoppedEarly ? `<p class="stopped"><strong>Stopped early</strong> at ${r.stoppedEarly.t.toFixed(1)} s: ${esc(r.stoppedEarly.reason)}</p>` : ''}
 ${phaseTable(r)}
@@ -70,7 +73,7 @@ ${phaseTable(r)}
 }
 
 const STYLE = `body{font:14px system-ui,sans-serif;margin:24px;color:#222;background:#fff}
-h1{font-size:20px}h2{font-size:17px;margin-top:0}h3{font-size:14px;margin:18px 0 4px}
+h1{font-size:20px}code{overflow-wrap:anywhere}h2{font-size:17px;margin-top:0}h3{font-size:14px;margin:18px 0 4px}
 .muted{color:#666;font-size:12px}.verdict{font-size:13px;padding:2px 8px;border-radius:4px;color:#fff;margin-left:8px}
 .held{background:#27ae60}.violated{background:#c0392b}.error{background:#7f8c8d}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child,td:last-child{text-align:left}

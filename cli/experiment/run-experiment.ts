@@ -220,7 +220,8 @@ export async function runExperiment(o: RunOptions): Promise<Report> {
     }
     const successRate = rate(ok, requests);
     const checked = checksPhase(e, name);
-    const v = checked ? violations(e, { successRate, p99, requests }) : [];
+    const retries = inPhase.reduce((a, s) => a + s.retries, 0);
+    const v = checked ? violations(e, { successRate, p99, requests, retries }) : [];
     return {
       name,
       start: bounds[name][0],
@@ -231,7 +232,7 @@ export async function runExperiment(o: RunOptions): Promise<Report> {
       successRate,
       p50,
       p99,
-      retries: inPhase.reduce((a, s) => a + s.retries, 0),
+      retries,
       ejections: inPhase.reduce((a, s) => a + s.ejections, 0),
       outcomes: load?.byPhase.get(name)?.outcomes ?? {},
       checked,

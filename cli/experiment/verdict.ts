@@ -17,13 +17,15 @@ export function checksPhase(e: Experiment, phase: PhaseName): boolean {
 }
 
 /** Violations of the hypothesis by one phase's figures ([] = held). */
-export function violations(e: Experiment, f: { successRate: number | null; p99: number | null; requests: number }): string[] {
+export function violations(e: Experiment, f: { successRate: number | null; p99: number | null; requests: number; retries: number }): string[] {
   const h = e.spec.hypothesis;
   const out: string[] = [];
   if (f.requests === 0) out.push('no requests completed: the steady state cannot be shown');
   if (h.successRate !== undefined && f.successRate !== null && f.successRate < h.successRate.min)
     out.push(`success rate ${(f.successRate * 100).toFixed(2)}% < ${(h.successRate.min * 100).toFixed(2)}%`);
   if (h.latencyP99 !== undefined && f.p99 !== null && f.p99 > ms(h.latencyP99.max)) out.push(`p99 ${f.p99.toFixed(0)} ms > ${ms(h.latencyP99.max)} ms`);
+  if (h.retriesPerRequest !== undefined && f.requests > 0 && f.retries / f.requests > h.retriesPerRequest.max)
+    out.push(`${(f.retries / f.requests).toFixed(2)} retries per request > ${h.retriesPerRequest.max}`);
   return out;
 }
 

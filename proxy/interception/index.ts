@@ -6,6 +6,8 @@ export {
   interceptionScript,
   ISTIO_DEFAULT_INTERCEPTION,
   INBOUND_PASSTHROUGH_SOURCE,
+  IPV6_MODES,
   OWN_CHAINS,
   type InterceptionOptions,
+  type Ipv6Mode,
 } from './iptables-rules.js';

@@ -204,12 +204,86 @@ describe('interceptionScript: touches only what it owns', () => {
     expect(() => interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, excludeUids: [-1] })).toThrow(RangeError);
   });
 
-  it('cleanup removes every copy of both jumps, then flushes and deletes exactly its four chains', () => {
-    expect(cleanupScript().trim().split('\n')).toEqual([
-      'while iptables -t nat -C PREROUTING -p tcp -j ISTIO_INBOUND 2>/dev/null; do iptables -t nat -D PREROUTING -p tcp -j ISTIO_INBOUND; done',
-      'while iptables -t nat -C OUTPUT -j ISTIO_OUTPUT 2>/dev/null; do iptables -t nat -D OUTPUT -j ISTIO_OUTPUT; done',
-      ...OWN_CHAINS.map((c) => `iptables -t nat -F ${c} 2>/dev/null || true`),
-      ...OWN_CHAINS.map((c) => `iptables -t nat -X ${c} 2>/dev/null || true`),
-    ]);
+  it('cleanup removes every copy of both jumps, then flushes and deletes exactly its four chains, in both families', () => {
+    const family = (cmd: string): string[] => [
+      `while ${cmd} -t nat -C PREROUTING -p tcp -j ISTIO_INBOUND 2>/dev/null; do ${cmd} -t nat -D PREROUTING -p tcp -j ISTIO_INBOUND; done`,
+      `while ${cmd} -t nat -C OUTPUT -j ISTIO_OUTPUT 2>/dev/null; do ${cmd} -t nat -D OUTPUT -j ISTIO_OUTPUT; done`,
+      ...OWN_CHAINS.map((c) => `${cmd} -t nat -F ${c} 2>/dev/null || true`),
+      ...OWN_CHAINS.map((c) => `${cmd} -t nat -X ${c} 2>/dev/null || true`),
+    ];
+    expect(cleanupScript().trim().split('\n')).toEqual([...family('iptables'), 'if command -v ip6tables >/dev/null 2>&1; then', ...family('ip6tables'), 'fi']);
+  });
+});
+
+// The ip6tables twin, as istio-iptables writes it for a dual-stack pod
+// (testdata/ipv6-*.golden): same chains and order, ::1 for loopback, ::6 for
+// the inbound passthrough source, each family's own CIDRs.
+const GOLDEN_RULES_V6 = GOLDEN_RULES.map((l) => l.replace('127.0.0.6/32', '::6/128').replace('127.0.0.1/32', '::1/128'));
+
+describe('IPv6: the ip6tables twin', () => {
+  it('reproduces the golden rule set with ::1 and ::6', () => {
+    expect(interceptionRules(ISTIO_DEFAULT_INTERCEPTION, 6)).toBe(['*nat', ...CHAINS, ...GOLDEN_RULES_V6, 'COMMIT', ''].join('\n'));
+    expect(interceptionRules(ISTIO_DEFAULT_INTERCEPTION, 6)).not.toContain('127.0.0.');
+  });
+
+  it('inbound and outbound port knobs apply to both families', () => {
+    const opts = { ...ISTIO_DEFAULT_INTERCEPTION, includeInboundPorts: [9080], excludeOutboundPorts: [5432], excludeUids: [101] };
+    const v4 = ruleLines(interceptionRules(opts, 4));
+    const v6 = ruleLines(interceptionRules(opts, 6));
+    for (const l of ['-A ISTIO_INBOUND -p tcp -m tcp --dport 9080 -j ISTIO_IN_REDIRECT', '-A ISTIO_OUTPUT -p tcp -m tcp --dport 5432 -j RETURN', '-A ISTIO_OUTPUT -m owner --uid-owner 101 -j RETURN']) {
+      expect(v4).toContain(l);
+      expect(v6).toContain(l);
+    }
+    expect(v6.length).toBe(v4.length);
+  });
+
+  it('splits CIDR lists by family: each table gets only its own ranges (Istio)', () => {
+    const opts = { ...ISTIO_DEFAULT_INTERCEPTION, excludeOutboundIpRanges: ['10.0.0.0/8', 'fd00:1::/64'], includeOutboundIpRanges: ['10.96.0.0/12', '2001:db8::/32'] };
+    const v4 = ruleLines(interceptionRules(opts, 4));
+    const v6 = ruleLines(interceptionRules(opts, 6));
+    expect(v4.filter((l) => l.includes(' -d ') && !l.includes('127.0.0.1'))).toEqual(['-A ISTIO_OUTPUT -d 10.0.0.0/8 -j RETURN', '-A ISTIO_OUTPUT -d 10.96.0.0/12 -j ISTIO_REDIRECT']);
+    expect(v6.filter((l) => l.includes(' -d ') && !l.includes('::1/128'))).toEqual(['-A ISTIO_OUTPUT -d fd00:1::/64 -j RETURN', '-A ISTIO_OUTPUT -d 2001:db8::/32 -j ISTIO_REDIRECT']);
+  });
+
+  it('an include list naming only IPv4 ranges captures no IPv6 (and the reverse)', () => {
+    const v6 = ruleLines(interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, includeOutboundIpRanges: ['10.0.0.0/8'] }, 6));
+    expect(v6.filter((l) => l.includes('-j ISTIO_REDIRECT'))).toEqual([]);
+    expect(v6.at(-2)).toBe('-A ISTIO_OUTPUT -j RETURN');
+    const v4 = ruleLines(interceptionRules({ ...ISTIO_DEFAULT_INTERCEPTION, includeOutboundIpRanges: ['2001:db8::/32'] }, 4));
+    expect(v4.filter((l) => l.includes('-j ISTIO_REDIRECT'))).toEqual([]);
+  });
+
+  const v6Part = (script: string): string[] => {
+    const lines = script.split('\n');
+    const start = lines.indexOf("ip6tables-restore --noflush <<'MESHLET_RULES6'");
+    return start < 0 ? [] : lines.slice(start);
+  };
+
+  it('--ipv6 auto (default): the twin runs only when the namespace has a routable IPv6 address (not just ::1 or fe80::)', () => {
+    const script = interceptionScript(ISTIO_DEFAULT_INTERCEPTION);
+    expect(interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, ipv6: 'auto' })).toBe(script);
+    const lines = script.split('\n');
+    const guard = lines.indexOf(`if awk '$4 == "00" { found = 1 } END { exit !found }' /proc/net/if_inet6 2>/dev/null; then`);
+    expect(guard).toBeGreaterThan(lines.indexOf('MESHLET_RULES'));
+    expect(lines[guard + 1]).toBe("ip6tables-restore --noflush <<'MESHLET_RULES6'");
+    const body = v6Part(script);
+    expect(body.slice(1, body.indexOf('MESHLET_RULES6')).filter((l) => l.startsWith('-A '))).toEqual(GOLDEN_RULES_V6.filter((l) => !l.startsWith('-A PREROUTING') && !l.startsWith('-A OUTPUT')));
+    expect(body).toContain('ip6tables -t nat -C OUTPUT -j ISTIO_OUTPUT 2>/dev/null || ip6tables -t nat -A OUTPUT -j ISTIO_OUTPUT');
+    expect(body).toContain('ip6tables -t nat -C PREROUTING -p tcp -j ISTIO_INBOUND 2>/dev/null || ip6tables -t nat -A PREROUTING -p tcp -j ISTIO_INBOUND');
+    expect(lines.at(-2)).toBe('fi');
+  });
+
+  it('--ipv6 on writes the twin unconditionally (fails if ip6tables is missing); off writes none', () => {
+    const on = interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, ipv6: 'on' });
+    expect(on).not.toContain('/proc/net/if_inet6');
+    expect(v6Part(on).length).toBeGreaterThan(0);
+    const off = interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, ipv6: 'off' });
+    expect(off).not.toContain('ip6tables');
+    // The IPv4 part is the same whatever the IPv6 mode.
+    expect(on.startsWith(off)).toBe(true);
+  });
+
+  it('refuses an unknown mode', () => {
+    expect(() => interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, ipv6: 'yes' as never })).toThrow(/ipv6 must be one of auto, on, off/);
   });
 });

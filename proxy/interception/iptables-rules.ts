@@ -8,7 +8,14 @@ import { isIP } from 'node:net';
 
 // Shape and order follow what Istio's `istio-iptables` produces for the
 // injector's default istio-init arguments (REDIRECT mode, all inbound ports,
-// IPv4, no DNS capture; no ip6tables twin yet); see reference/pod-rig.md for the golden set.
+// no DNS capture); see reference/pod-rig.md for the golden set. IPv6 gets the
+// same chains and rules from ip6tables, as istio-iptables writes them for a
+// dual-stack pod: ::1 for loopback, ::6 for the inbound passthrough source,
+// each family's own CIDRs from the include/exclude lists.
+
+/** Whether the script also writes the ip6tables twin: 'auto' = when the namespace has a routable IPv6 address. */
+export type Ipv6Mode = 'auto' | 'on' | 'off';
+export const IPV6_MODES: readonly Ipv6Mode[] = ['auto', 'on', 'off'];
 
 export interface InterceptionOptions {
   /** Where outbound TCP of the app is redirected (Istio: 15001). */
@@ -36,6 +43,26 @@ export interface InterceptionOptions {
   readonly includeOutboundIpRanges?: readonly string[];
   /** Further uids whose outbound traffic is never captured (Istio --exclude-uids, e.g. a debugger or a DNS cache). */
   readonly excludeUids?: readonly number[];
+  /**
+   * The ip6tables twin (default 'auto'): without it a dual-stack pod's IPv6
+   * connections bypass the sidecar. 'auto' writes it when the namespace has
+   * a routable (global or ULA) IPv6 address, as istio-iptables does for a pod
+   * with an IPv6 address, and then fails if ip6tables is missing rather than
+   * leave IPv6 open; 'on' always (Istio's --dual-stack); 'off' never.
+   */
+  readonly ipv6?: Ipv6Mode;
+}
+
+type Family = 4 | 6;
+/** What differs between the two families' rule sets. */
+const FAMILY = {
+  4: { loopback: '127.0.0.1/32', passthrough: '127.0.0.6/32', cmd: 'iptables', heredoc: 'MESHLET_RULES' },
+  6: { loopback: '::1/128', passthrough: '::6/128', cmd: 'ip6tables', heredoc: 'MESHLET_RULES6' },
+} as const;
+
+/** The address family of an IP or CIDR (validated before). */
+function familyOf(cidr: string): Family {
+  return isIP(cidr.split('/')[0] ?? '') === 6 ? 6 : 4;
 }
 
 /** The chains this module creates: the only ones it ever flushes or deletes. */
@@ -53,7 +80,7 @@ export const ISTIO_DEFAULT_INTERCEPTION: InterceptionOptions = Object.freeze({
   inboundTunnelPort: 15008,
 });
 
-/** Source address the proxy uses for inbound passthrough to the app (Istio's 127.0.0.6). */
+/** Source address the proxy uses for inbound passthrough to the app (Istio's 127.0.0.6; ::6 over IPv6). */
 export const INBOUND_PASSTHROUGH_SOURCE = '127.0.0.6';
 
 // The multiport match takes at most 15 ports per rule.
@@ -83,14 +110,15 @@ function checkId(name: string, id: number): void {
 
 /**
  * The whole rule set in `iptables-save` form (`*nat` … `COMMIT`): what the nat
- * table of a fresh pod holds once `interceptionScript` ran, and what is
- * compared with Istio's golden files. Do not load it with a flushing
- * `iptables-restore` on a machine with other rules: use interceptionScript,
- * which touches only this module's chains. Throws RangeError on invalid options.
+ * table of a fresh pod holds once `interceptionScript` ran (family 6: what
+ * `ip6tables-save` shows), and what is compared with Istio's golden files. Do
+ * not load it with a flushing `iptables-restore` on a machine with other
+ * rules: use interceptionScript, which touches only this module's chains.
+ * Throws RangeError on invalid options.
  */
-export function interceptionRules(opts: InterceptionOptions): string {
+export function interceptionRules(opts: InterceptionOptions, family: Family = 4): string {
   const { excluded, tunnel } = validate(opts);
-  return interceptionText(opts, excluded, tunnel);
+  return interceptionText(opts, excluded, tunnel, family);
 }
 
 function validate(opts: InterceptionOptions): { excluded: number[]; tunnel: number | null } {
@@ -115,11 +143,12 @@ function validate(opts: InterceptionOptions): { excluded: number[]; tunnel: numb
   for (const c of opts.excludeOutboundIpRanges ?? []) checkCidr('excludeOutboundIpRanges[]', c);
   for (const c of opts.includeOutboundIpRanges ?? []) if (c !== '*') checkCidr('includeOutboundIpRanges[]', c);
   for (const u of opts.excludeUids ?? []) checkId('excludeUids[]', u);
+  if (opts.ipv6 !== undefined && !IPV6_MODES.includes(opts.ipv6)) throw new RangeError(`interceptionRules: ipv6 must be one of ${IPV6_MODES.join(', ')}, got "${String(opts.ipv6)}"`);
   return { excluded, tunnel };
 }
 
-function interceptionText(opts: InterceptionOptions, excluded: readonly number[], tunnel: number | null): string {
-  const { jumps, rules } = ruleLines(opts, excluded, tunnel);
+function interceptionText(opts: InterceptionOptions, excluded: readonly number[], tunnel: number | null, family: Family): string {
+  const { jumps, rules } = ruleLines(opts, excluded, tunnel, family);
   const lines: string[] = [
     '*nat',
     ':PREROUTING ACCEPT [0:0]',
@@ -145,12 +174,16 @@ function portMatches(ports: readonly number[]): string[] {
 }
 
 /** The jumps from built-in chains, and the rules of this module's own chains, in Istio's order. */
-function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunnel: number | null): { jumps: string[][]; rules: string[] } {
+function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunnel: number | null, family: Family): { jumps: string[][]; rules: string[] } {
+  const f = FAMILY[family];
   const uid = String(opts.proxyUid);
   const gid = String(opts.proxyGid);
   const notTunnel = tunnel === null ? '' : ` ! --dport ${tunnel}`;
   const includeIn = opts.includeInboundPorts ?? '*';
-  const includeOut = opts.includeOutboundIpRanges ?? [];
+  const includeAll = (opts.includeOutboundIpRanges ?? []).length === 0 || (opts.includeOutboundIpRanges ?? []).includes('*');
+  // Each family gets its own CIDRs (Istio splits the lists the same way): a
+  // list naming only IPv4 ranges captures no IPv6 at all, and the reverse.
+  const includeOut = includeAll ? [] : (opts.includeOutboundIpRanges ?? []).filter((c) => familyOf(c) === family);
   const jumps: string[][] = [];
   const rules: string[] = [];
   if (includeIn === '*' || includeIn.length > 0) jumps.push([...JUMPS.inbound]);
@@ -165,24 +198,24 @@ function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunne
   }
   rules.push(`-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${opts.inboundPort}`);
   rules.push(
-    // The proxy's inbound passthrough to the app comes from 127.0.0.6: leave it be.
-    `-A ISTIO_OUTPUT -s ${INBOUND_PASSTHROUGH_SOURCE}/32 -o lo -j RETURN`,
+    // The proxy's inbound passthrough to the app comes from 127.0.0.6 (::6): leave it be.
+    `-A ISTIO_OUTPUT -s ${f.passthrough} -o lo -j RETURN`,
     // The proxy dialling its own pod's IP (a call to its own service) must come
     // back in through the inbound listener, hence the hairpin to IN_REDIRECT.
-    `-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp${notTunnel} -m owner --uid-owner ${uid} -j ISTIO_IN_REDIRECT`,
+    `-A ISTIO_OUTPUT ! -d ${f.loopback} -o lo -p tcp -m tcp${notTunnel} -m owner --uid-owner ${uid} -j ISTIO_IN_REDIRECT`,
     `-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner ${uid} -j RETURN`,
     `-A ISTIO_OUTPUT -m owner --uid-owner ${uid} -j RETURN`,
-    `-A ISTIO_OUTPUT ! -d 127.0.0.1/32 -o lo -p tcp -m tcp${notTunnel} -m owner --gid-owner ${gid} -j ISTIO_IN_REDIRECT`,
+    `-A ISTIO_OUTPUT ! -d ${f.loopback} -o lo -p tcp -m tcp${notTunnel} -m owner --gid-owner ${gid} -j ISTIO_IN_REDIRECT`,
     `-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner ${gid} -j RETURN`,
     `-A ISTIO_OUTPUT -m owner --gid-owner ${gid} -j RETURN`,
   );
   for (const u of opts.excludeUids ?? []) rules.push(`-A ISTIO_OUTPUT -m owner --uid-owner ${u} -j RETURN`);
-  rules.push('-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN');
+  rules.push(`-A ISTIO_OUTPUT -d ${f.loopback} -j RETURN`);
   // Outbound exclusions, placed as istio-iptables places them: after the owner
   // rules, before the catch-all redirect. Without them the text is unchanged.
   for (const p of opts.excludeOutboundPorts ?? []) rules.push(`-A ISTIO_OUTPUT -p tcp -m tcp --dport ${p} -j RETURN`);
-  for (const c of opts.excludeOutboundIpRanges ?? []) rules.push(`-A ISTIO_OUTPUT -d ${c} -j RETURN`);
-  if (includeOut.length === 0 || includeOut.includes('*')) rules.push('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
+  for (const c of opts.excludeOutboundIpRanges ?? []) if (familyOf(c) === family) rules.push(`-A ISTIO_OUTPUT -d ${c} -j RETURN`);
+  if (includeAll) rules.push('-A ISTIO_OUTPUT -j ISTIO_REDIRECT');
   else {
     for (const c of includeOut) rules.push(`-A ISTIO_OUTPUT -d ${c} -j ISTIO_REDIRECT`);
     rules.push('-A ISTIO_OUTPUT -j RETURN');
@@ -192,39 +225,63 @@ function ruleLines(opts: InterceptionOptions, excluded: readonly number[], tunne
 }
 
 /**
+ * `sh` test that is true when the namespace has a routable IPv6 address
+ * (scope global, ULAs included; column 4 of /proc/net/if_inet6): loopback ::1
+ * and fe80:: link-local alone, which every IPv4-only pod with IPv6 in its
+ * kernel has, carry no app traffic worth a rule set (and ::1 is excluded anyway).
+ */
+const HAS_IPV6 = `awk '$4 == "00" { found = 1 } END { exit !found }' /proc/net/if_inet6 2>/dev/null`;
+
+/**
  * The interception as a POSIX sh script that touches only what it owns: it
  * (re)fills this module's four chains with `iptables-restore --noflush`
  * (declaring a chain there empties that chain and nothing else) and adds each
- * jump from PREROUTING/OUTPUT only if it is not there yet. Idempotent: run it
- * twice and the table is the same. Other rules (Docker's 127.0.0.11 DNS NAT,
- * a CNI's) are never flushed or edited. The pod rig and the Kubernetes init
- * container run this very script; `meshlet iptables --apply` runs it with sh.
+ * jump from PREROUTING/OUTPUT only if it is not there yet; then the same for
+ * ip6tables (see InterceptionOptions.ipv6). Idempotent: run it twice and the
+ * tables are the same. Other rules (Docker's 127.0.0.11 DNS NAT, a CNI's) are
+ * never flushed or edited. The pod rig and the Kubernetes init container run
+ * this very script; `meshlet iptables --apply` runs it with sh.
  */
 export function interceptionScript(opts: InterceptionOptions): string {
   const { excluded, tunnel } = validate(opts);
-  const { jumps, rules } = ruleLines(opts, excluded, tunnel);
+  const lines = ['set -e', ...familyScript(opts, excluded, tunnel, 4)];
+  const v6 = familyScript(opts, excluded, tunnel, 6);
+  const mode = opts.ipv6 ?? 'auto';
+  if (mode === 'on') lines.push(...v6);
+  else if (mode === 'auto') lines.push(`if ${HAS_IPV6}; then`, ...v6, 'fi');
+  return `${lines.join('\n')}\n`;
+}
+
+function familyScript(opts: InterceptionOptions, excluded: readonly number[], tunnel: number | null, family: Family): string[] {
+  const f = FAMILY[family];
+  const { jumps, rules } = ruleLines(opts, excluded, tunnel, family);
   const table = ['*nat', ...OWN_CHAINS.map((c) => `:${c} - [0:0]`), ...rules, 'COMMIT'].join('\n');
-  const lines = ['set -e', `iptables-restore --noflush <<'MESHLET_RULES'`, table, 'MESHLET_RULES'];
+  const lines = [`${f.cmd}-restore --noflush <<'${f.heredoc}'`, table, f.heredoc];
   for (const j of Object.values(JUMPS)) {
     const rule = j.join(' ');
-    if (jumps.some((x) => x.join(' ') === rule)) lines.push(`iptables -t nat -C ${rule} 2>/dev/null || iptables -t nat -A ${rule}`);
+    if (jumps.some((x) => x.join(' ') === rule)) lines.push(`${f.cmd} -t nat -C ${rule} 2>/dev/null || ${f.cmd} -t nat -A ${rule}`);
     // A re-run with fewer captures (e.g. --include-inbound-ports '') drops the jump an earlier run added.
-    else lines.push(`while iptables -t nat -C ${rule} 2>/dev/null; do iptables -t nat -D ${rule}; done`);
+    else lines.push(`while ${f.cmd} -t nat -C ${rule} 2>/dev/null; do ${f.cmd} -t nat -D ${rule}; done`);
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
 }
 
 /**
  * Removes exactly what interceptionScript added: its jumps (every copy), then
- * its chains. Safe to run when nothing was applied. Nothing else is touched.
+ * its chains, in both families (IPv6 only where ip6tables exists). Safe to run
+ * when nothing was applied. Nothing else is touched.
  */
 export function cleanupScript(): string {
-  const lines: string[] = [];
-  for (const j of Object.values(JUMPS)) {
-    const rule = j.join(' ');
-    lines.push(`while iptables -t nat -C ${rule} 2>/dev/null; do iptables -t nat -D ${rule}; done`);
-  }
-  for (const c of OWN_CHAINS) lines.push(`iptables -t nat -F ${c} 2>/dev/null || true`);
-  for (const c of OWN_CHAINS) lines.push(`iptables -t nat -X ${c} 2>/dev/null || true`);
+  const family = (cmd: string): string[] => {
+    const lines: string[] = [];
+    for (const j of Object.values(JUMPS)) {
+      const rule = j.join(' ');
+      lines.push(`while ${cmd} -t nat -C ${rule} 2>/dev/null; do ${cmd} -t nat -D ${rule}; done`);
+    }
+    for (const c of OWN_CHAINS) lines.push(`${cmd} -t nat -F ${c} 2>/dev/null || true`);
+    for (const c of OWN_CHAINS) lines.push(`${cmd} -t nat -X ${c} 2>/dev/null || true`);
+    return lines;
+  };
+  const lines = [...family('iptables'), 'if command -v ip6tables >/dev/null 2>&1; then', ...family('ip6tables'), 'fi'];
   return `${lines.join('\n')}\n`;
 }

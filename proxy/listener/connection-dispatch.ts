@@ -52,6 +52,8 @@ export interface InboundMtls {
   terminate(socket: Socket, secured: (s: Socket) => void): boolean;
   /** STRICT refused this connection (plaintext, non-mesh TLS, or no certificate to terminate with): counted. */
   refused(conn: ConnectionInfo, why: 'plaintext' | 'no_certificate'): void;
+  /** A connection without mesh mTLS was let in (PERMISSIVE / DISABLE): tracked until it closes, for `enforce`. */
+  admitted(socket: Socket, conn: ConnectionInfo): void;
 }
 
 const MESH_ALPN = 'istio-peer-exchange';
@@ -92,8 +94,12 @@ export function createConnectionDispatcher(h: ConnectionHandlers, o: DispatchOpt
       return handOff(h, socket, conn, declared);
     }
     // Undeclared, or TLS (we still need the ClientHello for its SNI): sniff.
+    // A STRICT inbound port accepts nothing but a client-first ClientHello, so it
+    // waits for one as a declared TLS port does: the server-first fallback could
+    // only lead to a refusal there, and cut a slow mesh caller off.
     conn.declared = declared === 'tls';
-    new Sniffer(socket, conn, h, declared === 'tls' ? Math.max(o.detectionTimeoutMs, o.declaredTlsTimeoutMs ?? DECLARED_TLS_TIMEOUT_MS) : o.detectionTimeoutMs);
+    const waitsForHello = declared === 'tls' || h.mtls?.mode(conn) === 'STRICT';
+    new Sniffer(socket, conn, h, waitsForHello ? Math.max(o.detectionTimeoutMs, o.declaredTlsTimeoutMs ?? DECLARED_TLS_TIMEOUT_MS) : o.detectionTimeoutMs);
   };
 }
 
@@ -126,7 +132,10 @@ function applyMtls(m: InboundMtls, h: ConnectionHandlers, socket: Socket, conn: 
 }
 
 function handOff(h: ConnectionHandlers, socket: Socket, conn: ConnectionInfo, p: DetectedProtocol, timeoutMs = 0): void {
-  if (h.mtls !== undefined && conn.mtls !== true && applyMtls(h.mtls, h, socket, conn, p, timeoutMs)) return;
+  if (h.mtls !== undefined && conn.mtls !== true) {
+    if (applyMtls(h.mtls, h, socket, conn, p, timeoutMs)) return;
+    h.mtls.admitted(socket, conn);
+  }
   if (p === 'http2' && h.http2 === undefined) p = 'tcp';
   // Not redirected (explicit proxy, standalone): the listener is the only
   // destination there is, so whatever is not HTTP/2 is HTTP/1.1, as it always
@@ -150,6 +159,7 @@ class Sniffer {
   readonly #conn: ConnectionInfo;
   readonly #h: ConnectionHandlers;
   readonly #timer: NodeJS.Timeout;
+  #grace: NodeJS.Immediate | undefined;
   readonly #timeoutMs: number;
   #buf: Buffer = Buffer.alloc(0);
   #detected: DetectedProtocol | undefined;
@@ -161,7 +171,7 @@ class Sniffer {
     this.#conn = conn;
     this.#h = h;
     this.#timeoutMs = timeoutMs;
-    this.#timer = setTimeout(() => this.#finish(this.#detected ?? 'tcp'), timeoutMs);
+    this.#timer = setTimeout(() => this.#expire(), timeoutMs);
     socket.on('data', this.#onData);
     socket.once('end', this.#onGone);
     socket.once('error', this.#onGone);
@@ -185,8 +195,18 @@ class Sniffer {
     this.#finish(d);
   }
 
+  /**
+   * The detection timeout. Timers run before I/O in a loop turn, so bytes that
+   * arrived while the loop was busy (a loaded machine) are still unread: one
+   * poll phase reads them before we conclude the client sent nothing.
+   */
+  #expire(): void {
+    this.#grace = setImmediate(() => this.#finish(this.#detected ?? 'tcp'));
+  }
+
   #detach(): void {
     clearTimeout(this.#timer);
+    if (this.#grace !== undefined) clearImmediate(this.#grace);
     const s = this.#socket;
     s.off('data', this.#onData);
     s.off('end', this.#onGone);

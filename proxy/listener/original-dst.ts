@@ -5,7 +5,7 @@
 // install). This is the only FFI user in the proxy. Read once per connection,
 // at accept; never per request. Measured cost: see the README (Interception).
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { SocketAddress, type Socket } from 'node:net';
 import { endianness } from 'node:os';
 
 export interface OriginalDst {
@@ -86,7 +86,10 @@ export function decode(b: Buffer): OriginalDst | undefined {
   if (family === 10) {
     const parts: string[] = [];
     for (let i = 0; i < 8; i++) parts.push(b.readUInt16BE(8 + i * 2).toString(16));
-    return { address: parts.join(':'), port, family: 6 };
+    // The canonical spelling (RFC 5952, as inet_ntop and Node's remoteAddress
+    // write it: fd00:244::81, not fd00:244:0:0:0:0:0:81): the loop guard, the
+    // access log, metrics and passthrough all compare or show this string.
+    return { address: new SocketAddress({ address: parts.join(':'), family: 'ipv6' }).address, port, family: 6 };
   }
   return undefined;
 }

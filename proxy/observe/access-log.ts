@@ -100,13 +100,18 @@ export function accessLogLine(ex: Exchange): string {
  * the HTTP line's keys where they mean the same thing (no method, path or
  * status), plus where the client meant to go and the SNI.
  */
+/** `10.0.0.1:80`, `[fd00::1]:80`: an IPv6 address is bracketed, as Envoy writes it (and as upstream_host is). */
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
 export function tcpAccessLogLine(r: TcpRecord): string {
   return (
     '{"start_time":"' + isoTime(r.startEpochMs) +
     '","direction":"' + r.direction +
     '","protocol":"' + (r.conn.protocol === 'tls' ? 'tls' : 'tcp') +
-    '","downstream_remote":' + str(`${r.conn.srcAddress}:${r.conn.srcPort}`) +
-    ',"original_dst":' + str(`${r.conn.dstAddress}:${r.conn.dstPort}`) +
+    '","downstream_remote":' + str(hostPort(r.conn.srcAddress, r.conn.srcPort)) +
+    ',"original_dst":' + str(hostPort(r.conn.dstAddress, r.conn.dstPort)) +
     ',"sni":' + strOrNull(r.conn.sni ?? undefined) +
     ',"response_flags":"' + flagsToString(r.flags) +
     '","bytes_received":' + r.bytesReceived +

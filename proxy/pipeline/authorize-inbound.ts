@@ -32,7 +32,9 @@ function fillConnection(authz: Authorizer, socket: Socket, conn: ConnectionInfo 
 
 /** The RBAC error for a denied request, or undefined when it may proceed. */
 export function authorizeRequest(authz: Authorizer, s: RequestState, appPort: number, events: ResilienceEvents): MeshletError | undefined {
-  const socket = s.req.socket;
+  // The connection's socket (for HTTP/2 the session's, not the stream's view):
+  // the peer identity is then read once per connection, not once per stream.
+  const socket = s.ex.socket;
   fillConnection(authz, socket, connectionInfoOf(socket), appPort);
   const a = authz.attrs;
   a.method = s.method;

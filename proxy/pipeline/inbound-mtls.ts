@@ -19,20 +19,52 @@ export interface InboundMtlsOptions {
   readonly onRefused?: (conn: ConnectionInfo, why: 'plaintext' | 'no_certificate') => void;
 }
 
-export function inboundMtls(o: InboundMtlsOptions): InboundMtls {
+/** The inbound gate, plus `enforce()`: run after each config swap. */
+export interface InboundMtlsGate extends InboundMtls {
+  /**
+   * Closes the connections let in without mesh mTLS whose port is now STRICT
+   * (counted as refused): a policy change must not leave plaintext
+   * connections opened before it running (Envoy drains them with the old
+   * listener). Cost: one pass over those connections, only when some port is STRICT.
+   */
+  enforce(): void;
+}
+
+export function inboundMtls(o: InboundMtlsOptions): InboundMtlsGate {
+  /** Connections let in without mesh mTLS, until they close. */
+  const plain = new Map<Socket, ConnectionInfo>();
+  const mode = (conn: ConnectionInfo): MtlsMode => {
+    const pa = o.snapshot()?.peerAuth;
+    if (pa === undefined) return 'PERMISSIVE';
+    const port = conn.redirected ? conn.dstPort : o.appPort;
+    return pa.ports.size > 0 ? (pa.ports.get(port) ?? pa.mode) : pa.mode;
+  };
+  const refused = (conn: ConnectionInfo, why: 'plaintext' | 'no_certificate'): void => {
+    o.counters.plaintextRefused++;
+    o.onRefused?.(conn, why);
+  };
   return {
-    mode(conn: ConnectionInfo): MtlsMode {
+    mode,
+    admitted(socket: Socket, conn: ConnectionInfo): void {
+      plain.set(socket, conn);
+      socket.once('close', () => plain.delete(socket));
+    },
+    enforce(): void {
       const pa = o.snapshot()?.peerAuth;
-      if (pa === undefined) return 'PERMISSIVE';
-      const port = conn.redirected ? conn.dstPort : o.appPort;
-      return pa.ports.size > 0 ? (pa.ports.get(port) ?? pa.mode) : pa.mode;
+      if (pa === undefined || plain.size === 0) return;
+      let strict = pa.mode === 'STRICT';
+      for (const m of pa.ports.values()) strict ||= m === 'STRICT';
+      if (!strict) return;
+      for (const [socket, conn] of plain) {
+        if (mode(conn) !== 'STRICT') continue;
+        plain.delete(socket);
+        refused(conn, 'plaintext');
+        socket.destroy();
+      }
     },
     terminate(socket: Socket, secured: (s: Socket) => void): boolean {
       return o.mesh !== undefined && o.mesh.accept(socket, secured);
     },
-    refused(conn: ConnectionInfo, why: 'plaintext' | 'no_certificate'): void {
-      o.counters.plaintextRefused++;
-      o.onRefused?.(conn, why);
-    },
+    refused,
   };
 }

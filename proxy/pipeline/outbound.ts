@@ -586,6 +586,8 @@ export class RequestState implements AttemptOwner, TunnelOwner, ReplayOwner {
       return false;
     }
     if (!admitRetry(this.cluster!, this.retries > 0)) {
+      // Envoy's retry overflow: no retry, the answer in hand goes back flagged UO.
+      this.ex.flags |= Flag.UO;
       this.deps.events.retryBudgetExhausted(this.cluster!.destination.service);
       return false;
     }

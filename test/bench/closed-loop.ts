@@ -10,6 +10,8 @@ export interface ClosedLoopOptions {
   readonly hostHeader?: string;
   readonly connections?: number;
   readonly durationSec: number;
+  /** Stop after this many requests instead (autocannon then ignores durationSec). */
+  readonly amount?: number;
 }
 
 export interface ClosedLoopResult {
@@ -28,6 +30,7 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
     url: `http://127.0.0.1:${o.port}${o.path}`,
     connections: o.connections ?? 50,
     duration: o.durationSec,
+    ...(o.amount !== undefined ? { amount: o.amount } : {}),
     method: o.method ?? 'GET',
     headers,
     ...(o.body ? { body: o.body } : {}),

@@ -71,4 +71,23 @@ describe('control plane experiment overlays', () => {
     expect(faultOf(cp)).toBeUndefined();
     expect(cp.store.generation()).toBeGreaterThan(r.generation);
   });
+
+  it('a DestinationRule overlay rides with the VirtualService: its settings reach the clusters, and go with it; a bad one is refused', async () => {
+    const { cp, target } = await start();
+    const rule = (name: string, tp: string): string => `---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ${name}, annotations: { meshlet.io/experiment: ${name} } }
+spec: { host: reviews, trafficPolicy: ${tp} }
+`;
+    const policyOf = (): unknown => cp.store.current()?.clusters.find((c) => c.host.startsWith('reviews'))?.policy;
+    const r = await applyExperiment(target, { name: 'cb', virtualServiceYaml: overlay('cb') + rule('cb', '{ connectionPool: { http: { http2MaxRequests: 1 } }, retryBudget: { percent: 50 } }'), ttlMs: 60_000 });
+    expect(r.generation).toBeGreaterThan(0);
+    expect(policyOf()).toMatchObject({ connectionPool: { maxRequests: 1 }, retryBudget: { percent: 50, minRetryConcurrency: 3 } });
+    await removeExperiment(target, 'cb');
+    expect(policyOf()).not.toHaveProperty('connectionPool.maxRequests', 1);
+    expect(policyOf()).not.toHaveProperty('retryBudget');
+    await expect(applyExperiment(target, { name: 'lb', virtualServiceYaml: overlay('lb') + rule('lb', '{ loadBalancer: { simple: RANDOM } }'), ttlMs: 10_000 })).rejects.toThrow(/an experiment overlay may set connectionPool, outlierDetection, retryBudget only/);
+    await expect(applyExperiment(target, { name: 'x', virtualServiceYaml: rule('x', '{ retryBudget: { percent: 1 } }').replace(/^---\n/, ''), ttlMs: 10_000 })).rejects.toThrow(/one VirtualService, optionally followed by one DestinationRule/);
+  });
 });

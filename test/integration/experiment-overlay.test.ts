@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { send, type Reply } from '../support/http-client.js';
 import { serviceEntry, startMeshlet, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
 import { testScope } from '../support/scope.js';
+import { overlayYaml } from '../../cli/experiment/fault-target.js';
+import { parseExperiment } from '../../cli/experiment/experiment-schema.js';
 
 const scope = testScope();
 
@@ -110,5 +112,39 @@ describe('experiment overlays', () => {
     const r = await loadMeshConfig(dir);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.issues.map((i) => i.path).join()).toContain('experiment-expires-at');
+  });
+
+  it('a policy-only overlay with DestinationRule settings (the runner\'s own YAML): a circuit breaker in force, then gone at the expiry', { timeout: 60_000 }, async () => {
+    const up = await scope.upstream('slow', (_req, res) => void setTimeout(() => res.end('ok'), 1500));
+    const dir = tempConfig({ 'c.yaml': serviceEntry('svc', [up.port]) + routeVs('{ attempts: 0 }') });
+    const m = await startMeshlet(['--config', dir, '--access-log', 'off']);
+    scope.onTeardown(() => void m.stop());
+    const parsed = parseExperiment(
+      `apiVersion: meshlet.io/v1alpha1
+kind: Experiment
+metadata: { name: breaker }
+spec:
+  target: { host: svc }
+  fault: { network: { kill: true } }
+  policy: { trafficPolicy: { connectionPool: { http: { http2MaxRequests: 1 } } } }
+  observe: { metrics: [127.0.0.1:1] }
+  phases: { baseline: 1s, inject: 1s, recover: 1s }
+  hypothesis: {}
+`,
+      'breaker.yaml',
+    );
+    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    // What --config-dir writes while the network fault is out: the policy alone (a VirtualService marker + the DestinationRule).
+    writeFileSync(join(dir, 'meshlet-experiment-breaker.yaml'), overlayYaml(parsed.experiment, false, Date.now() + 8000));
+    const two = (): Promise<Reply[]> => Promise.all([send(m.outbound, { host: 'svc' }), send(m.outbound, { host: 'svc' })]);
+    const during = await until(async () => {
+      const r = await two();
+      return r.some((x) => x.status === 503) ? r : undefined;
+    }, 6000);
+    const over = during.find((x) => x.status === 503)!;
+    expect(over.headers['x-meshlet-flags']).toBe('UO');
+    expect(during.filter((x) => x.status === 200)).toHaveLength(1);
+    await until(() => /experiment fault expired \(TTL\)/.test(m.stderr() + m.stdout()), 20_000);
+    expect((await two()).map((x) => x.status)).toEqual([200, 200]);
   });
 });

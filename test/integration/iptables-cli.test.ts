@@ -41,11 +41,20 @@ describe('meshlet iptables', () => {
     expect(cli('--cleanup').stdout).toBe(cleanupScript());
   });
 
+  it('--ipv6 auto|on|off (also MESHLET_IPV6) chooses the ip6tables twin; --format ip6tables-save prints its table', () => {
+    expect(cli('--ipv6', 'on', '--exclude-outbound-ip-ranges', 'fd00::/8').stdout).toBe(interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, ipv6: 'on', excludeOutboundIpRanges: ['fd00::/8'] }));
+    const off = spawnSync(process.execPath, [BIN, 'iptables'], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', MESHLET_IPV6: 'off' } });
+    expect(off.stdout).toBe(interceptionScript({ ...ISTIO_DEFAULT_INTERCEPTION, ipv6: 'off' }));
+    expect(off.stdout).not.toContain('ip6tables');
+    expect(cli('--format', 'ip6tables-save').stdout).toBe(interceptionRules(ISTIO_DEFAULT_INTERCEPTION, 6));
+  });
+
   it.each([
     [['--exclude-outbound-ip-ranges', '10.0.0.0/8;reboot'], /excludeOutboundIpRanges\[\] must be an IP or CIDR/],
     [['--exclude-inbound-ports', '15006'], /port 15006 is a proxy listener and cannot be excluded/],
     [['--exclude-uids', 'root'], /exclude-uids/],
-    [['--format', 'json'], /--format must be script or iptables-save/],
+    [['--format', 'json'], /--format must be script, iptables-save or ip6tables-save/],
+    [['--ipv6', 'maybe'], /--ipv6 must be one of auto, on, off, got "maybe"/],
     [['--exclude-outbund-ports', '1'], /did you mean `--exclude-outbound-ports`/],
   ])('refuses %j in one line, exit 2, printing no rules', (args, why) => {
     const r = cli(...args);

@@ -208,6 +208,33 @@ describe('gRPC between sidecars over automatic mTLS', () => {
     expect(line).toContain('source_principal="spiffe://cluster.local/ns/default/sa/bookinfo-productpage"');
     expect(line).toContain('destination_principal="spiffe://cluster.local/ns/default/sa/bookinfo-ratings"');
   });
+
+  it('an AuthorizationPolicy on the callee matches the caller\'s principal read from mTLS over HTTP/2: DENY → PERMISSION_DENIED', async () => {
+    await writeConfig(
+      '80-authz.yaml',
+      `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: no-productpage, namespace: default }
+spec:
+  selector: { matchLabels: { app: ratings } }
+  action: DENY
+  rules: [{ from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }] }]
+`,
+    );
+    const cl = echoClient(caller.outbound, 'ratings:9090') as grpc.Client;
+    try {
+      const code = await until(async () => {
+        const e = await unary(cl, 'Unary', {}).then(() => undefined, (err: grpc.ServiceError) => err);
+        return e?.code === grpc.status.PERMISSION_DENIED ? e.code : undefined;
+      }, 20_000, 200);
+      expect(code).toBe(grpc.status.PERMISSION_DENIED);
+      await removeConfig('80-authz.yaml');
+      await until(async () => ((await unary(cl, 'Unary', {}).then(() => true, () => undefined)) === true ? true : undefined), 20_000, 200);
+    } finally {
+      cl.close();
+      await removeConfig('80-authz.yaml');
+    }
+  });
 });
 
 describe('DestinationRule tls DISABLE to a sidecar', () => {
@@ -262,6 +289,28 @@ describe('PeerAuthentication scopes', () => {
     // ... and with no namespace policy, the mesh's (STRICT).
     await until(async () => ((await plaintextToReviews()) === 'refused' ? true : undefined), 20_000, 200);
     await removeConfig('72-workload.yaml');
+    await removeConfig('70-mesh.yaml');
+    await until(async () => ((await plaintextToReviews()) === 200 ? true : undefined), 20_000, 200);
+  });
+
+  it('tightening to STRICT closes plaintext connections opened before it (counted), while mTLS keeps working', async () => {
+    expect(await plaintextToReviews()).toBe(200);
+    // A keep-alive plaintext connection, used once, then left open.
+    const sock = connect(reviews.inbound, '127.0.0.1');
+    let closed = false;
+    let got = '';
+    sock.on('data', (c: Buffer) => (got += c.toString('latin1')));
+    sock.on('close', () => (closed = true));
+    sock.on('error', () => undefined);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write('GET /before-strict HTTP/1.1\r\nHost: reviews\r\n\r\n');
+    await until(() => (got.startsWith('HTTP/1.1 200') && got.includes('/before-strict') ? true : undefined), 10_000, 20);
+    const refusedBefore = await metric(reviews, 'meshlet_mtls_refused_connections_total');
+    await writeConfig('70-mesh.yaml', pa('default', 'istio-system', '  mtls: { mode: STRICT }'));
+    await until(() => (closed ? true : undefined), 20_000, 50);
+    expect(await metric(reviews, 'meshlet_mtls_refused_connections_total')).toBeGreaterThan(refusedBefore);
+    expect(await plaintextToReviews()).toBe('refused');
+    expect(await viaMesh('/after-strict')).toBe(200);
     await removeConfig('70-mesh.yaml');
     await until(async () => ((await plaintextToReviews()) === 200 ? true : undefined), 20_000, 200);
   });

@@ -77,6 +77,31 @@ describe('retry budget', () => {
     expect(storm.total).toBeGreaterThanOrEqual(10 + 5);
     expect(storm.total).toBeLessThanOrEqual(10 + 3 * 5);
   });
+
+  it('DestinationRule retryBudget opens the budget: every request spends all its retries (no budget, as Istio without one)', async () => {
+    const { up, storm } = await slow503();
+    const N = 30;
+    const m = await mesh(serviceEntry('svc', [up.port]) + dr(`{ retryBudget: { percent: 100, minRetryConcurrency: ${N} } }`) + svcRoute('      retries: { attempts: 5, retryOn: 5xx }\n'));
+    const replies = await Promise.all(Array.from({ length: N }, () => send(m.outbound, { host: 'svc' })));
+    expect(replies.every((r) => r.status === 503)).toBe(true);
+    // The default budget would allow 6 concurrent retries (the test above); this one allows all 30.
+    expect(storm.total).toBe(N * 6);
+    expect(storm.peakRetries).toBeGreaterThan(6);
+    expect(replies.every((r) => r.headers['x-meshlet-flags'] === 'URX')).toBe(true);
+  });
+
+  it('a retry over the budget is not made: the answer carries UO (Envoy retry overflow) and the metric counts it', async () => {
+    const { up, storm } = await slow503();
+    const m = await mesh(serviceEntry('svc', [up.port]) + dr('{ retryBudget: { percent: 0, minRetryConcurrency: 1 } }') + svcRoute('      retries: { attempts: 5, retryOn: 5xx }\n'));
+    const replies = await Promise.all(Array.from({ length: 10 }, () => send(m.outbound, { host: 'svc' })));
+    expect(replies.every((r) => r.status === 503)).toBe(true);
+    expect(storm.peakRetries).toBe(1);
+    const overflowed = replies.filter((r) => String(r.headers['x-meshlet-flags']).split(',').includes('UO'));
+    expect(overflowed.length).toBeGreaterThanOrEqual(8);
+    const text = (await send(m.metrics, { path: '/stats/prometheus' })).body;
+    const exhausted = /meshlet_retry_budget_exhausted_total\{[^}]*\} (\d+)/.exec(text);
+    expect(Number(exhausted?.[1] ?? 0)).toBeGreaterThanOrEqual(overflowed.length);
+  });
 });
 
 /** An upstream that holds every request until released. */

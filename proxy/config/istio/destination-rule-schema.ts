@@ -78,7 +78,7 @@ const LoadBalancerSchema = z
     }
   });
 
-const ConnectionPoolSchema = z.strictObject({
+export const ConnectionPoolSchema = z.strictObject({
   tcp: z
     .strictObject({
       maxConnections: z.number().int().min(1).optional(),
@@ -105,7 +105,7 @@ const ConnectionPoolSchema = z.strictObject({
 
 const Percent0to100 = z.number().int().min(0, 'must be within 0..100').max(100, 'must be within 0..100');
 
-const OutlierDetectionSchema = z.strictObject({
+export const OutlierDetectionSchema = z.strictObject({
   consecutive5xxErrors: z.number().int().min(0).optional(),
   consecutiveGatewayErrors: z.number().int().min(0).optional(),
   consecutiveErrors: z.number().int().min(0).optional(),
@@ -144,6 +144,13 @@ const ClientTlsSchema = z
   });
 export type IstioClientTls = z.infer<typeof ClientTlsSchema>;
 
+/** Istio 1.26+ `trafficPolicy.retryBudget` (Envoy's circuit-breaker retry_budget). */
+export const RetryBudgetSchema = z.strictObject({
+  percent: z.number().min(0).max(100).optional(),
+  minRetryConcurrency: z.number().int().min(0).max(4_294_967_295).optional(),
+  budgetInterval: declared,
+});
+
 const PortTrafficPolicySchema = z.strictObject({
   port: z.strictObject({ number: z.number().int().min(1).max(65535) }),
   loadBalancer: LoadBalancerSchema.optional(),
@@ -161,7 +168,7 @@ export const IstioTrafficPolicySchema = z
     tls: ClientTlsSchema.optional(),
     tunnel: declared,
     proxyProtocol: declared,
-    retryBudget: declared,
+    retryBudget: RetryBudgetSchema.optional(),
   })
   .superRefine((tp, ctx) => {
     const seen = new Set<number>();
@@ -175,6 +182,7 @@ export type IstioPortTrafficPolicy = z.infer<typeof PortTrafficPolicySchema>;
 export type IstioLoadBalancer = z.infer<typeof LoadBalancerSchema>;
 export type IstioConnectionPool = z.infer<typeof ConnectionPoolSchema>;
 export type IstioOutlierDetection = z.infer<typeof OutlierDetectionSchema>;
+export type IstioRetryBudget = z.infer<typeof RetryBudgetSchema>;
 
 const SubsetSchema = z.strictObject({
   name: z.string().min(1, 'subset name is required'),

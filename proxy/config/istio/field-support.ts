@@ -54,7 +54,7 @@ export const FIELD_SUPPORT: readonly FieldSupport[] = [
   ...each(TP_PORT_PATHS, 'tls.caCrl', 'error', 'not supported: revoked server certificates would be accepted'),
   ...each(TP_PATHS, 'tunnel', 'error', 'not supported: Meshlet cannot tunnel through an HTTP CONNECT proxy, so traffic would go direct'),
   ...each(TP_PATHS, 'proxyProtocol', 'error', 'not supported: Meshlet does not send a PROXY protocol header, which the destination expects'),
-  ...each(TP_PATHS, 'retryBudget', 'warning', 'accepted, not applied: retries are bounded by connectionPool.http.maxRetries'),
+  ...each(TP_PATHS, 'retryBudget.budgetInterval', 'warning', 'accepted, not applied: the budget counts the requests active now (Envoy\'s behaviour without an interval)'),
   ...each(TP_PORT_PATHS, 'loadBalancer.localityLbSetting', 'warning', 'accepted, not applied: Meshlet has no localities'),
   ...each(TP_PORT_PATHS, 'loadBalancer.zoneAwareLbSetting', 'warning', 'accepted, not applied: Meshlet has no localities'),
   ...each(TP_PORT_PATHS, 'loadBalancer.warmupDurationSecs', 'warning', 'accepted, not applied: new endpoints get their full share at once'),

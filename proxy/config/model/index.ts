@@ -161,6 +161,14 @@ export interface ClusterPolicy {
   readonly lb: LoadBalancerPolicy;
   readonly connectionPool?: ConnectionPoolPolicy;
   readonly outlierDetection?: OutlierDetectionPolicy;
+  /** DestinationRule `trafficPolicy.retryBudget`; absent = Meshlet's default budget (20%, at least 3). */
+  readonly retryBudget?: RetryBudgetPolicy;
+}
+
+/** Envoy's retry_budget: concurrent retries ≤ max(minRetryConcurrency, percent% of active requests). */
+export interface RetryBudgetPolicy {
+  readonly percent: number;
+  readonly minRetryConcurrency: number;
 }
 
 export type LoadBalancerPolicy =

@@ -9,6 +9,9 @@
 // `route` (required by the VirtualService schema) is ignored; its `retries`
 // and `timeout`, when given, replace the routes' own for the experiment's
 // duration (the resilience policy under test, for `meshlet experiment compare`).
+// An experiment whose policy is DestinationRule-level only (a rule overlay,
+// experiment-rule-overlay.ts) still has a VirtualService overlay, with
+// neither: its route marker is what carries the expiry to the sidecar.
 
 import type { ConfigIssue, FaultPolicy, RetryPolicy, RouteMatch, RouteModel, StringMatch, VirtualHostModel } from '../model/index.js';
 import { parseDuration, type IstioVirtualService } from '../istio/index.js';
@@ -43,7 +46,7 @@ interface Overlay {
 
 const ann = (key: string): string => `metadata.annotations[${JSON.stringify(key)}]`;
 
-function readOverlay(vs: IstioVirtualService, now: number, subsetLabels: SubsetLabels, report: (path: string, reason: string) => void): Overlay | undefined {
+function readOverlay(vs: IstioVirtualService, now: number, subsetLabels: SubsetLabels, withRule: boolean, report: (path: string, reason: string) => void): Overlay | undefined {
   const a = vs.metadata.annotations;
   const name = a[ANNOTATION_EXPERIMENT] ?? '';
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) report(ann(ANNOTATION_EXPERIMENT), `must be a DNS-label-like experiment name, got "${name}"`);
@@ -56,8 +59,8 @@ function readOverlay(vs: IstioVirtualService, now: number, subsetLabels: SubsetL
   if (vs.spec.hosts.length !== 1) report('spec.hosts', `an experiment overlay targets exactly one host, got ${vs.spec.hosts.length}`);
   const http = vs.spec.http ?? [];
   const h = http[0];
-  if (http.length !== 1 || h === undefined || (h.fault === undefined && h.retries === undefined && h.timeout === undefined)) {
-    report('spec.http', 'an experiment overlay has exactly one http entry, with a fault and/or retries/timeout (and optionally a match)');
+  if (http.length !== 1 || h === undefined || (h.fault === undefined && h.retries === undefined && h.timeout === undefined && !withRule)) {
+    report('spec.http', 'an experiment overlay has exactly one http entry, with a fault and/or retries/timeout (and optionally a match), unless a DestinationRule overlay of the same experiment carries its policy');
     return undefined;
   }
   const placement = a[ANNOTATION_FAULT_PLACEMENT] ?? 'client';
@@ -125,11 +128,13 @@ export function applyOverlays(
   now: number,
   subsetLabels: SubsetLabels,
   issues: ConfigIssue[],
+  /** Experiments that also have a DestinationRule overlay. */
+  ruleExperiments: ReadonlySet<string> = new Set(),
 ): void {
   const seen = new Map<string, string>();
   for (const vs of overlays) {
     const report = (path: string, reason: string): void => void issues.push(issueFor(vs, path, reason));
-    const o = readOverlay(vs, now, subsetLabels, report);
+    const o = readOverlay(vs, now, subsetLabels, ruleExperiments.has(vs.metadata.annotations[ANNOTATION_EXPERIMENT] ?? ''), report);
     if (o === undefined) continue;
     const other = seen.get(o.host);
     if (other !== undefined) {

@@ -5,7 +5,9 @@
 // groups fall back to defaults, not to the level above); a subset's policy
 // then overrides the destination's group by group (loadBalancer,
 // connectionPool, outlierDetection each replaced whole), or wholesale when
-// the subset has a port-level entry for this port. What else a trafficPolicy
+// the subset has a port-level entry for this port. `retryBudget` (no
+// port-level form) comes from the top level unless a port-level entry
+// replaced it, and a subset's own budget wins. What else a trafficPolicy
 // may hold is listed in istio/field-support.ts.
 
 import type {
@@ -14,6 +16,7 @@ import type {
   HashKey,
   LoadBalancerPolicy,
   OutlierDetectionPolicy,
+  RetryBudgetPolicy,
 } from '../model/index.js';
 import { DEFAULT_LB } from '../model/index.js';
 import {
@@ -21,13 +24,14 @@ import {
   type IstioConnectionPool,
   type IstioLoadBalancer,
   type IstioOutlierDetection,
+  type IstioRetryBudget,
   type IstioTrafficPolicy,
 } from '../istio/index.js';
 
 const DEFAULT_RING_SIZE = 1024;
 const DEFAULT_MAGLEV_TABLE = 65537;
 
-type PolicyGroups = Pick<IstioTrafficPolicy, 'loadBalancer' | 'connectionPool' | 'outlierDetection'>;
+type PolicyGroups = Pick<IstioTrafficPolicy, 'loadBalancer' | 'connectionPool' | 'outlierDetection' | 'retryBudget'>;
 
 /** The policy for one port: its port-level entry when there is one (replacing, not inheriting). */
 function forPort(tp: IstioTrafficPolicy | undefined, port: number): { policy: PolicyGroups | undefined; portLevel: boolean } {
@@ -47,17 +51,25 @@ export function mergeTrafficPolicy(top: IstioTrafficPolicy | undefined, subset: 
     loadBalancer: s?.loadBalancer !== undefined || sub.portLevel ? s?.loadBalancer : original.loadBalancer,
     connectionPool: s?.connectionPool !== undefined || sub.portLevel ? s?.connectionPool : original.connectionPool,
     outlierDetection: s?.outlierDetection !== undefined || sub.portLevel ? s?.outlierDetection : original.outlierDetection,
+    retryBudget: s?.retryBudget ?? original.retryBudget,
   };
 }
 
 export function toClusterPolicy(tp: PolicyGroups | undefined): ClusterPolicy {
   const connectionPool = tp?.connectionPool ? toConnectionPool(tp.connectionPool) : undefined;
   const outlierDetection = tp?.outlierDetection ? toOutlierDetection(tp.outlierDetection) : undefined;
+  const retryBudget = tp?.retryBudget ? toRetryBudget(tp.retryBudget) : undefined;
   return {
     lb: toLoadBalancer(tp?.loadBalancer),
     ...(connectionPool ? { connectionPool } : {}),
     ...(outlierDetection ? { outlierDetection } : {}),
+    ...(retryBudget ? { retryBudget } : {}),
   };
+}
+
+/** Istio's defaults for omitted fields (pilot's applyRetryBudget): 20%, 3; a zero minimum means the default. */
+function toRetryBudget(rb: IstioRetryBudget): RetryBudgetPolicy {
+  return { percent: rb.percent ?? 20, minRetryConcurrency: rb.minRetryConcurrency !== undefined && rb.minRetryConcurrency > 0 ? rb.minRetryConcurrency : 3 };
 }
 
 export function toLoadBalancer(lb: IstioLoadBalancer | undefined): LoadBalancerPolicy {

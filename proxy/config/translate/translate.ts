@@ -17,7 +17,8 @@ import { toAuthorizationPolicies } from './authorization-policies.js';
 import { contentVersion } from './config-version.js';
 import { normaliseHost } from './host-name.js';
 import { issueFor } from './issue-for.js';
-import { applyOverlays, isExperimentOverlay } from './experiment-overlay.js';
+import { ANNOTATION_EXPERIMENT, applyOverlays, isExperimentOverlay } from './experiment-overlay.js';
+import { applyRuleOverlays, isExperimentRule } from './experiment-rule-overlay.js';
 import { readAnnotations } from './meshlet-annotations.js';
 import { SAFE_DEFAULT_RETRIES } from './route-policies.js';
 import { MESH_GATEWAY } from './route-match.js';
@@ -41,7 +42,9 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
   const warnings: ConfigIssue[] = [];
   const unique = dropDuplicates(resources, issues);
   const entries = unique.filter((r): r is IstioServiceEntry => r.kind === 'ServiceEntry');
-  const rules = unique.filter((r): r is IstioDestinationRule => r.kind === 'DestinationRule');
+  const allRules = unique.filter((r): r is IstioDestinationRule => r.kind === 'DestinationRule');
+  const rules = allRules.filter((dr) => !isExperimentRule(dr));
+  const ruleOverlays = allRules.filter(isExperimentRule);
   const allVirtualServices = unique.filter((r): r is IstioVirtualService => r.kind === 'VirtualService');
   const virtualServices = allVirtualServices.filter((vs) => !isExperimentOverlay(vs));
   const sidecars = unique.filter((r): r is IstioSidecar => r.kind === 'Sidecar');
@@ -56,6 +59,8 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     else if (other) issues.push(issueFor(dr, 'spec.host', `host ${host} already has ${resourceRef(other)}`));
     else ruleByHost.set(host, dr);
   }
+  const routeExperiments = new Set(allVirtualServices.filter(isExperimentOverlay).map((vs) => vs.metadata.annotations[ANNOTATION_EXPERIMENT] ?? ''));
+  applyRuleOverlays(ruleByHost, ruleOverlays, declaredSet, now, issues, routeExperiments);
   const { services, clusters, index } = buildServices(declared, ruleByHost, issues);
 
   const virtualHosts: VirtualHostModel[] = [];
@@ -96,6 +101,7 @@ export function translate(resources: readonly IstioResource[], now: number = Dat
     now,
     (host, subset) => ruleByHost.get(host)?.spec.subsets?.find((s) => s.name === subset)?.labels ?? undefined,
     issues,
+    new Set(ruleOverlays.map((dr) => dr.metadata.annotations[ANNOTATION_EXPERIMENT] ?? '')),
   );
   const outboundTrafficPolicy = trafficPolicyOf(sidecars, issues);
   const peerAuthentications = toPeerAuthentications(

@@ -195,6 +195,7 @@ const ClusterPolicySchema = z.object({
       minHealthPercent: percent,
     })
     .optional(),
+  retryBudget: z.object({ percent, minRetryConcurrency: nonNegInt }).optional(),
 });
 
 export const EndpointSchema = z.object({

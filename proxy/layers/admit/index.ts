@@ -15,16 +15,21 @@ export function admitRequest(c: ClusterRuntime): string | undefined {
   return undefined;
 }
 
+/** Meshlet's budget when a DestinationRule sets none: Envoy's retry_budget defaults. */
+const DEFAULT_BUDGET = { percent: 20, minRetryConcurrency: 3 } as const;
+
 /**
- * Retry admission: the retry budget (20% of active requests, at least 3
- * concurrent, as Envoy's) and connectionPool.http.maxRetries when set.
+ * Retry admission: the retry budget (DestinationRule `retryBudget`, else
+ * 20% of active requests, at least 3 concurrent, as Envoy's retry_budget
+ * defaults) and connectionPool.http.maxRetries when set.
  * `holding` is true when the asking request already counts in
  * `activeRetries` (its second and later retries): its own slot must not
  * block it, as in Envoy, which releases a request's retry slot before
  * deciding on its next retry.
  */
 export function admitRetry(c: ClusterRuntime, holding = false): boolean {
-  const limit = Math.max(3, Math.floor(c.active * 0.2));
+  const b = c.policy.retryBudget ?? DEFAULT_BUDGET;
+  const limit = Math.max(b.minRetryConcurrency, Math.floor((c.active * b.percent) / 100));
   const max = c.policy.connectionPool?.maxRetries;
   const others = holding ? c.activeRetries - 1 : c.activeRetries;
   return others < (max !== undefined ? Math.min(max, limit) : limit);

@@ -11,8 +11,9 @@ export const VIP_CIDR = '10.96.0.0/16';
 export const SERVICE_DOMAINS: readonly string[] = ['', '.default', '.default.svc', '.default.svc.cluster.local'];
 
 // The machine's IPv4 sysctls are copied into a new namespace (a Docker host has
-// ip_forward=1, rp_filter=1), so every namespace sets its own. IPv6 is off
-// because the rule set has no ip6tables twin: v6 traffic would bypass the proxy.
+// ip_forward=1, rp_filter=1), so every namespace sets its own. IPv6 is off:
+// the rig's pods are IPv4 (test/e2e/scenarios/interception-ipv6.test.ts turns
+// it on in its own pods to prove the ip6tables twin of the rules).
 const COMMON_SYSCTLS = [
   'net/ipv4/ip_forward=0',
   'net/ipv6/conf/all/disable_ipv6=1',

@@ -9,7 +9,8 @@
 // gets 403 with flag RBAC in the reviews sidecar's access log; (4) certificate
 // rotations under steady traffic with 0 failures; (5) the control plane
 // refuses an unauthenticated subscriber and one claiming another node id, from
-// a pod over the bridge; (6) redis-cli → redis-server over mTLS (TCP).
+// a pod over the bridge; (6) redis-cli → redis-server over mTLS (TCP), and
+// an AuthorizationPolicy on redis closing ratings' connection (flag RBAC).
 // Needs root, tcpdump and redis; skips loudly otherwise.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -133,6 +134,10 @@ describe.skipIf(why !== '')('zero trust in the pod rig: mTLS, PeerAuthentication
   it('4. certificates rotate under steady traffic (10 s lifetime) with 0 failed requests; new connections carry the new certificate', async () => {
     const start = await Promise.all((['productpage', 'reviews'] as const).map((p) => mesh.serverInfo(p)));
     expect(start[0]!.identity).toBe(spiffe('productpage'));
+    const issued = async (): Promise<number> => unlabelled(await mesh.controlPlaneMetrics(), 'meshlet_cp_certificates_issued_total');
+    const issuedBefore = await issued();
+    const refused = async (): Promise<number> => unlabelled(await mesh.scrape('reviews'), 'meshlet_mtls_refused_connections_total');
+    const refusedBefore = await refused();
     const { args, env } = loadgenCommand({ url: 'http://reviews:9080/by-cert', count: Infinity, concurrency: 4, requestIdPrefix: 'zt-rotate', timeoutMs: 10_000 });
     const steady = mesh.rig.spawn('productpage', { uid: APP_UID, cmd: process.execPath, args, env });
     await steady.waitForLine(/LOADGEN progress 50$/, 30_000);
@@ -148,40 +153,44 @@ describe.skipIf(why !== '')('zero trust in the pod rig: mTLS, PeerAuthentication
     const a: LoadResult = parseLoadResult(steady.output());
     const bursted = parseLoadResult(b.stdout);
     const certs = new Set([...Object.keys(a.pods), ...Object.keys(bursted.pods)]);
-    console.info(`zero-trust e2e rotation: steady ${a.sent} requests (${a.ok} ok), burst ${bursted.sent} (${bursted.ok} ok), caller certificates seen by reviews: ${certs.size}`);
+    const rotations = (await issued()) - issuedBefore;
+    const refusedDuring = (await refused()) - refusedBefore;
+    console.info(`zero-trust e2e rotation: steady ${a.sent} requests (${a.ok} ok), burst ${bursted.sent} (${bursted.ok} ok), ${rotations} certificates issued to the 4 sidecars meanwhile, caller certificates seen by reviews: ${certs.size}, mesh connections reviews refused: ${refusedDuring}`);
     expect({ status: a.status, errors: a.errors, samples: a.samples }).toEqual({ status: { 200: a.sent }, errors: {}, samples: [] });
-    expect({ status: bursted.status, errors: bursted.errors }).toEqual({ status: { 200: 120 }, errors: {} });
+    expect({ status: bursted.status, errors: bursted.errors, samples: bursted.samples }).toEqual({ status: { 200: 120 }, errors: {}, samples: [] });
     expect(a.sent).toBeGreaterThanOrEqual(50);
     expect([...certs].every((c) => c.startsWith('cert-') && c !== 'cert-none')).toBe(true);
     expect(certs.size).toBeGreaterThanOrEqual(2);
+    // Before the dispatcher fix, a loaded sidecar refused some of the burst's mTLS handshakes as plaintext (3 to 16 per run here).
+    expect(refusedDuring).toBe(0);
   }, 120_000);
 
   it('5. the control plane refuses, over the bridge from a pod, an unauthenticated subscriber and one claiming another node id', async () => {
-    const probe = async (token: string, nodeId: string): Promise<{ outcome: string; code?: number; details?: string; resources: number }> => {
-      const r = await mesh.rig.exec('legacy', process.execPath, ['--import', 'tsx', 'test/e2e/zero-trust/subscribe-probe.ts', CP_GRPC, mesh.rootCert, token, nodeId], { timeoutMs: 60_000 });
-      const line = r.stdout.trim().split('\n').pop() ?? '';
-      if (!line.startsWith('{')) throw new Error(`probe printed nothing (exit ${r.code}): ${r.stderr.slice(-1500)}`);
-      return JSON.parse(line) as { outcome: string; code?: number; details?: string; resources: number };
-    };
+    type Outcome = { outcome: string; code?: number; details?: string; resources: number };
     const before = await mesh.controlPlaneMetrics();
-    const anonymous = await probe('-', 'reviews');
+    // One process, three subscribers in turn: no token; legacy's valid token claiming reviews' node id; the same token as itself.
+    const r = await mesh.rig.exec('legacy', process.execPath, [
+      '--import', 'tsx', 'test/e2e/zero-trust/subscribe-probe.ts', CP_GRPC, mesh.rootCert,
+      '-', 'reviews', mesh.tokenFile('legacy'), 'reviews', mesh.tokenFile('legacy'), 'legacy',
+    ], { timeoutMs: 90_000 });
+    const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{'));
+    if (lines.length !== 3) throw new Error(`probe printed ${lines.length} results (exit ${r.code}): ${r.stdout}${r.stderr.slice(-1500)}`);
+    const [anonymous, impostor, honest] = lines.map((l) => JSON.parse(l) as Outcome);
     expect(anonymous).toMatchObject({ outcome: 'status', code: 16, resources: 0 }); // UNAUTHENTICATED
-    const impostor = await probe(mesh.tokenFile('legacy'), 'reviews');
     expect(impostor).toMatchObject({ outcome: 'status', code: 7, resources: 0 }); // PERMISSION_DENIED
     // The same probe with its own node id is served: the refusals are about the credential, not the probe.
-    const honest = await probe(mesh.tokenFile('legacy'), 'legacy');
-    expect(honest.outcome, JSON.stringify(honest)).toBe('config');
-    expect(honest.resources).toBeGreaterThan(0);
+    expect(honest!.outcome, JSON.stringify(honest)).toBe('config');
+    expect(honest!.resources).toBeGreaterThan(0);
     const after = await mesh.controlPlaneMetrics();
     const denied = (text: string, reason: string): number => sumSamples(text, 'meshlet_cp_calls_denied_total', { rpc: 'StreamConfig', reason });
     expect(denied(after, 'unauthenticated') - denied(before, 'unauthenticated')).toBe(1);
     expect(denied(after, 'permission_denied') - denied(before, 'permission_denied')).toBe(1);
   }, 90_000);
 
-  it('6. TCP over mTLS: redis-cli in productpage → redis-server behind its sidecar; the bridge carries TLS, a plaintext client is refused', async () => {
+  it('6. TCP over mTLS: redis-cli in productpage → redis-server behind its sidecar; the bridge carries TLS, a plaintext client is refused, ratings is denied by an L4 AuthorizationPolicy', async () => {
     const secret = randomBytes(8).toString('hex');
     const cap = await capture('redis', 'tcp port 6379');
-    const cli = (pod: 'productpage' | 'legacy', host: string, ...cmd: string[]) => mesh.rig.exec(pod, 'redis-cli', ['-h', host, '-p', '6379', ...cmd], { uid: APP_UID, timeoutMs: 20_000 });
+    const cli = (pod: 'productpage' | 'ratings' | 'legacy', host: string, ...cmd: string[]) => mesh.rig.exec(pod, 'redis-cli', ['-h', host, '-p', '6379', ...cmd], { uid: APP_UID, timeoutMs: 20_000 });
     const set = await cli('productpage', 'redis', 'SET', 'zt-key', secret);
     expect(set.stdout.trim(), set.stderr).toBe('OK');
     const get = await cli('productpage', 'redis', 'GET', 'zt-key');
@@ -202,6 +211,14 @@ describe.skipIf(why !== '')('zero trust in the pod rig: mTLS, PeerAuthentication
       for (const text of [secret, 'zt-key', 'SET', 'GET']) expect(s.bytes.includes(text), `${s.key} carries "${text}" in clear`).toBe(false);
     }
     expect(between(seen, PODS.legacy.ip, PODS.redis.ip).some((s) => s.bytes.includes('zt-key')), 'the capture sees the plaintext attempt').toBe(true);
+    // redis' AuthorizationPolicy admits only productpage's identity: ratings' mTLS connection is closed before redis is dialled.
+    const deniedBefore = sumSamples(await mesh.scrape('redis'), 'meshlet_authorization_total', { decision: 'denied', protocol: 'tcp' });
+    const fromRatings = await cli('ratings', 'redis', 'GET', 'zt-key');
+    expect(fromRatings.stdout.includes(secret), fromRatings.stdout).toBe(false);
+    const rbac = await until(() => mesh.accessLog('redis').find((e) => e['protocol'] === 'tcp' && e['response_flags'] === 'RBAC'), 10_000, 100);
+    expect(rbac).toMatchObject({ direction: 'inbound', original_dst: `${PODS.redis.ip}:6379`, bytes_sent: 0 });
+    expect(String(rbac['downstream_remote']).startsWith(`${PODS.ratings.ip}:`), String(rbac['downstream_remote'])).toBe(true);
+    expect(sumSamples(await mesh.scrape('redis'), 'meshlet_authorization_total', { decision: 'denied', protocol: 'tcp' })).toBe(deniedBefore + 1);
     const inbound = await until(() => {
       const l = mesh.accessLog('redis').filter((e) => e['direction'] === 'inbound' && e['protocol'] === 'tcp' && e['response_flags'] === '-');
       return l.length >= 2 ? l : undefined;

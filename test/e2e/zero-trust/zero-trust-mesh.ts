@@ -4,7 +4,8 @@
 // sidecar and no rules; the control plane in the node namespace with its CA,
 // bootstrap tokens and short-lived certificates (never --insecure). Mesh-wide
 // STRICT PeerAuthentication, ratings opened to PERMISSIVE, and an
-// AuthorizationPolicy letting only productpage's service account call reviews.
+// AuthorizationPolicy letting only productpage's service account call reviews
+// (HTTP) and redis (TCP).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,11 +34,13 @@ export type MeshPodName = (typeof MESH_PODS)[number];
 
 export const spiffe = (app: string): string => `spiffe://cluster.local/ns/default/sa/bookinfo-${app}`;
 
-const httpService = (app: 'productpage' | 'reviews' | 'ratings'): string => `apiVersion: networking.istio.io/v1
+// Each service has its VIP (a ClusterIP: the name resolves to it in every pod), so its port's protocol is declared.
+const httpService = (app: 'productpage' | 'reviews' | 'ratings', vip: string): string => `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: ${app}, namespace: default }
 spec:
   hosts: [${app}]
+  addresses: [${vip}]
   location: MESH_INTERNAL
   resolution: STATIC
   ports: [{ number: 9080, name: http, protocol: HTTP }]
@@ -45,15 +48,16 @@ spec:
 `;
 
 /** The control plane's config dir: services, peer authentication, authorization. */
-export const MESH_YAML = [
-  httpService('productpage'),
-  httpService('reviews'),
-  httpService('ratings'),
+export const meshYaml = (vipOf: (service: string) => string): string => [
+  httpService('productpage', vipOf('productpage')),
+  httpService('reviews', vipOf('reviews')),
+  httpService('ratings', vipOf('ratings')),
   `apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: { name: redis, namespace: default }
 spec:
   hosts: [redis]
+  addresses: [${vipOf('redis')}]
   location: MESH_INTERNAL
   resolution: STATIC
   ports: [{ number: 6379, name: tcp-redis, protocol: TCP }]
@@ -77,6 +81,16 @@ kind: AuthorizationPolicy
 metadata: { name: reviews-from-productpage, namespace: default }
 spec:
   selector: { matchLabels: { app: reviews } }
+  action: ALLOW
+  rules:
+  - from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }]
+`,
+  // The same rule on an opaque TCP workload: enforced per connection, on the verified peer.
+  `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: redis-from-productpage, namespace: default }
+spec:
+  selector: { matchLabels: { app: redis } }
   action: ALLOW
   rules:
   - from: [{ source: { principals: ["cluster.local/ns/default/sa/bookinfo-productpage"] } }]
@@ -125,12 +139,12 @@ export class ZeroTrustMesh {
   async up(certTtl: string): Promise<void> {
     chmodSync(this.work, 0o777);
     mkdirSync(this.configDir);
-    writeFileSync(join(this.configDir, 'mesh.yaml'), MESH_YAML);
     // One credential per pod (node id = pod name); legacy's is used only by the subscriber probes.
     const entries = (Object.keys(PODS) as PodName[]).map((p) => ({ token: randomBytes(24).toString('hex'), nodeId: p, namespace: 'default', serviceAccount: `bookinfo-${p}` }));
     for (const e of entries) writeFileSync(this.tokenFile(e.nodeId as PodName), `${e.token}\n`, { mode: 0o644 });
     writeFileSync(this.tokensFile, stringify(entries));
     await this.rig.up((Object.keys(PODS) as PodName[]).map((name) => ({ name, service: name, ip: PODS[name].ip, ...(name === 'legacy' ? { interception: null } : {}) })));
+    writeFileSync(join(this.configDir, 'mesh.yaml'), meshYaml((s) => this.rig.vipOf(s)));
     const cp = this.rig.runInNode(process.execPath, [
       'bin/meshlet.js', 'control-plane', '--config-dir', this.configDir, '--grpc-port', '15010', '--metrics-port', String(CP_METRICS),
       '--ca-dir', this.caDir, '--bootstrap-tokens', this.tokensFile, '--cert-ttl', certTtl,
