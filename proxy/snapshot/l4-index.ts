@@ -62,6 +62,14 @@ export class L4Index {
    * routing still goes by SNI, then address, then the traffic policy.
    */
   readonly #tlsPorts = new Set<number>();
+  /**
+   * Ports declared HTTP/HTTP2/GRPC by a service without addresses: every
+   * connection to them is that protocol (Istio's wildcard 0.0.0.0:<port> HTTP
+   * listener, routed by Host), so a client that connects and waits longer than
+   * the detection timeout before its first request is not cut to opaque TCP.
+   * First declared wins; an address match or a TCP/TLS claim on the port wins over it.
+   */
+  readonly #httpPorts = new Map<number, DeclaredProtocol>();
 
   constructor(config: MeshConfig, registry: UpstreamRegistry) {
     for (const s of config.services) this.#addService(s, registry);
@@ -83,10 +91,11 @@ export class L4Index {
       };
       if (svc.protocol === 'tls' && !this.#tlsHosts.has(`${s.host}:${p.number}`)) this.#tlsHosts.set(`${s.host}:${p.number}`, svc);
       if (addresses.length === 0) {
-        // Istio: only TCP-ish services claim a bare port for every address;
-        // HTTP services are found by Host, so their port stays sniffed.
+        // TCP services claim the bare port for every address (routing by port);
+        // HTTP ones declare only the protocol: their requests are routed by Host.
         if (svc.protocol === 'tcp' && !this.#byPort.has(p.number)) this.#byPort.set(p.number, svc);
         if (svc.protocol === 'tls') this.#tlsPorts.add(p.number);
+        if ((svc.protocol === 'http1' || svc.protocol === 'http2') && !this.#httpPorts.has(p.number)) this.#httpPorts.set(p.number, svc.protocol);
         continue;
       }
       const list = new BlockList();
@@ -107,9 +116,13 @@ export class L4Index {
     return this.#byPort.get(port);
   }
 
-  /** How a connection to this original destination is declared: its service's protocol, else TLS on a TLS port. */
+  /**
+   * How a connection to this original destination is declared: its service's
+   * protocol, else TLS on a TLS port, else HTTP on a port an address-less HTTP
+   * service declares.
+   */
   declaredProtocol(address: string, port: number): DeclaredProtocol {
-    return this.lookup(address, port)?.protocol ?? (this.#tlsPorts.has(port) ? 'tls' : undefined);
+    return this.lookup(address, port)?.protocol ?? (this.#tlsPorts.has(port) ? 'tls' : this.#httpPorts.get(port));
   }
 
   /** A VirtualService tls route matching the SNI (and port), first declared wins. */

@@ -66,7 +66,19 @@ spec:
       route:
         - { destination: { host: secure.example.com, subset: a }, weight: 50 }
         - { destination: { host: secure.example.com, subset: b }, weight: 50 }
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: slow-http }
+spec:
+  hosts: [slow.example.com]
+  ports: [{ number: 8080, name: http, protocol: HTTP }]
+  resolution: STATIC
+  endpoints: [{ address: ${POD_IPS.web}, ports: { http: 9080 } }]
 `;
+
+/** An address nobody serves: the client dials it for slow.example.com (an HTTP ServiceEntry without addresses), so only HTTP routing by Host can reach the web pod. */
+export const SLOW_HTTP_ADDR = '10.96.100.4';
 
 export const REGISTRY_ONLY_YAML = `
 apiVersion: networking.istio.io/v1

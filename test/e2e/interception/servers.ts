@@ -153,3 +153,11 @@ s.setTimeout(5000, () => { console.log('ERR timeout ' + JSON.stringify(buf)); s.
 s.on('data', (d) => { buf += d; if (buf.includes('220 ') && !buf.includes('250 ')) s.write('HELO e2e\\r\\n'); if (buf.includes('250 ')) { console.log(JSON.stringify(buf)); s.end(); } });
 s.on('close', () => { if (!buf.includes('250 ')) console.log('ERR closed ' + JSON.stringify(buf)); });
 s.on('error', (e) => console.log('ERR ' + e.code));`;
+
+/** Connects, stays silent for argv[3] ms (longer than the detection timeout), then sends one HTTP/1.1 request for argv[4] with Host slow.example.com; prints the status line and body. */
+export const SLOW_HTTP_CLIENT_JS = `const s = require('net').connect(Number(process.argv[2]), process.argv[1]); let buf = '';
+s.setTimeout(8000, () => { console.log('ERR timeout ' + JSON.stringify(buf)); s.destroy(); });
+s.on('connect', () => setTimeout(() => s.write('GET ' + process.argv[4] + ' HTTP/1.1\\r\\nHost: slow.example.com:8080\\r\\nConnection: close\\r\\n\\r\\n'), Number(process.argv[3])));
+s.on('data', (d) => { buf += d; });
+s.on('close', () => console.log(JSON.stringify(buf.split('\\r\\n')[0] + ' | ' + buf.slice(buf.indexOf('\\r\\n\\r\\n') + 4).trim())));
+s.on('error', (e) => console.log('ERR ' + e.code));`;

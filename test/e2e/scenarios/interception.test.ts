@@ -19,11 +19,12 @@ import { PodRig, runCommand, type PodProcess } from '../rig/index.js';
 import { RIG_PATH } from '../rig/run-command.js';
 import type { HttpAnswer } from '../mesh-rig.js';
 import { prometheusInstalled, promQuery, promTargetsUp, startPrometheus, sumSamples } from '../mesh/prom.js';
-import { ECHO_VIP, MESH_YAML, POD_IPS, REDIS_VIP, REGISTRY_ONLY_YAML, SECURE_ADDR } from '../interception/config.js';
+import { ECHO_VIP, MESH_YAML, POD_IPS, REDIS_VIP, REGISTRY_ONLY_YAML, SECURE_ADDR, SLOW_HTTP_ADDR } from '../interception/config.js';
 import {
   APP_UID,
   BANNER_CLIENT_JS,
   ECHO_CLIENT_JS,
+  SLOW_HTTP_CLIENT_JS,
   makeCert,
   missingServerBinaries,
   startBanner,
@@ -177,6 +178,15 @@ describe.skipIf(!avail.ok || missing.length > 0)('interception in the pod rig: r
     expect(inHttp).toMatchObject({ direction: 'inbound', response_code: 200, upstream_host: '127.0.0.1:9080' });
     const inTcp = await until(() => accessLog('web').find((e) => e['protocol'] === 'tcp' && e['upstream_host'] === '127.0.0.1:9090'), 10_000);
     expect(inTcp).toMatchObject({ direction: 'inbound', bytes_received: 5000, bytes_sent: 5000 });
+  });
+
+  it('a client silent for longer than the detection timeout, to an HTTP ServiceEntry without addresses, is still routed as HTTP (declared port)', async () => {
+    // Before the port was declared, the 100 ms detection timeout turned this connection into opaque TCP
+    // to 10.96.100.4:8080, which nobody serves: the request never reached the web pod.
+    const out = await node(SLOW_HTTP_CLIENT_JS, SLOW_HTTP_ADDR, '8080', '400', '/slow');
+    expect(out).toBe(JSON.stringify('HTTP/1.1 200 OK | web web /slow'));
+    const line = await until(() => accessLog('client').find((e) => e['path'] === '/slow'), 10_000);
+    expect(line).toMatchObject({ direction: 'outbound', response_code: 200, upstream_cluster: 'outbound|8080||slow.example.com', upstream_host: `${POD_IPS.web}:9080` });
   });
 
   it.skipIf(!havePrometheus)('a real Prometheus reads exact istio_tcp_* counts and bytes for a scripted exchange', async () => {
