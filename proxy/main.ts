@@ -121,6 +121,7 @@ export function endpointRetirement(outlier: OutlierDetector, metrics: MeshMetric
       metrics.forgetEndpoint(cluster.destination, ep);
     },
     clusterRemoved: (cluster) => metrics.forgetDestination(cluster.destination),
+    outlierStateDropped: (_cluster, ep) => outlier.forget(ep),
   };
 }
 

@@ -17,9 +17,14 @@ import { ClusterSecurity } from './upstream-tls.js';
 export interface EndpointRetirement {
   endpointRemoved(cluster: ClusterRuntime, endpoint: Endpoint): void;
   clusterRemoved(cluster: ClusterRuntime): void;
+  /** The cluster's new policy cannot eject: drop the endpoint's outlier state (its ejection ends now). */
+  outlierStateDropped(cluster: ClusterRuntime, endpoint: Endpoint): void;
 }
 
-export const NO_RETIREMENT: EndpointRetirement = { endpointRemoved: () => undefined, clusterRemoved: () => undefined };
+export const NO_RETIREMENT: EndpointRetirement = { endpointRemoved: () => undefined, clusterRemoved: () => undefined, outlierStateDropped: () => undefined };
+
+/** Outlier detection absent, or with both consecutive-error triggers at 0 (Istio's way to switch it off). */
+const cannotEject = (p: ClusterPolicy): boolean => p.outlierDetection === undefined || (p.outlierDetection.consecutive5xxErrors <= 0 && p.outlierDetection.consecutiveGatewayErrors <= 0);
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000; // Istio's tcp.connectTimeout default
 const DEFAULT_UPSTREAM_IDLE_MS = 4_000; // < Node's 5 s server keepAliveTimeout: avoids the "503 UC" reuse race
@@ -111,6 +116,18 @@ export class ClusterRuntime {
     for (const [id, ep] of this.#byId) if (seen.get(id) !== ep) this.#retire(ep);
     this.#byId = seen;
     this.endpoints = next;
+    // Envoy rebuilds a cluster whose outlier detection changed, so switching it
+    // off ends every ejection at once; an ejected endpoint must not sit out its
+    // remaining ejection time under a policy that no longer ejects.
+    if (cannotEject(model.policy)) {
+      for (const ep of next) {
+        this.#retirement.outlierStateDropped(this, ep);
+        if (!ep.available && !ep.removed) {
+          ep.available = true;
+          ep.state = 'healthy';
+        }
+      }
+    }
     this.ejected = next.reduce((n, e) => n + (e.available ? 0 : 1), 0);
     this.recomputePanic();
     this.picker = createPicker(model.policy.lb, this.endpoints);

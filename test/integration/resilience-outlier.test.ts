@@ -7,7 +7,8 @@
 // proxy/upstream/outlier.test.ts.
 import { describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
-import { serviceEntry, until, type MeshletProc } from '../support/meshlet-process.js';
+import { writeFileSync } from 'node:fs';
+import { serviceEntry, startMeshlet, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
 import { testScope } from '../support/scope.js';
 import { answerName, type Behaviour, type Upstream } from '../support/upstream.js';
 
@@ -24,8 +25,8 @@ const fail503: Behaviour = (_req, res) => {
  * and the detector once. `base` is the ejection time: short where a test waits
  * for the return, long where an endpoint must stay out however slow the machine.
  */
-async function mesh(ports: number[], od: string, base = '1s'): Promise<MeshletProc> {
-  const yaml =
+function meshYaml(ports: number[], od: string, base = '1s'): string {
+  return (
     serviceEntry('svc', ports) +
     `apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -44,8 +45,12 @@ spec:
   http:
     - route: [{ destination: { host: svc } }]
       retries: { attempts: 0 }
-`;
-  return scope.meshlet(yaml);
+`
+  );
+}
+
+async function mesh(ports: number[], od: string, base = '1s'): Promise<MeshletProc> {
+  return scope.meshlet(meshYaml(ports, od, base));
 }
 
 interface EndpointView {
@@ -110,6 +115,29 @@ describe('outlier detection', () => {
     expect(await burst(m, 4)).toEqual([200, 200, 200, 200]);
     expect(await endpoint(m, bad)).toMatchObject({ available: true, breaker: 'closed', state: 'healthy' });
     expect(bad.received.length).toBe(6);
+  });
+
+  it('switching outlier detection off ends an ejection at once (Envoy rebuilds the cluster), not after its ejection time', async () => {
+    const bad = await upstream('bad', fail503);
+    const good = await upstream('good', answerName('good'));
+    const dir = tempConfig({ 'c.yaml': meshYaml([bad.port, good.port], 'maxEjectionPercent: 100', '300s') });
+    const m = await startMeshlet(['--config', dir, '--access-log', 'off']);
+    scope.onTeardown(() => void m.stop());
+    expect(await burst(m, 5)).toEqual([503, 200, 503, 200, 503]);
+    expect(await endpoint(m, bad)).toMatchObject({ available: false, breaker: 'open' });
+    bad.behaviour = answerName('bad');
+    // Same endpoints, outlier detection switched off the Istio way (both triggers 0).
+    writeFileSync(`${dir}/c.yaml`, meshYaml([bad.port, good.port], 'consecutiveGatewayErrors: 0, maxEjectionPercent: 100', '300s').replace('consecutive5xxErrors: 3', 'consecutive5xxErrors: 0'));
+    m.proc.kill('SIGHUP');
+    // Before: the endpoint sat out its 300 s ejection under a policy that no longer ejects.
+    const back = await until(async () => {
+      const c = await cluster(m);
+      return c.ejected === 0 && c.endpoints.every((e) => e.available) ? c : undefined;
+    }, 10_000, 50);
+    expect(back.endpoints.find((e) => e.address === `127.0.0.1:${bad.port}`)).toMatchObject({ available: true, state: 'healthy' });
+    const seen = bad.received.length;
+    expect(await burst(m, 4)).toEqual([200, 200, 200, 200]);
+    expect(bad.received.length).toBe(seen + 2);
   });
 
   it('maxEjectionPercent limits ejections, but one endpoint can always be ejected', async () => {
