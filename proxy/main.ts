@@ -122,6 +122,10 @@ export function endpointRetirement(outlier: OutlierDetector, metrics: MeshMetric
     },
     clusterRemoved: (cluster) => metrics.forgetDestination(cluster.destination),
     outlierStateDropped: (_cluster, ep) => outlier.forget(ep),
+    endpointReplaced: (cluster, old, next) => {
+      outlier.forget(old);
+      metrics.moveEndpoint(cluster.destination, old, next);
+    },
   };
 }
 

@@ -192,6 +192,22 @@ export class IstioMetrics implements ExchangeObserver {
     for (const s of l3.values()) this.#release(s);
   }
 
+  /**
+   * The same address came back as a new endpoint object (TLS, weight or labels
+   * changed): its series move to it, so counters go on instead of resetting to
+   * zero under Prometheus. A label that did change (version, principal) still
+   * gets its own series at the next request (bind / the principal check).
+   */
+  moveEndpoint(dest: DestinationInfo, old: EndpointInfo, next: EndpointInfo): void {
+    const l2 = this.outbound.get(dest);
+    const l3 = l2?.get(old);
+    if (l3 === undefined) return;
+    l2!.delete(old);
+    // Series carry the endpoint's workload labels: only an unchanged identity may keep them.
+    if (l2!.has(next) || !sameWorkload(old, next)) for (const s of l3.values()) this.#release(s);
+    else l2!.set(next, l3);
+  }
+
   /** A cluster left the config: everything bound under its destination goes. */
   forgetDestination(dest: DestinationInfo): void {
     const l2 = this.outbound.get(dest);
@@ -269,4 +285,13 @@ export class IstioMetrics implements ExchangeObserver {
       responseMessages: this.responseMessages.bind(key, values),
     };
   }
+}
+
+/** Same labels the series are bound with (workload, namespace, app, version and the rest of the endpoint's labels). */
+function sameWorkload(a: EndpointInfo, b: EndpointInfo): boolean {
+  if (a.workload !== b.workload || a.namespace !== b.namespace || a.app !== b.app || a.version !== b.version) return false;
+  const ka = Object.keys(a.labels);
+  if (ka.length !== Object.keys(b.labels).length) return false;
+  for (const k of ka) if (a.labels[k] !== b.labels[k]) return false;
+  return true;
 }

@@ -62,6 +62,11 @@ export class MeshMetrics extends MeshletMetrics implements ExchangeObserver {
   }
 
   /** Disposes the series of a cluster that left the config. */
+  /** The endpoint's address came back as a new object: its series continue under it. */
+  moveEndpoint(dest: DestinationInfo, old: EndpointInfo, next: EndpointInfo): void {
+    this.istio.moveEndpoint(dest, old, next);
+  }
+
   forgetDestination(dest: DestinationInfo): void {
     this.istio.forgetDestination(dest);
   }

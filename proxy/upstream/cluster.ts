@@ -19,9 +19,20 @@ export interface EndpointRetirement {
   clusterRemoved(cluster: ClusterRuntime): void;
   /** The cluster's new policy cannot eject: drop the endpoint's outlier state (its ejection ends now). */
   outlierStateDropped(cluster: ClusterRuntime, endpoint: Endpoint): void;
+  /**
+   * The same ip:port came back as a new object (its TLS, weight or labels
+   * changed): what is keyed by the address (metric series) moves to `next`
+   * instead of starting again from zero; what belongs to the old object goes.
+   */
+  endpointReplaced(cluster: ClusterRuntime, old: Endpoint, next: Endpoint): void;
 }
 
-export const NO_RETIREMENT: EndpointRetirement = { endpointRemoved: () => undefined, clusterRemoved: () => undefined, outlierStateDropped: () => undefined };
+export const NO_RETIREMENT: EndpointRetirement = {
+  endpointRemoved: () => undefined,
+  clusterRemoved: () => undefined,
+  outlierStateDropped: () => undefined,
+  endpointReplaced: () => undefined,
+};
 
 /** Outlier detection absent, or with both consecutive-error triggers at 0 (Istio's way to switch it off). */
 const cannotEject = (p: ClusterPolicy): boolean => p.outlierDetection === undefined || (p.outlierDetection.consecutive5xxErrors <= 0 && p.outlierDetection.consecutiveGatewayErrors <= 0);
@@ -113,7 +124,15 @@ export class ClusterRuntime {
         }
       }
     }
-    for (const [id, ep] of this.#byId) if (seen.get(id) !== ep) this.#retire(ep);
+    for (const [id, ep] of this.#byId) {
+      const now = seen.get(id);
+      if (now === ep) continue;
+      if (now === undefined || ep.removed) this.#retire(ep);
+      else {
+        ep.close();
+        this.#retirement.endpointReplaced(this, ep, now);
+      }
+    }
     this.#byId = seen;
     this.endpoints = next;
     // Envoy rebuilds a cluster whose outlier detection changed, so switching it

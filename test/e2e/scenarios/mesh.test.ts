@@ -196,8 +196,14 @@ describe.skipIf(!avail.ok)('mesh in the pod rig: apps, real sidecars, control pl
     const src0 = await caughtUp(PRODUCTPAGE, src, 0);
     const r = await mesh.load(PRODUCTPAGE, { url: 'http://details:9080/details/0', count: 25, concurrency: 5, requestIdPrefix: 'prom' });
     expect(r).toMatchObject({ ok: 25, pods: { 'details-v1': 25 } });
-    await until(async () => (await promQuery(mesh, promql(dst))) === dst0 + 25, 20_000, 250);
-    await until(async () => (await promQuery(mesh, promql(src))) === src0 + 25, 20_000, 250);
+    const reaches = async (pod: string, m: Record<string, string>, want: number): Promise<void> => {
+      await until(async () => (await promQuery(mesh, promql(m))) === want, 20_000, 250).catch(async (err: Error) => {
+        const lines = (await mesh.scrape(pod)).split('\n').filter((l) => l.startsWith('istio_requests_total{'));
+        throw new Error(`${err.message}: Prometheus says ${String(await promQuery(mesh, promql(m)))}, want ${want}; ${pod}'s own series: ${lines.join('\n')}`);
+      });
+    };
+    await reaches('details-v1', dst, dst0 + 25);
+    await reaches(PRODUCTPAGE, src, src0 + 25);
     // And Prometheus agrees with the sidecars' own counters.
     expect(sumSamples(await mesh.scrape('details-v1'), 'istio_requests_total', dst)).toBe(dst0 + 25);
   }));
