@@ -62,9 +62,11 @@ export function latencyChart(r: Report): string {
 
 export function resilienceChart(r: Report): string {
   const data = [...series(r, (s) => s.retries, 'retries'), ...series(r, (s) => s.ejections, 'ejections')];
+  // A run with no retries and no ejections has an all-zero domain, which Plot labels ".000000".
+  const quiet = data.every((d) => d.v === 0);
   return render({
     x,
-    y: { label: 'per second', grid: true },
+    y: { label: 'per second', grid: true, ...(quiet ? { domain: [0, 1] } : {}) },
     color: { legend: true, domain: ['retries', 'ejections'], range: ['#e67e22', '#c0392b'] },
     marks: [...phaseMarks(r), Plot.lineY(data, { x: 't', y: 'v', stroke: 'series', marker: 'dot' }), Plot.ruleY([0])],
   });

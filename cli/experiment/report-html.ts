@@ -78,7 +78,7 @@ h1{font-size:20px}code{overflow-wrap:anywhere}h2{font-size:17px;margin-top:0}h3{
 .held{background:#27ae60}.violated{background:#c0392b}.error{background:#7f8c8d}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}td:first-child,th:first-child,td:last-child{text-align:left}
 tr.bad td{background:#fdecea}.stopped{color:#c0392b}.legend{font-size:12px;color:#555}
-.sbs{display:grid;grid-template-columns:1fr 1fr;gap:24px}.run{min-width:0}.chart svg{max-width:100%}`;
+.sbs{display:grid;grid-template-columns:1fr 1fr;gap:24px}.run{min-width:0}.run table{display:block;max-width:100%;overflow-x:auto}.chart svg{max-width:100%}`;
 
 const LEGEND = `<p class="legend">Shading: <span style="background:#e8f1fb">baseline</span> <span style="background:#fde2e1">inject</span> <span style="background:#e6f5e9">recover</span>; dashed red/green rules: fault applied / reverted; dashed red line: the hypothesis limit; black rule: stopped early.</p>`;
 
