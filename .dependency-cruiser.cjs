@@ -101,6 +101,14 @@ module.exports = {
       to: { path: '^proxy/standalone\\.ts$', dependencyTypesNot: ['dynamic-import', 'type-only'] },
     },
     {
+      name: 'no-zod-in-control-plane-fed-sidecar',
+      comment:
+        'zod costs ~8.6 MiB RSS in an idle sidecar (issue 17): what a control-plane-fed sidecar loads (proxy/main, the runtime, proxy/xds) validates snapshots with the validator generated from the zod schema (proxy/config/validate/validate-snapshot.ts, npm run gen:validator). zod stays on the control plane, in --config mode (standalone.ts, imported lazily) and in analyze.',
+      severity: 'error',
+      from: { path: '^proxy/(main\\.ts$|xds/)', pathNot: '\\.test\\.ts$' },
+      to: { path: '^node_modules/zod/', reachable: true },
+    },
+    {
       name: 'grpc-only-in-xds',
       comment: 'Only proxy/xds and control-plane/server speak gRPC or import the generated proto types.',
       severity: 'error',

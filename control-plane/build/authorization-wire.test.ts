@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseIstioYaml } from '../../proxy/config/istio/index.js';
 import { translate } from '../../proxy/config/translate/index.js';
-import { validateMeshConfig } from '../../proxy/config/validate/index.js';
+// What the sidecar runs on a snapshot (the generated validator; zod's validateMeshConfig is equivalent: snapshot-shape-equivalence.test.ts).
+import { validateSnapshot as validateMeshConfig } from '../../proxy/config/validate/validate-snapshot.js';
 import { decodeSnapshot } from '../../proxy/xds/index.js';
 import { buildNodeSnapshot } from './node-snapshot.js';
 

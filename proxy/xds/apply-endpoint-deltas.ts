@@ -4,7 +4,7 @@
 // rest of the config is unchanged since it was validated). Pure: the caller
 // applies the result, or NACKs with the issues and keeps what it runs.
 import type { ClusterModel, ConfigIssue, MeshConfig } from '../config/model/index.js';
-import { checkClusterEndpoints, validateEndpoints } from '../config/validate/index.js';
+import { checkClusterEndpoints, validateEndpoints } from '../config/validate/validate-endpoints.js';
 
 export interface WireEndpointDelta {
   readonly cluster: string;

@@ -9,7 +9,7 @@ import { loadDiscoveryProto } from '../../proto/load.js';
 import type { DiscoveryRequest } from '../../proto/gen/meshlet/v1/DiscoveryRequest.js';
 import type { DiscoveryResponse__Output } from '../../proto/gen/meshlet/v1/DiscoveryResponse.js';
 import type { MeshDiscoveryClient } from '../../proto/gen/meshlet/v1/MeshDiscovery.js';
-import { validateMeshConfig } from '../config/validate/index.js';
+import { validateSnapshot } from '../config/validate/validate-snapshot.js';
 import type { ConfigIssue, MeshConfig } from '../config/model/index.js';
 import { Backoff } from './backoff.js';
 import { callMetadata, type ControlPlaneAuth } from './control-plane-credentials.js';
@@ -178,7 +178,7 @@ export class ConfigStreamClient {
     if (res.baseVersion !== '') return this.#onEndpointDelta(call, res);
     const decoded = decodeSnapshot(res.version, res.resources, this.#now());
     if (!decoded.ok) return this.#nack(call, res, decoded.issues, 'decode');
-    const validated = validateMeshConfig(decoded.config);
+    const validated = validateSnapshot(decoded.config);
     if (!validated.ok) return this.#nack(call, res, validated.issues, 'validate');
     const config: MeshConfig = { ...validated.config, version: res.version };
     const issues = this.#apply(config);

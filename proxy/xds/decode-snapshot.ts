@@ -64,7 +64,7 @@ export function decodeSnapshot(version: string, resources: readonly WireResource
       issues.push({ resource: id, path: 'body', reason: 'body must be a JSON object' });
       continue;
     }
-    // Shapes are checked by validateMeshConfig on the assembled config.
+    // Shapes are checked by validateSnapshot on the assembled config.
     if (r.kind === 'service') services.push(body as ServiceModel);
     else if (r.kind === 'cluster') clusters.push(body as ClusterModel);
     else if (r.kind === 'virtual_host') {

@@ -107,7 +107,7 @@ describe('control plane config stream', () => {
     expect(await metric(cp, 'meshlet_cp_nacks_total')).toBe(1);
   });
 
-  it('NACKs an invalid snapshot without applying it (validateMeshConfig on the sidecar)', async () => {
+  it('NACKs an invalid snapshot without applying it (validateSnapshot on the sidecar)', async () => {
     const { target } = await setup();
     const a = proxy(target, 'x');
     await waitFor('applied', () => a.applied.length === 1);
@@ -115,9 +115,9 @@ describe('control plane config stream', () => {
     const { decodeSnapshot } = await import('../../proxy/xds/index.js');
     const bad = decodeSnapshot('v', [{ kind: 'cluster', name: 'c', body: '{not json', ttlMs: 0 }], 0);
     expect(bad.ok).toBe(false);
-    const { validateMeshConfig } = await import('../../proxy/config/validate/index.js');
+    const { validateSnapshot } = await import('../../proxy/config/validate/validate-snapshot.js');
     const wrong = decodeSnapshot('v', [{ kind: 'cluster', name: 'c', body: '{"name":"c"}', ttlMs: 0 }], 0);
-    expect(wrong.ok && validateMeshConfig(wrong.config).ok).toBe(false);
+    expect(wrong.ok && validateSnapshot(wrong.config).ok).toBe(false);
   });
 
   it('sends nothing to a sidecar that resubscribes with the current version', async () => {

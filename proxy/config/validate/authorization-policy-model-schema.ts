@@ -3,19 +3,14 @@
 // objects are strict: a field this sidecar does not know could narrow who is
 // allowed, and ignoring it would fail open, so the snapshot is NACKed instead.
 
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { conditionHeaderRule, conditionIpRule, IP_BLOCK_REASON, isIpBlock } from './model-rules.js';
 
 const strings = z.array(z.string()).optional();
 const ports = z.array(z.number().int().min(1).max(65535)).optional();
 
 /** `10.0.0.1` or `10.0.0.0/8` (the layer hands these to node:net's BlockList). */
-const ipBlock = z.string().refine((v) => {
-  const [ip, bits, extra] = v.split('/');
-  const family = isIP(ip ?? '');
-  if (family === 0 || extra !== undefined) return false;
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
-}, 'not an IP address or CIDR block');
+const ipBlock = z.string().refine(isIpBlock, IP_BLOCK_REASON);
 const ipBlocks = z.array(ipBlock).optional();
 
 const SourceSchema = z.strictObject({
@@ -49,8 +44,8 @@ const ConditionSchema = z
     values: strings,
     notValues: strings,
   })
-  .refine((c) => (c.key === 'request.headers') === (c.header !== undefined), 'request.headers needs `header`, and only it')
-  .refine((c) => !['source.ip', 'remote.ip', 'destination.ip'].includes(c.key) || [...(c.values ?? []), ...(c.notValues ?? [])].every((v) => ipBlock.safeParse(v).success), 'not an IP address or CIDR block');
+  .refine((c) => conditionHeaderRule(c) === undefined, 'request.headers needs `header`, and only it')
+  .refine((c) => conditionIpRule(c) === undefined, IP_BLOCK_REASON);
 
 export const AuthorizationPolicyModelSchema = z.strictObject({
   name: z.string().min(1),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { GRPC_STATUS_NAMES, type MeshConfig } from '../model/index.js';
 import { checkRe2 } from './re2-pattern.js';
 import { AuthorizationPolicyModelSchema } from './authorization-policy-model-schema.js';
+import { maglevTableSizeRule, redirectStatusRule, upgradeTypeRule, upstreamTlsRule } from './model-rules.js';
 
 const nonNegInt = z.number().int().min(0);
 /** Envoy's limits, so a table or ring never costs seconds to build (see destination-rule-schema.ts). */
@@ -17,21 +18,20 @@ const MAX_ENDPOINT_WEIGHT = 65_535;
 const MAX_TIMER_MS = 2_147_483_647;
 const ms = z.number().min(0).max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (the longest timer)`);
 
-function isPrime(n: number): boolean {
-  if (n < 2) return false;
-  if (n % 2 === 0) return n === 2;
-  for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
-  return true;
-}
 const port = z.number().int().min(1).max(65535);
 const percent = z.number().min(0, 'must be within 0..100').max(100, 'must be within 0..100');
 const status = z.number().int().min(200, 'must be within 200..599').max(599, 'must be within 200..599');
 
+/** Adds the issue a model rule (model-rules.ts) reports, if any. */
+function rule<T>(check: (v: T) => string | undefined): (v: T, ctx: z.RefinementCtx) => void {
+  return (v, ctx) => {
+    const reason = check(v);
+    if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
+  };
+}
+
 /** RE2, within the program-size limit (--max-regex-program-size). */
-const Re2 = z.string().superRefine((p, ctx) => {
-  const reason = checkRe2(p);
-  if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
-});
+const Re2 = z.string().superRefine(rule((p: string) => checkRe2(p)));
 
 const StringMatchSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('exact'), value: z.string() }),
@@ -75,7 +75,7 @@ const RouteActionSchema = z.discriminatedUnion('kind', [
     authority: z.string().optional(),
     scheme: z.string().optional(),
     port: port.optional(),
-    status: z.number().int().refine((c) => [301, 302, 303, 307, 308].includes(c), { message: 'must be 301, 302, 303, 307 or 308' }),
+    status: z.number().int().superRefine(rule(redirectStatusRule)),
   }),
   z.object({ kind: z.literal('direct'), status, body: z.string().optional() }),
 ]);
@@ -135,7 +135,7 @@ const RouteModelSchema = z.object({
       z
         .string()
         .regex(/^[a-z0-9!#$%&'*+.^_`|~/-]+$/, 'must be a lowercase Upgrade token such as "websocket"')
-        .refine((t) => t !== 'h2c', 'h2c cannot be tunnelled: HTTP/2 upgrades are not supported'),
+        .superRefine(rule(upgradeTypeRule)),
     )
     .optional(),
 });
@@ -167,7 +167,7 @@ const LoadBalancerSchema = z.discriminatedUnion('kind', [
       .number()
       .int()
       .max(MAX_MAGLEV_TABLE_SIZE, `must be at most ${MAX_MAGLEV_TABLE_SIZE}`)
-      .refine((n) => n > MAX_MAGLEV_TABLE_SIZE || isPrime(n), { message: 'must be a prime number' }),
+      .superRefine(rule((n: number) => maglevTableSizeRule(n, MAX_MAGLEV_TABLE_SIZE))),
   }),
 ]);
 
@@ -220,11 +220,7 @@ const UpstreamTlsSchema = z.discriminatedUnion('mode', [
       privateKey: z.string().min(1).optional(),
       insecureSkipVerify: z.boolean().optional(),
     })
-    .superRefine((t, ctx) => {
-      if (t.mode === 'MUTUAL' && (t.clientCertificate === undefined || t.privateKey === undefined)) {
-        ctx.addIssue({ code: 'custom', message: 'MUTUAL needs clientCertificate and privateKey' });
-      }
-    }),
+    .superRefine(rule(upstreamTlsRule)),
 ]);
 
 const MtlsModeSchema = z.enum(['STRICT', 'PERMISSIVE', 'DISABLE']);

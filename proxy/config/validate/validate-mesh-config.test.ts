@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MeshConfig } from '../model/index.js';
 import { ok, BASE, vs } from '../translate/translate-fixture.test-support.js';
-import { validateMeshConfig } from './validate-mesh-config.js';
+import { validateMeshConfig as zodValidate } from './validate-mesh-config.js';
+import { validateSnapshot } from './validate-snapshot.js';
 
 const R = 'reviews.default.svc.cluster.local';
 
@@ -23,7 +24,11 @@ function wire(c: unknown): Record<string, any> {
   return JSON.parse(JSON.stringify(c)) as Record<string, any>;
 }
 
-describe('validateMeshConfig', () => {
+// The same cases for zod (control plane, --config) and the sidecar's generated validator.
+describe.each([
+  ['validateMeshConfig', zodValidate],
+  ['validateSnapshot', validateSnapshot],
+])('%s', (_name, validateMeshConfig) => {
   it('accepts what translate produces, after a JSON round trip, unchanged', () => {
     const cfg = sample();
     const r = validateMeshConfig(wire(cfg));
