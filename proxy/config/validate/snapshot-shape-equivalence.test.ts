@@ -105,7 +105,7 @@ describe('generated snapshot validator ≡ zod', () => {
         const base = bases[b % bases.length]!;
         expectSame(() => mutate(base, ms));
       }),
-      { numRuns: 4000 },
+      { numRuns: Number(process.env['MESHLET_EQUIVALENCE_RUNS'] ?? 4000) },
     );
   });
 
