@@ -7,6 +7,7 @@
 // key (protocol, status, flags), then four additions on pre-bound series.
 // Label strings are built only when a new combination first appears.
 import type { Registry } from 'prom-client';
+import { sameLabels } from '../config/model/index.js';
 import { flagsToString } from '../errors/index.js';
 import type { DestinationInfo, EndpointInfo, Exchange, ExchangeObserver } from '../exchange/index.js';
 import type { HeaderBag } from './b3.js';
@@ -290,8 +291,5 @@ export class IstioMetrics implements ExchangeObserver {
 /** Same labels the series are bound with (workload, namespace, app, version and the rest of the endpoint's labels). */
 function sameWorkload(a: EndpointInfo, b: EndpointInfo): boolean {
   if (a.workload !== b.workload || a.namespace !== b.namespace || a.app !== b.app || a.version !== b.version) return false;
-  const ka = Object.keys(a.labels);
-  if (ka.length !== Object.keys(b.labels).length) return false;
-  for (const k of ka) if (a.labels[k] !== b.labels[k]) return false;
-  return true;
+  return sameLabels(a.labels, b.labels);
 }

@@ -1,7 +1,7 @@
 // Long-lived runtime state of one cluster (service + port + subset): its
 // endpoints, the picker over them, and the counters that circuit breaking and
 // outlier detection read. Survives config swaps; `update` applies a new model.
-import type { ClusterModel, ClusterPolicy } from '../config/model/index.js';
+import { sameLabels, type ClusterModel, type ClusterPolicy } from '../config/model/index.js';
 import { createPicker } from '../layers/balance/index.js';
 import type { Picker } from '../layers/balance/pickable.js';
 import type { DestinationInfo } from '../exchange/index.js';
@@ -175,9 +175,5 @@ export class ClusterRuntime {
 }
 
 function sameIdentity(a: Endpoint, b: Endpoint): boolean {
-  if (a.weight !== b.weight) return false;
-  const ka = Object.keys(a.labels);
-  if (ka.length !== Object.keys(b.labels).length) return false;
-  for (const k of ka) if (a.labels[k] !== b.labels[k]) return false;
-  return true;
+  return a.weight === b.weight && sameLabels(a.labels, b.labels);
 }

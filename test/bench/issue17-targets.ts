@@ -7,8 +7,8 @@ import type { Row } from './report.js';
 import type { SoakResult } from './soak.js';
 
 export interface TargetCheck {
-  /** 'scale' checks come from the micro-bench (micro/scale-checks.ts). */
-  readonly area: 'memory' | 'throughput' | 'latency' | 'soak' | 'scale';
+  /** 'scale' checks come from the micro-bench (micro/scale-checks.ts); 'control plane' from control-plane-scale.ts. */
+  readonly area: 'memory' | 'throughput' | 'latency' | 'soak' | 'scale' | 'control plane';
   readonly what: string;
   /** The measured figure, in the unit of `bound`. */
   readonly measured: number;

@@ -20,6 +20,7 @@ import { findNode24, renderRuntimeComparison } from './node-runtimes.js';
 import { runSoak, SOAK_DEFAULTS, type SoakResult } from './soak.js';
 import { checkTargets, JUDGED, renderTargetsMarkdown, renderTargetsText } from './issue17-targets.js';
 import { scaleChecks } from './micro/scale-checks.js';
+import { controlPlaneChecks } from './control-plane-scale.js';
 
 export function planFor(quick: boolean, env: NodeJS.ProcessEnv, args: ReadonlyMap<string, string>): BenchPlan {
   const rounds = Number(args.get('rounds') ?? env['BENCH_ROUNDS'] ?? (quick ? 1 : 3));
@@ -134,8 +135,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       soak = await runSoak(ctx, { ...SOAK_DEFAULTS, minutes }, (s) => console.log(s));
     }
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
-    const checks = [...checkTargets(rows, mem.get(JUDGED), soak), ...scaleChecks(micro)];
     const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleSuite');
+    const checks = [...checkTargets(rows, mem.get(JUDGED), soak), ...scaleChecks(micro), ...controlPlaneChecks(cpScale)];
     // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
     const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
     // gRPC (issue 13): unary via sidecar vs direct, proxy CPU per call, RSS with 1,000 open streams.

@@ -23,6 +23,11 @@ interface Variant {
 
 const VARIANTS: readonly Variant[] = [
   { name: 'shipped', flags: [] },
+  // The shipped flags' CPU/memory trade-off, one flag taken back at a time (V8: the last of --x / --no-x wins).
+  { name: 'no-optimize-for-size', flags: ['--no-optimize-for-size'] },
+  { name: 'heap-growing-10', flags: ['--no-optimize-for-size', '--heap-growing-percent=10'] },
+  { name: 'heap-growing-25', flags: ['--no-optimize-for-size', '--heap-growing-percent=25'] },
+  { name: 'semi-space-only', flags: ['--no-optimize-for-size', '--no-liftoff-only'] },
   { name: 'single-threaded', flags: ['--single-threaded'] },
   { name: 'arena-2', flags: [], env: { MALLOC_ARENA_MAX: '2' } },
   { name: 'single-threaded+arena-1', flags: ['--single-threaded'], env: { MALLOC_ARENA_MAX: '1' } },

@@ -157,6 +157,14 @@ export function endpointRunsSidecar(e: EndpointModel): boolean {
   return e.tlsMode === 'istio' || e.labels[TLS_MODE_LABELS[0]] === 'istio' || e.labels[TLS_MODE_LABELS[1]] === 'istio';
 }
 
+/** Two label maps with the same keys and values (an endpoint's identity across config pushes). */
+export function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (a[k] !== b[k]) return false;
+  return true;
+}
+
 export interface ClusterPolicy {
   readonly lb: LoadBalancerPolicy;
   readonly connectionPool?: ConnectionPoolPolicy;
