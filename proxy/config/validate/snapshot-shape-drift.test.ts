@@ -1,4 +1,4 @@
-// The committed generated validator (generated/snapshot-shape.ts) is exactly
+// The committed generated validator (generated/snapshot-shape.js) is exactly
 // what the zod schema produces now: change the schema, run the generator.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 // The sidecar's validation of a snapshot from the control plane, without zod:
 // the shape by the validator generated at build time from the zod schema
-// (generated/snapshot-shape.ts, `npm run gen:validator`), then the zod
+// (generated/snapshot-shape.js, `npm run gen:validator`), then the zod
 // refinements JSON Schema cannot express (snapshot-rules.ts, sharing
 // model-rules.ts with the schema), then the cross-object rules every
 // validated config gets (cross-check.ts). Accepts, strips and rejects exactly
@@ -11,16 +11,11 @@
 
 import type { ConfigIssue, EndpointModel, MeshConfig } from '../model/index.js';
 import { crossCheck, resourceAt } from './cross-check.js';
-import { customMessages, endpoints as endpointsShape, meshConfig as meshConfigShape, unionPaths } from './generated/snapshot-shape.js';
+import { customMessages, endpoints as endpointsShape, meshConfig as meshConfigShape, unionPaths, type GeneratedValidator } from './generated/snapshot-shape.js';
 import { formatIssuePath, joinIssuePath } from './issue-path.js';
-import { shapeIssues, type ShapeError, type ShapeIssue } from './shape-errors.js';
+import { shapeIssues, type ShapeIssue } from './shape-errors.js';
 import { dropProtoKeys, snapshotRuleIssues } from './snapshot-rules.js';
 import type { ValidateResult } from './validate-result.js';
-
-interface Generated {
-  (data: unknown): boolean;
-  errors?: ShapeError[] | null;
-}
 
 const MESSAGES: Readonly<Record<string, string>> = customMessages;
 const UNIONS = new Set<string>(unionPaths);
@@ -28,7 +23,7 @@ const unionsOf = (schema: string): Set<string> => new Set([...UNIONS].filter((u)
 const MESH_UNIONS = unionsOf('meshConfig');
 const ENDPOINT_UNIONS = unionsOf('endpoints');
 
-function shapeAndRules(validate: Generated, schema: string, unions: ReadonlySet<string>, value: unknown): ShapeIssue[] {
+function shapeAndRules(validate: GeneratedValidator, schema: string, unions: ReadonlySet<string>, value: unknown): ShapeIssue[] {
   const proto = dropProtoKeys(value);
   const ok = validate(value);
   const shape = [...proto, ...(ok ? [] : shapeIssues(validate.errors ?? [], value, schema, MESSAGES, unions))];
@@ -39,7 +34,7 @@ function shapeAndRules(validate: Generated, schema: string, unions: ReadonlySet<
 
 /** validateMeshConfig for a snapshot decoded from the wire; `config` is stripped in place. */
 export function validateSnapshot(config: unknown): ValidateResult {
-  const issues = shapeAndRules(meshConfigShape as Generated, 'meshConfig', MESH_UNIONS, config);
+  const issues = shapeAndRules(meshConfigShape, 'meshConfig', MESH_UNIONS, config);
   if (issues.length > 0) {
     return { ok: false, issues: issues.map((i) => ({ resource: resourceAt(config, i.path), path: formatIssuePath(i.path), reason: i.reason })) };
   }
@@ -52,7 +47,7 @@ export type EndpointsResult = { ok: true; endpoints: EndpointModel[] } | { ok: f
 
 /** Shape of endpoints decoded from the wire (`path` prefixes issue paths); stripped in place. */
 export function validateEndpoints(cluster: string, endpoints: unknown, path: string): EndpointsResult {
-  const issues = shapeAndRules(endpointsShape as Generated, 'endpoints', ENDPOINT_UNIONS, endpoints);
+  const issues = shapeAndRules(endpointsShape, 'endpoints', ENDPOINT_UNIONS, endpoints);
   if (issues.length > 0) return { ok: false, issues: issues.map((i) => ({ resource: `Cluster/${cluster}`, path: joinIssuePath(path, formatIssuePath(i.path)), reason: i.reason })) };
   return { ok: true, endpoints: endpoints as EndpointModel[] };
 }
