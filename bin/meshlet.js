@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --liftoff-only --heap-growing-percent=25
+#!/usr/bin/env -S node --max-semi-space-size=2 --liftoff-only --heap-growing-percent=25 --no-maglev
 // Thin launcher: the CLI is TypeScript compiled to dist/ by `npm install` (prepare script).
 // The shebang carries the sidecar heap flags (proxy/heap-flags.ts explains them).
 import { main } from '../dist/cli/main.js';

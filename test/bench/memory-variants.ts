@@ -9,7 +9,8 @@ import path from 'node:path';
 import { killAllChildren, nodeScript, pinSelf, spawnChild, type Child } from './child-process.js';
 import { MEMORY_SIZES, probeMemory } from './memory-probe.js';
 import { peerArgs } from './peers/peer-args.js';
-import { meshletTarget, type BenchContext, type TargetSpec } from './targets.js';
+import { meshletTarget, repoRoot, type BenchContext, type TargetSpec } from './targets.js';
+import { findNode24 } from './node-runtimes.js';
 import { SIDECAR_V8_FLAGS } from '../../proxy/heap-flags.js';
 
 interface Variant {
@@ -19,6 +20,8 @@ interface Variant {
   /** V8/Node flags after the shipped ones (proxy/heap-flags.ts). */
   readonly flags: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
+  /** Run the sidecar on the Node 24 binary (found as the bench finds it) instead of this Node. */
+  readonly node24?: boolean;
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -29,6 +32,10 @@ const VARIANTS: readonly Variant[] = [
   { name: 'heap-growing-25', flags: ['--no-optimize-for-size', '--heap-growing-percent=25'] },
   { name: 'semi-space-only', flags: ['--no-optimize-for-size', '--no-liftoff-only'] },
   { name: 'single-threaded', flags: ['--single-threaded'] },
+  // Node 24 idles ~15 MiB above Node 20 with the same sidecar: its V8 adds the Maglev tier and Sparkplug by default.
+  { name: 'node24', flags: [], node24: true },
+  { name: 'node24-no-maglev', flags: ['--no-maglev'], node24: true },
+  { name: 'node24-no-maglev-no-sparkplug', flags: ['--no-maglev', '--no-sparkplug'], node24: true },
   { name: 'arena-2', flags: [], env: { MALLOC_ARENA_MAX: '2' } },
   { name: 'single-threaded+arena-1', flags: ['--single-threaded'], env: { MALLOC_ARENA_MAX: '1' } },
   // HTTP/1.1 upstreams through node:http instead of undici (MESHLET_UPSTREAM_HTTP1_CLIENT, proxy/pipeline/outbound.ts).
@@ -49,6 +56,12 @@ function peerSpec(v: Variant): TargetSpec {
       return { port: c.port, pid: c.pid, hostHeader: '127.0.0.1', death, stop: c.stop };
     },
   };
+}
+
+function node24Path(): string {
+  const n = findNode24(undefined, repoRoot());
+  if (typeof n === 'string') throw new Error(n);
+  return n.path;
 }
 
 function median(xs: readonly number[]): number {
@@ -75,7 +88,7 @@ async function main(): Promise<void> {
         const saved: Record<string, string | undefined> = {};
         for (const [k, val] of Object.entries(v.env ?? {})) { saved[k] = process.env[k]; process.env[k] = val; }
         try {
-          const spec = v.peer !== undefined ? peerSpec(v) : meshletTarget(`memvar-${v.name}`, v.name, { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0, nodeFlags: v.flags });
+          const spec = v.peer !== undefined ? peerSpec(v) : meshletTarget(`memvar-${v.name}`, v.name, { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0, nodeFlags: v.flags, ...(v.node24 === true ? { nodePath: node24Path() } : {}) });
           const r = await probeMemory(spec, ctx, { idleMs: 2000, loadMs, rate: 1000, sizes: MEMORY_SIZES });
           const acc = results.get(v.name) ?? { idle: [], heap: [], peak: [] };
           acc.idle.push(r.idleRssMiB); acc.heap.push(r.idleHeapUsedMiB); acc.peak.push(r.peakRssMiB);
