@@ -21,7 +21,10 @@ export interface TargetCheck {
 export const JUDGED = 'meshlet-default';
 const SIZES = ['small', 'kib1', 'kib64', 'post16'] as const;
 
-export function checkTargets(rows: readonly Row[], mem: MemoryProbeResult | undefined, soak: SoakResult | undefined): TargetCheck[] {
+/** The same sidecar fed by a control plane (token, CA, workload certificate), as in a pod: memory only. */
+export const JUDGED_POD = 'meshlet-default-cp';
+
+export function checkTargets(rows: readonly Row[], mem: MemoryProbeResult | undefined, soak: SoakResult | undefined, podMem?: MemoryProbeResult): TargetCheck[] {
   const row = (target: string, load: string, size: string): Row | undefined => rows.find((r) => r.target === target && r.load === load && r.size === size);
   const out: TargetCheck[] = [];
   const judge = (area: TargetCheck['area'], what: string, measured: number | undefined, bound: string, ok: (x: number) => boolean): void => {
@@ -31,6 +34,10 @@ export function checkTargets(rows: readonly Row[], mem: MemoryProbeResult | unde
   if (mem !== undefined) {
     judge('memory', 'idle RSS (MiB, after start-up and a first request)', mem.idleRssMiB, '≤ 45', (x) => x <= 45);
     for (const p of mem.peakAfter) judge('memory', `peak RSS at 1,000 req/s through ${p.size} (MiB, VmHWM so far)`, p.peakRssMiB, '≤ 60', (x) => x <= 60);
+  }
+  if (podMem !== undefined) {
+    judge('memory', 'fed by a control plane, as in a pod: idle RSS (MiB)', podMem.idleRssMiB, '≤ 45', (x) => x <= 45);
+    judge('memory', 'fed by a control plane, as in a pod: peak RSS after small, 64 KiB, POST 16 KiB (MiB)', podMem.peakRssMiB, '≤ 60', (x) => x <= 60);
   }
   for (const size of SIZES) {
     const r = row(JUDGED, 'max', size);

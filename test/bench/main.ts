@@ -18,7 +18,7 @@ import { featureTargets, mainTargets, meshletTarget, repoRoot, type BenchContext
 import { MEMORY_SIZES, probeMemory, type MemoryProbeResult } from './memory-probe.js';
 import { findNode24, renderRuntimeComparison } from './node-runtimes.js';
 import { runSoak, SOAK_DEFAULTS, type SoakResult } from './soak.js';
-import { checkTargets, JUDGED, renderTargetsMarkdown, renderTargetsText } from './issue17-targets.js';
+import { checkTargets, JUDGED, JUDGED_POD, renderTargetsMarkdown, renderTargetsText } from './issue17-targets.js';
 import { scaleChecks } from './micro/scale-checks.js';
 import { controlPlaneChecks } from './control-plane-scale.js';
 
@@ -128,6 +128,13 @@ export async function main(argv: readonly string[]): Promise<number> {
           console.log(`memory ${t.name}: idle ${r.idleRssMiB.toFixed(1)} MiB (heap ${r.idleHeapUsedMiB.toFixed(1)}), peak ${r.peakRssMiB.toFixed(1)} MiB`);
         } catch (err) { notes.push(`memory probe of ${t.name} failed: ${String(err).slice(0, 300)}`); }
       }
+      // Memory only: what a pod runs (fed by a control plane) differs from --config mode in the modules it loads.
+      const pod = meshletTarget(JUDGED_POD, 'meshlet defaults, fed by a control plane (as in a pod)', { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0, controlPlane: true });
+      try {
+        const r = await probeMemory(pod, ctx, { idleMs: 2000, loadMs: quick ? 2000 : 5000, rate: 1000, sizes: MEMORY_SIZES });
+        mem.set(pod.name, r);
+        console.log(`memory ${pod.name}: idle ${r.idleRssMiB.toFixed(1)} MiB (heap ${r.idleHeapUsedMiB.toFixed(1)}), peak ${r.peakRssMiB.toFixed(1)} MiB`);
+      } catch (err) { notes.push(`memory probe of ${pod.name} failed: ${String(err).slice(0, 300)}`); }
     }
     let soak: SoakResult | undefined;
     if (args.has('soak') || soakOnly) {
@@ -136,7 +143,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const micro = quick ? { skipped: '--quick' } : await optionalBench('./micro/route-and-pick.js', 'runMicroBench');
     const cpScale = quick ? { skipped: '--quick' } : await optionalBench('./control-plane-scale.js', 'runControlPlaneScaleSuite');
-    const checks = [...checkTargets(rows, mem.get(JUDGED), soak), ...scaleChecks(micro), ...controlPlaneChecks(cpScale)];
+    const checks = [...checkTargets(rows, mem.get(JUDGED), soak, mem.get(JUDGED_POD)), ...scaleChecks(micro), ...controlPlaneChecks(cpScale)];
     // Interception (issue 12): TCP passthrough vs direct and the cost of sniffing, in rig pods (needs root).
     const interception = quick ? { skipped: '--quick (run node dist/test/bench/interception.js --quick)' } : await optionalBench('./interception.js', 'runInterceptionBench');
     // gRPC (issue 13): unary via sidecar vs direct, proxy CPU per call, RSS with 1,000 open streams.

@@ -22,10 +22,13 @@ interface Variant {
   readonly env?: Readonly<Record<string, string>>;
   /** Run the sidecar on the Node 24 binary (found as the bench finds it) instead of this Node. */
   readonly node24?: boolean;
+  /** Feed the sidecar from a control plane (as in a pod) instead of --config. */
+  readonly controlPlane?: boolean;
 }
 
 const VARIANTS: readonly Variant[] = [
   { name: 'shipped', flags: [] },
+  { name: 'control-plane-fed', flags: [], controlPlane: true },
   // The shipped flags' CPU/memory trade-off, one flag taken back at a time (V8: the last of --x / --no-x wins).
   { name: 'no-optimize-for-size', flags: ['--no-optimize-for-size'] },
   { name: 'heap-growing-10', flags: ['--no-optimize-for-size', '--heap-growing-percent=10'] },
@@ -88,7 +91,7 @@ async function main(): Promise<void> {
         const saved: Record<string, string | undefined> = {};
         for (const [k, val] of Object.entries(v.env ?? {})) { saved[k] = process.env[k]; process.env[k] = val; }
         try {
-          const spec = v.peer !== undefined ? peerSpec(v) : meshletTarget(`memvar-${v.name}`, v.name, { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0, nodeFlags: v.flags, ...(v.node24 === true ? { nodePath: node24Path() } : {}) });
+          const spec = v.peer !== undefined ? peerSpec(v) : meshletTarget(`memvar-${v.name}`, v.name, { allFeatures: false, accessLog: 'file', metrics: true, traceRate: 0, nodeFlags: v.flags, controlPlane: v.controlPlane === true, ...(v.node24 === true ? { nodePath: node24Path() } : {}) });
           const r = await probeMemory(spec, ctx, { idleMs: 2000, loadMs, rate: 1000, sizes: MEMORY_SIZES });
           const acc = results.get(v.name) ?? { idle: [], heap: [], peak: [] };
           acc.idle.push(r.idleRssMiB); acc.heap.push(r.idleHeapUsedMiB); acc.peak.push(r.peakRssMiB);

@@ -2,7 +2,7 @@
 // upstream. A target either starts (pinned to the proxy CPU) or says why it
 // is skipped; nothing here measures.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +85,34 @@ export interface MeshletFlags {
   readonly nodePath?: string;
   /** Extra V8/Node flags after the sidecar's own (memory experiments). */
   readonly nodeFlags?: readonly string[];
+  /**
+   * Fed by a control plane as in a pod (bootstrap token, the control plane's
+   * CA, a workload certificate), instead of reading the YAML itself with
+   * --config: a pod's sidecar never loads the YAML parser, the Istio schemas
+   * or zod.
+   */
+  readonly controlPlane?: boolean;
+}
+
+interface SidecarSource {
+  readonly args: readonly string[];
+  close(): Promise<void>;
+}
+
+/** A control plane in this process serving `configFile`, and the flags that connect a sidecar to it. */
+async function controlPlaneSource(dir: string, configFile: string): Promise<SidecarSource> {
+  const { startControlPlane } = await import('../../control-plane/index.js');
+  const configDir = path.join(dir, 'config');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(path.join(configDir, 'bench.yaml'), readFileSync(configFile));
+  const token = 'bench-sidecar-token-0123456789abcdef';
+  writeFileSync(path.join(dir, 'tokens.yaml'), `- { token: ${token}, nodeId: bench, namespace: default, serviceAccount: bench }\n`);
+  writeFileSync(path.join(dir, 'bench.token'), token + '\n');
+  const cp = await startControlPlane({ configDir, grpcHost: '127.0.0.1', grpcPort: 0, metricsPort: -1, security: { caDir: path.join(dir, 'ca'), bootstrapTokensFile: path.join(dir, 'tokens.yaml') }, log: () => {} });
+  return {
+    args: ['--control-plane', `127.0.0.1:${cp.port}`, '--ca-cert', path.join(dir, 'ca', 'root-cert.pem'), '--token-file', path.join(dir, 'bench.token'), '--service-account', 'bench', '--workload', 'bench'],
+    close: () => cp.close(),
+  };
 }
 
 export function meshletTarget(name: string, label: string, f: MeshletFlags): TargetSpec {
@@ -96,17 +124,28 @@ export function meshletTarget(name: string, label: string, f: MeshletFlags): Tar
         ? { upstreamPort: ctx.upstreamPort, mirrorPort: ctx.mirrorPort, mirrorPercent: 10 }
         : { upstreamPort: ctx.upstreamPort });
       const [outbound, admin, metrics] = [await freePort(), await freePort(), await freePort()];
+      const source: SidecarSource = f.controlPlane === true
+        ? await controlPlaneSource(path.join(ctx.tmpDir, `${name}-cp`), cfg)
+        : { args: ['--config', cfg], close: async () => {} };
       // Run as deployed: with the sidecar heap flags (the bin's shebang and k8s/ apply them too).
-      const cmd = [f.nodePath ?? process.execPath, ...SIDECAR_V8_FLAGS, ...(f.nodeFlags ?? []), MESHLET_BIN, 'proxy', '--config', cfg,
+      const cmd = [f.nodePath ?? process.execPath, ...SIDECAR_V8_FLAGS, ...(f.nodeFlags ?? []), MESHLET_BIN, 'proxy', ...source.args,
         '--listen-address', '127.0.0.1', '--outbound-port', String(outbound), '--admin-port', String(admin),
         '--metrics-port', f.metrics ? String(metrics) : 'off',
         '--access-log', f.accessLog === 'file' ? path.join(ctx.tmpDir, `${name}-access.log`) : 'off',
         '--trace-sample-rate', String(f.traceRate), '--concurrency', String(f.workers ?? 1)];
       const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${ctx.otlpPort}` };
       // Scaling runs are unpinned: workers need both CPUs (shared with the load generator and upstream).
-      const c = await spawnChild({ cmd, cpu: f.workers === undefined ? PROXY_CPU : undefined, env, port: outbound, readyTimeoutMs: 60_000 });
-      await waitRoutable(outbound, MESH_HOST, c.output);
-      return { port: outbound, pid: c.pid, hostHeader: MESH_HOST, adminPort: admin, death: deathOf(c), stop: c.stop };
+      let c: Child | undefined;
+      try {
+        c = await spawnChild({ cmd, cpu: f.workers === undefined ? PROXY_CPU : undefined, env, port: outbound, readyTimeoutMs: 60_000 });
+        await waitRoutable(outbound, MESH_HOST, c.output);
+      } catch (err) {
+        await c?.stop();
+        await source.close();
+        throw err;
+      }
+      const child = c;
+      return { port: outbound, pid: child.pid, hostHeader: MESH_HOST, adminPort: admin, death: deathOf(child), stop: async () => { await child.stop(); await source.close(); } };
     },
   };
 }
