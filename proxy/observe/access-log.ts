@@ -166,6 +166,9 @@ export interface AccessLogOptions {
   flushMs?: number;
 }
 
+/** SonicBoom's types know only its string mode; with `contentMode: 'buffer'` it takes Buffers. */
+const asBufferMode = (b: Buffer): string => b as unknown as string;
+
 export class AccessLog implements ExchangeObserver {
   private readonly dest: ReturnType<typeof pino.destination> | undefined;
   readonly enabled: boolean;
@@ -184,6 +187,13 @@ export class AccessLog implements ExchangeObserver {
       minLength: opts.minLength ?? 56 * 1024,
       maxWrite: 64 * 1024,
       mkdir: true,
+      // Each line goes in as a Buffer, so the line's string dies young. In
+      // SonicBoom's default string mode the lines are concatenated into one
+      // string that waits for minLength bytes: it outlives young-generation
+      // collections and is promoted, and old-space GC became the access log's
+      // main cost (quiet host, 3 interleaved runs: access log on 154–159 µs
+      // per small request in string mode, 123–135 as Buffers, 109–112 off).
+      contentMode: 'buffer',
     });
     // SonicBoom refuses to flush before its fd is open; 'ready' fires once, so listen now.
     this.dest.once('ready', () => {
@@ -204,14 +214,14 @@ export class AccessLog implements ExchangeObserver {
 
   onComplete(ex: Exchange): void {
     if (this.dest === undefined) return;
-    this.dest.write(accessLogLine(ex));
+    this.dest.write(asBufferMode(Buffer.from(accessLogLine(ex), 'utf8')));
     this.pending = true;
   }
 
   /** The per-connection line of the L4 path. */
   onTcpClose(r: TcpRecord): void {
     if (this.dest === undefined) return;
-    this.dest.write(tcpAccessLogLine(r));
+    this.dest.write(asBufferMode(Buffer.from(tcpAccessLogLine(r), 'utf8')));
     this.pending = true;
   }
 
