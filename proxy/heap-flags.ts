@@ -24,5 +24,5 @@
 //   stayed within run-to-run noise (best of 3: 145 vs 142 µs).
 // bin/meshlet.js applies the same flags in its shebang (`npx meshlet`,
 // `./bin/meshlet.js`, the container's entrypoint). NODE_OPTIONS cannot carry
-// the last two (Node allows only a few V8 flags there).
+// the last three (Node allows only a few V8 flags there).
 export const SIDECAR_V8_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--liftoff-only', '--heap-growing-percent=25', '--no-maglev'];
