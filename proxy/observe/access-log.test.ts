@@ -65,6 +65,52 @@ describe('AccessLog', () => {
     }
   });
 
+  it('keeps every line whole and in order across 64 KiB chunks, multi-byte text and a line longer than a chunk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlet-al-'));
+    try {
+      const file = join(dir, 'access.log');
+      const log = new AccessLog({ target: file });
+      const paths: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        // ~10% multi-byte paths, and one path far longer than a chunk (3 bytes per character).
+        const path = i === 1234 ? '/' + 'ü'.repeat(40_000) : i % 10 === 0 ? `/ünï/${i}/€` : `/plain/${i}`;
+        paths.push(path);
+        const ex = makeExchange('outbound');
+        ex.path = path;
+        ex.requestId = `rid-${i}`;
+        log.onComplete(ex);
+      }
+      await log.close();
+      const lines = readFileSync(file, 'utf8').split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines.map((l) => (JSON.parse(l) as { path: string }).path)).toEqual(paths);
+      expect(lines.map((l) => (JSON.parse(l) as { x_request_id: string }).x_request_id)).toEqual(paths.map((_, i) => `rid-${i}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes a gathered line within flushMs without waiting for a full chunk or close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlet-al-'));
+    const log = new AccessLog({ target: join(dir, 'access.log'), flushMs: 50 });
+    try {
+      const ex = makeExchange('outbound');
+      ex.requestId = 'early-line';
+      log.onComplete(ex);
+      expect(readFileSync(join(dir, 'access.log'), { encoding: 'utf8', flag: 'a+' })).toBe('');
+      const deadline = Date.now() + 5000;
+      let text = '';
+      while (Date.now() < deadline && !text.includes('early-line')) {
+        await new Promise((r) => setTimeout(r, 20));
+        text = readFileSync(join(dir, 'access.log'), { encoding: 'utf8', flag: 'a+' });
+      }
+      expect(text).toContain('"x_request_id":"early-line"');
+    } finally {
+      await log.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('is a no-op when off', async () => {
     const log = new AccessLog({ target: 'off' });
     expect(log.enabled).toBe(false);
