@@ -10,7 +10,9 @@ import type { Duplex } from 'node:stream';
 export type DrainOutcome = 'idle' | 'deadline';
 
 const DRAIN = Symbol('meshlet.drain');
-type TrackedResponse = ServerResponse & { [DRAIN]?: Drain };
+const PREV = Symbol('meshlet.drain.prev');
+const NEXT = Symbol('meshlet.drain.next');
+type TrackedResponse = ServerResponse & { [DRAIN]?: Drain; [PREV]?: TrackedResponse | null; [NEXT]?: TrackedResponse | null };
 
 /** One listener function for every response (no closure per request); `this` is the response. */
 function onResponseClose(this: TrackedResponse): void {
@@ -19,15 +21,35 @@ function onResponseClose(this: TrackedResponse): void {
 
 export class Drain {
   #draining = false;
-  /** Responses in flight, so a drain can mark those not yet started `Connection: close`. */
-  readonly #active = new Set<ServerResponse>();
+  // Responses in flight, so a drain can mark those not yet started
+  // `Connection: close`: an intrusive doubly linked list through the
+  // responses, not a Set. A Set with one add and one delete per request
+  // rehashes its table every few requests, and V8 keeps each obsolete table
+  // pointing at its successor (for live iterators) along with the responses
+  // it held. Whenever one of those tables had been promoted to the old
+  // generation, the chain kept every later table, and through them whole
+  // requests, alive across young-generation collections until the next full
+  // GC (measured: 238 KB promoted per scavenge at 10 connections with the
+  // Set, 84 KB without; bench notes in the README).
+  #head: TrackedResponse | null = null;
+  #inFlight = 0;
   readonly #tunnels = new Set<Duplex>();
   readonly #servers: Server[] = [];
   #wake: (() => void) | undefined;
 
   /** @internal called when a tracked response closes */
-  release(res: ServerResponse): void {
-    this.#active.delete(res);
+  release(res: TrackedResponse): void {
+    if (res[DRAIN] === undefined) return;
+    res[DRAIN] = undefined;
+    const prev = res[PREV] ?? null;
+    const next = res[NEXT] ?? null;
+    if (prev !== null) prev[NEXT] = next;
+    else this.#head = next;
+    if (next !== null) next[PREV] = prev;
+    // A finished response points at nothing: it cannot keep a neighbour alive.
+    res[PREV] = null;
+    res[NEXT] = null;
+    this.#inFlight--;
     this.#check();
   }
 
@@ -41,7 +63,7 @@ export class Drain {
 
   /** Requests in flight plus open tunnels on the data-plane listeners. */
   get busy(): number {
-    return this.#active.size + this.#tunnels.size;
+    return this.#inFlight + this.#tunnels.size;
   }
 
   addServer(s: Server): void {
@@ -50,8 +72,13 @@ export class Drain {
 
   /** Called for each request on a data-plane listener, before anything else. */
   onRequest(res: ServerResponse): void {
-    this.#active.add(res);
-    (res as TrackedResponse)[DRAIN] = this;
+    const r = res as TrackedResponse;
+    r[DRAIN] = this;
+    r[PREV] = null;
+    r[NEXT] = this.#head;
+    if (this.#head !== null) this.#head[PREV] = r;
+    this.#head = r;
+    this.#inFlight++;
     res.on('close', onResponseClose);
     // node:http then writes `Connection: close` and ends the connection after this response.
     if (this.#draining) res.shouldKeepAlive = false;
@@ -72,7 +99,7 @@ export class Drain {
   drain(deadlineMs: number): Promise<DrainOutcome> {
     this.#draining = true;
     // Responses not started yet say `Connection: close`; the client then opens a new connection.
-    for (const res of this.#active) if (!res.headersSent) res.shouldKeepAlive = false;
+    for (let r = this.#head; r !== null; r = r[NEXT] ?? null) if (!r.headersSent) r.shouldKeepAlive = false;
     for (const s of this.#servers) {
       // Responses already under way went out keep-alive: close those connections as they finish...
       s.keepAliveTimeout = 1;
