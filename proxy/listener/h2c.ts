@@ -11,6 +11,7 @@ import { constants, createServer as createH2Server, type ServerHttp2Session, typ
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { h2Limits } from '../upstream/h2-limits.js';
+import { InFlightList } from './in-flight-list.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -93,7 +94,8 @@ export function addH2c(
     (req.stream as IdleStream)[RESPONSE] = res;
     onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   });
-  const sessions = new Set<ServerHttp2Session>();
+  // One add and one delete per connection: a list, not a Set (in-flight-list.ts says why).
+  const sessions = new InFlightList<ServerHttp2Session>();
   h2.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));

@@ -14,6 +14,7 @@ import { addH2c } from './h2c.js';
 import type { ConnectionBudget } from './connection-budget.js';
 import type { Drain } from './drain.js';
 import { checkRequest, type RejectReason } from './request-guard.js';
+import { InFlightList } from './in-flight-list.js';
 
 export { BindError, explainBindError, listenOn } from './bind-error.js';
 export { ConnectionBudget, effectiveMaxConnections, openFileLimit } from './connection-budget.js';
@@ -127,7 +128,7 @@ export async function startListener(o: ListenerOptions): Promise<Server> {
 }
 
 /** Sockets a listener handed to non-HTTP paths (TCP, TLS passthrough): node:http does not track them. */
-const foreign = new WeakMap<Server, Set<Socket>>();
+const foreign = new WeakMap<Server, InFlightList<Socket>>();
 
 /**
  * Puts `accept` in front of node:http's connection handler: the server keeps
@@ -139,7 +140,8 @@ const foreign = new WeakMap<Server, Set<Socket>>();
 function interpose(server: Server, accept: NonNullable<ListenerOptions['accept']>): void {
   const httpConnection = server.listeners('connection')[0] as (this: Server, socket: Socket) => void;
   server.removeListener('connection', httpConnection);
-  const tracked = new Set<Socket>();
+  // One add and one delete per connection: a list, not a Set (in-flight-list.ts says why).
+  const tracked = new InFlightList<Socket>();
   foreign.set(server, tracked);
   const entry = accept((socket) => {
     tracked.delete(socket);

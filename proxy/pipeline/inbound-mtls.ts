@@ -8,7 +8,11 @@ import type { Socket } from 'node:net';
 import type { MtlsMode } from '../config/model/index.js';
 import type { MeshTls, TlsCounters } from '../identity/mesh-tls.js';
 import type { ConnectionInfo, InboundMtls } from '../listener/connection-dispatch.js';
+import { InFlightList } from '../listener/in-flight-list.js';
 import type { Snapshot } from '../snapshot/index.js';
+
+const PLAIN_CONN = Symbol('meshlet.plain-conn');
+type PlainSocket = Socket & { [PLAIN_CONN]?: ConnectionInfo };
 
 export interface InboundMtlsOptions {
   readonly snapshot: () => Snapshot | undefined;
@@ -31,8 +35,8 @@ export interface InboundMtlsGate extends InboundMtls {
 }
 
 export function inboundMtls(o: InboundMtlsOptions): InboundMtlsGate {
-  /** Connections let in without mesh mTLS, until they close. */
-  const plain = new Map<Socket, ConnectionInfo>();
+  /** Connections let in without mesh mTLS, until they close (a list, not a Map: in-flight-list.ts says why). */
+  const plain = new InFlightList<Socket>();
   const mode = (conn: ConnectionInfo): MtlsMode => {
     const pa = o.snapshot()?.peerAuth;
     if (pa === undefined) return 'PERMISSIVE';
@@ -46,7 +50,8 @@ export function inboundMtls(o: InboundMtlsOptions): InboundMtlsGate {
   return {
     mode,
     admitted(socket: Socket, conn: ConnectionInfo): void {
-      plain.set(socket, conn);
+      (socket as PlainSocket)[PLAIN_CONN] = conn;
+      plain.add(socket);
       socket.once('close', () => plain.delete(socket));
     },
     enforce(): void {
@@ -55,7 +60,8 @@ export function inboundMtls(o: InboundMtlsOptions): InboundMtlsGate {
       let strict = pa.mode === 'STRICT';
       for (const m of pa.ports.values()) strict ||= m === 'STRICT';
       if (!strict) return;
-      for (const [socket, conn] of plain) {
+      for (const socket of plain) {
+        const conn = (socket as PlainSocket)[PLAIN_CONN]!;
         if (mode(conn) !== 'STRICT') continue;
         plain.delete(socket);
         refused(conn, 'plaintext');
