@@ -15,13 +15,13 @@
 // `npm run bench:mtls [-- --quick | --duration S | --rounds N]`. Prints the
 // host's load average: on a loaded host only the ratios mean anything.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startControlPlane } from '../../control-plane/index.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
+import { freePort } from './child-process.js';
 import { runClosedLoop, type ClosedLoopResult } from './closed-loop.js';
 import { median } from './latency-summary.js';
 import { repoRoot } from './targets.js';
@@ -167,14 +167,6 @@ spec:
   trafficPolicy: { connectionPool: { http: { maxRequestsPerConnection: 100 } } }
 `;
 };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Handshakes {
   full: number;

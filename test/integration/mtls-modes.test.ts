@@ -7,7 +7,7 @@
 // its precedence workload > namespace > mesh, and port-level over workload.
 // Relays in front of two callees record the bytes an attacker on the wire sees.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { startControlPlane, type RunningControlPlane } from '../../control-plane
 import { echoClient, grpc, startEchoServer, unary, type EchoReply, type EchoServer } from '../support/grpc-echo.js';
 import { send } from '../support/http-client.js';
 import { startMeshlet, until, type MeshletProc } from '../support/meshlet-process.js';
+import { freePort, startCapture } from '../support/tcp-capture.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 const TOKENS = [
@@ -24,28 +25,6 @@ const TOKENS = [
   { token: 'ratings-a-token-0123456789abcdef01', nodeId: 'ratings-a', namespace: 'default', serviceAccount: 'bookinfo-ratings' },
   { token: 'ratings-b-token-0123456789abcdef01', nodeId: 'ratings-b', namespace: 'default', serviceAccount: 'bookinfo-ratings' },
 ];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** A TCP relay recording every byte sent towards `target` (what an attacker on the wire sees). */
-async function startCapture(target: number): Promise<{ port: number; bytes: () => Buffer; server: Server }> {
-  const chunks: Buffer[] = [];
-  const server = createServer((down: Socket) => {
-    const up = connect(target, '127.0.0.1');
-    down.on('data', (c: Buffer) => chunks.push(c));
-    down.pipe(up).pipe(down);
-    down.on('error', () => up.destroy());
-    up.on('error', () => down.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, bytes: () => Buffer.concat(chunks), server };
-}
 
 const services = (reviewsPort: number, ratingsA: number, ratingsB: number): string => `
 apiVersion: networking.istio.io/v1

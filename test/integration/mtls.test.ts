@@ -5,7 +5,6 @@
 // connections; the callee's PeerAuthentication decides what plaintext gets
 // (PERMISSIVE serves it, STRICT refuses and counts it, port-level overrides).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,34 +12,13 @@ import { stringify } from 'yaml';
 import { startControlPlane, type RunningControlPlane } from '../../control-plane/index.js';
 import { send } from '../support/http-client.js';
 import { startMeshlet, until, type MeshletProc } from '../support/meshlet-process.js';
+import { freePort, startCapture } from '../support/tcp-capture.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 const TOKENS = [
   { token: 'productpage-token-0123456789abcdef', nodeId: 'productpage-v1', namespace: 'default', serviceAccount: 'bookinfo-productpage' },
   { token: 'reviews-token-0123456789abcdef0123', nodeId: 'reviews-v1', namespace: 'default', serviceAccount: 'bookinfo-reviews' },
 ];
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** A TCP relay that records every byte the caller's sidecar sends towards the callee (what an attacker on the wire sees). */
-async function startCapture(target: number): Promise<{ port: number; bytes: () => Buffer; server: Server }> {
-  const chunks: Buffer[] = [];
-  const server = createServer((down: Socket) => {
-    const up = connect(target, '127.0.0.1');
-    down.on('data', (c: Buffer) => chunks.push(c));
-    down.pipe(up).pipe(down);
-    down.on('error', () => up.destroy());
-    up.on('error', () => down.destroy());
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { port: (server.address() as AddressInfo).port, bytes: () => Buffer.concat(chunks), server };
-}
 
 const serviceEntries = (reviewsPort: number, plainPort: number): string => `
 apiVersion: networking.istio.io/v1
