@@ -8,6 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+/** A free TCP port on 127.0.0.1 (bind to 0, read, release); the same helper the tests use. */
+export { freePort } from '../support/tcp-capture.js';
+
 export interface Child {
   readonly pid: number;
   /** Port the child announced with `LISTENING <port>` (or the one passed in). */
@@ -132,18 +135,4 @@ export function peakRssMiB(pid: number): number {
 const CLK_TCK = ((): number => {
   try { return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100; } catch { return 100; }
 })();
-
-/** A free TCP port on 127.0.0.1 (bind to 0, read, release). */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 

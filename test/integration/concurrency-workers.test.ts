@@ -2,26 +2,15 @@
 // listener; the primary's metrics port answers the sum over both workers
 // (counters never jump back, and equal the requests sent), and its admin
 // views (/clusters, /config_dump, /server_info, /ready, /tap) cover both.
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { send } from '../support/http-client.js';
 import { serviceEntry, startMeshlet, svcRoute, tempConfig, until, type MeshletProc } from '../support/meshlet-process.js';
+import { freePort } from '../support/tcp-capture.js';
 import { startUpstream, type Upstream } from '../support/upstream.js';
 
 let up: Upstream;
 let mesh: MeshletProc;
 let outbound = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function getJson(port: number, path: string): Promise<Record<string, unknown>> {
   const r = await send(port, { path });

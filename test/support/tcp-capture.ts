@@ -2,13 +2,16 @@
 // process, and a relay that records what crosses the wire.
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 
-/** A port that was free a moment ago (bound and released on 127.0.0.1). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/** A port that was free a moment ago (bound and released on 127.0.0.1). The one copy: the bench re-exports it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 export interface Capture {
